@@ -1,0 +1,250 @@
+import { and, assign, not, setup } from 'xstate';
+import { MachineDefinitionError } from './errors.ts';
+import {
+  compensationInvokeId,
+  OPERATOR_ROLES,
+  type SagaConfig,
+  type SagaContext,
+  type SagaEvent,
+  type SagaMeta,
+  type SagaOutput,
+  type SagaStepConfig,
+  type StepError,
+} from './saga-types.ts';
+import { step, type StepLogic, type StepPolicy } from './step.ts';
+
+type Step = SagaStepConfig<any, any>;
+type Transition = { target: string; guard?: unknown; actions?: unknown[] };
+type StepParams = { step: string };
+
+const STEP_NAME = /^[a-z][A-Za-z0-9]*$/;
+const ACTOR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Turns an ordered list of steps into an ordinary XState machine: each step
+ * invokes its action; a failure compensates the completed steps in reverse.
+ *
+ * @remarks Layout (state names are persisted data): `running.<step>` invokes
+ * the action (invoke id = step name); `running.<step>_check` is a transient
+ * choice in front of a step with `skip`; `compensating.<step>` invokes the
+ * compensation (invoke id `compensate.<step>`); `compensating.<step>_failed`
+ * waits for `operator.retry` / `operator.resolve`; final states `completed`,
+ * `rolled_back`, `cancelled`. Every resting leaf carries exactly one status tag
+ * (`running`, `rolling_back`, `compensation_failed`); final states are tagged
+ * with their outcome. Step and compensation states carry
+ * `meta: { step, phase }`, and the root `meta.saga` lists the steps.
+ *
+ * @example
+ * ```ts
+ * const m = defineSaga<{ name: string }, { customer: { customerId: string } }>({
+ *   id: 'onboarding',
+ *   steps: [{ name: 'customer', action: 'createCustomer', compensation: 'deleteCustomer', input: ({ input }) => input }],
+ * });
+ * ```
+ */
+export function defineSaga<TInput, TResults extends Record<string, unknown> = Record<string, any>, TOutput = TResults>(
+  config: SagaConfig<TInput, TResults, TOutput>,
+) {
+  type Ctx = SagaContext<TInput, TResults>;
+  const steps = validate(config);
+  const id = config.id;
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const ref = (path: string) => `#${id}.${path}`;
+  const act = (type: string, name: string) => ({ type, params: { step: name } });
+
+  // Target of "start step i": its gate when skippable, the end when past the last step.
+  const forward = (i: number): string =>
+    i >= steps.length ? ref('completed') : ref(`running.${steps[i]!.name}${steps[i]!.skip ? '_check' : ''}`);
+
+  // Alternatives for "compensate steps 0..j in reverse". Non-skippable steps
+  // before the current one have certainly completed, so only skippable ones
+  // need a guard; each alternative is tried only when the previous ones failed.
+  const compensate = (j: number, actions: unknown[] = [], extraGuard?: string): Transition[] => {
+    const to = (target: string, guard?: unknown): Transition => {
+      const g = extraGuard ? (guard ? and([extraGuard, guard as never]) : extraGuard) : guard;
+      return g ? { target, guard: g, actions } : { target, actions };
+    };
+    const list: Transition[] = [];
+    for (let k = j; k >= 0; k--) {
+      const s = steps[k]!;
+      if (!s.compensation) continue;
+      const target = ref(`compensating.${s.name}`);
+      if (!s.skip) return [...list, to(target)];
+      list.push(to(target, { type: 'hasResult', params: { step: s.name } }));
+    }
+    return [...list, to(ref('cancelled'), 'cancelRequested'), to(ref('rolled_back'))];
+  };
+
+  const running: Record<string, unknown> = {};
+  const compensating: Record<string, unknown> = {};
+  steps.forEach((s, i) => {
+    if (s.skip) {
+      running[`${s.name}_check`] = {
+        tags: ['running'],
+        always: [
+          { guard: { type: 'shouldSkip', params: { step: s.name } }, target: forward(i + 1), actions: [act('recordSkip', s.name)] },
+          { target: ref(`running.${s.name}`) },
+        ],
+      };
+    }
+    const store = [act('storeResult', s.name)];
+    running[s.name] = {
+      description: s.description,
+      tags: ['running'],
+      meta: { step: s.name, phase: 'action' },
+      invoke: {
+        id: s.name,
+        src: s.action,
+        input: ({ context }: { context: Ctx }) => s.input({ input: context.input, results: context.results }),
+        onDone: [
+          // A cancel arrived while this step ran: keep its result, then undo it too.
+          ...(s.compensation
+            ? [{ guard: 'cancelRequested', target: ref(`compensating.${s.name}`), actions: store }]
+            : compensate(i - 1, store, 'cancelRequested')),
+          { target: forward(i + 1), actions: store },
+        ],
+        onError: compensate(i - 1, [act('recordFailure', s.name)]),
+      },
+    };
+    if (!s.compensation) return;
+    compensating[s.name] = {
+      description: s.description && `Undo: ${s.description}`,
+      tags: ['rolling_back'],
+      meta: { step: s.name, phase: 'compensation' },
+      invoke: {
+        id: compensationInvokeId(s.name),
+        src: s.compensation,
+        input: ({ context }: { context: Ctx }) => {
+          const args = { input: context.input, results: context.results, result: context.results[s.name] };
+          return s.compensationInput ? s.compensationInput(args) : { input: args.input, result: args.result };
+        },
+        onDone: compensate(i - 1),
+        onError: { target: `${s.name}_failed`, actions: [act('recordCompensationFailure', s.name)] },
+      },
+    };
+    compensating[`${s.name}_failed`] = {
+      tags: ['compensation_failed'],
+      meta: { step: s.name, phase: 'compensation', roles: { 'operator.retry': OPERATOR_ROLES, 'operator.resolve': OPERATOR_ROLES } },
+      on: {
+        'operator.retry': { target: s.name, actions: ['clearCompensationFailure'] },
+        'operator.resolve': compensate(i - 1, [act('recordResolution', s.name)], 'hasReason'),
+      },
+    };
+  });
+
+  const meta: SagaMeta = {
+    steps: steps.map((s) => ({ name: s.name, action: s.action, compensation: s.compensation ?? null, skippable: !!s.skip })),
+  };
+
+  return setup({
+    types: {
+      context: {} as SagaContext<TInput, TResults>,
+      input: {} as TInput,
+      events: {} as SagaEvent,
+      output: {} as SagaOutput<TOutput>,
+    },
+    actors: collectActors(id, steps),
+    guards: {
+      cancelRequested: ({ context }) => context.cancellation !== null,
+      hasResult: ({ context }, p: StepParams) => Object.hasOwn(context.results, p.step),
+      shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step as never)?.skip?.({ input: context.input, results: context.results }),
+      hasReason: ({ event }) => event.type === 'operator.resolve' && typeof event.reason === 'string' && event.reason.trim() !== '',
+    },
+    actions: {
+      // `?? null`: an undefined output would vanish in JSON and the step would look never run.
+      storeResult: assign({ results: ({ context, event }, p: StepParams) => ({ ...context.results, [p.step]: (event as { output?: unknown }).output ?? null }) }),
+      recordSkip: assign({ skipped: ({ context }, p: StepParams) => [...context.skipped, p.step] }),
+      recordFailure: assign({ failure: ({ event }, p: StepParams) => ({ step: p.step, error: toStepError((event as { error?: unknown }).error) }) }),
+      recordCompensationFailure: assign({
+        compensationFailure: ({ event }, p: StepParams) => ({ step: p.step, error: toStepError((event as { error?: unknown }).error) }),
+      }),
+      clearCompensationFailure: assign({ compensationFailure: null }),
+      recordResolution: assign({
+        compensationFailure: null,
+        resolutions: ({ context, event }, p: StepParams) => [...context.resolutions, { step: p.step, reason: (event as { reason: string }).reason }],
+      }),
+      recordCancel: assign({ cancellation: ({ event }) => ({ reason: (event as { reason?: string }).reason ?? null }) }),
+    },
+  }).createMachine({
+    id,
+    description: config.description,
+    meta: { saga: meta },
+    context: ({ input }): Ctx => ({ input, results: {} as TResults, skipped: [], failure: null, compensationFailure: null, resolutions: [], cancellation: null }),
+    initial: 'running',
+    states: {
+      running: {
+        initial: forward(0).slice(ref('running.').length),
+        meta: { roles: { 'workflow.cancel': OPERATOR_ROLES } },
+        // Ignored while compensating: there is no handler outside `running`.
+        on: { 'workflow.cancel': { guard: not('cancelRequested'), actions: 'recordCancel' } },
+        states: running as any,
+      },
+      // Always entered through an explicit child target; `initial` only satisfies XState.
+      ...(Object.keys(compensating).length > 0 && { compensating: { initial: Object.keys(compensating)[0], states: compensating as any } }),
+      completed: {
+        type: 'final',
+        tags: ['completed'],
+        output: ({ context }) => ({
+          outcome: 'completed' as const,
+          result: config.output ? config.output({ input: context.input, results: context.results }) : (context.results as unknown as TOutput),
+        }),
+      },
+      rolled_back: {
+        type: 'final',
+        tags: ['rolled_back'],
+        output: ({ context }) => ({ outcome: 'rolled_back' as const, failure: context.failure, resolutions: context.resolutions }),
+      },
+      cancelled: {
+        type: 'final',
+        tags: ['cancelled'],
+        output: ({ context }) => ({
+          outcome: 'cancelled' as const,
+          reason: context.cancellation?.reason ?? null,
+          failure: context.failure,
+          resolutions: context.resolutions,
+        }),
+      },
+    },
+    output: ({ event }) => (event as unknown as { output: SagaOutput<TOutput> }).output,
+  });
+}
+
+/** Normalises whatever a failed step delivered to `{ message, name?, details? }` (plain JSON). */
+export function toStepError(error: unknown): StepError {
+  if (error instanceof Error) return { message: error.message, name: error.name };
+  if (error && typeof error === 'object' && typeof (error as StepError).message === 'string') {
+    const { message, name, details } = error as StepError;
+    return { message, ...(name !== undefined && { name }), ...(details !== undefined && { details }) };
+  }
+  return { message: String(error) };
+}
+
+function validate<T extends Step>(config: { id: string; steps: readonly T[] }): readonly T[] {
+  if (config.steps.length === 0) throw MachineDefinitionError.noSteps(config.id);
+  const seen = new Set<string>();
+  for (const s of config.steps) {
+    if (!STEP_NAME.test(s.name)) throw MachineDefinitionError.invalidStepName(config.id, s.name);
+    if (seen.has(s.name)) throw MachineDefinitionError.duplicateStepName(config.id, s.name);
+    seen.add(s.name);
+    for (const actor of [s.action, s.compensation]) {
+      if (actor !== undefined && !ACTOR_NAME.test(actor)) throw MachineDefinitionError.invalidActorName(config.id, actor);
+    }
+  }
+  return config.steps;
+}
+
+// One placeholder per actor name; a name reused must carry the same policy.
+function collectActors(id: string, steps: readonly Step[]): Record<string, StepLogic<any, any>> {
+  const policies = new Map<string, StepPolicy>();
+  const add = (name: string | undefined, policy: StepPolicy = {}) => {
+    if (!name) return;
+    const known = policies.get(name);
+    if (known && JSON.stringify(known) !== JSON.stringify(policy)) throw MachineDefinitionError.conflictingPolicy(id, name);
+    policies.set(name, policy);
+  };
+  for (const s of steps) {
+    add(s.action, s.policy);
+    add(s.compensation, s.compensationPolicy);
+  }
+  return Object.fromEntries([...policies].map(([name, policy]) => [name, step<any, any>(policy)]));
+}
