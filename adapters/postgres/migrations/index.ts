@@ -1,0 +1,4 @@
+import { Migration20261122Initial } from './migration-20261122-initial.ts';
+
+/** Every migration, in order. Add new ones at the end; never edit a released one. */
+export const migrationsList = [{ name: 'Migration20261122Initial', class: Migration20261122Initial }];

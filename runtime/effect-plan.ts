@@ -1,0 +1,109 @@
+import type { AnyStateMachine } from 'xstate';
+import type { ActionObject } from './machine-snapshot.ts';
+import { PARENT_REF } from './machine-snapshot.ts';
+import type { NewEffect } from './ports.ts';
+import { isMachine } from './registry.ts';
+
+/** What the runtime must record and do for one transition's actions. */
+export interface EffectPlan {
+  newEffects: NewEffect[];
+  /** `actor:<invokeId>` or `timer:<sendId>`. */
+  cancel: string[];
+  outbox: { type: string; payload: unknown }[];
+}
+
+/** Facts the planner needs besides the actions. */
+export interface PlanContext {
+  readonly instanceId: string;
+  readonly parentId: string | null;
+  readonly machine: AnyStateMachine;
+  /** Version this commit will write: makes every effect id unique and stable. */
+  readonly generation: number;
+  readonly now: Date;
+  readonly owner: string;
+  /** Timers due within this many ms are leased to this process and armed in memory. */
+  readonly timerHorizonMs: number;
+  /** Lease length for a step's first attempt (its timeout plus a margin). */
+  readonly stepLeaseMs: (src: string) => number;
+}
+
+/**
+ * Turns the actions of a pure transition into effect rows.
+ *
+ * @remarks This is where "XState decides, the runtime does" is made durable:
+ * every effect becomes data with a stable id before anything runs. Actions
+ * without a durable meaning here (assign, undelayed raise, log, custom
+ * actions) are resolved by XState itself or deliberately not executed:
+ * side effects belong in steps.
+ */
+export function planEffects(actions: readonly ActionObject[], ctx: PlanContext): EffectPlan {
+  const plan: EffectPlan = { newEffects: [], cancel: [], outbox: [] };
+  const base = { attempts: 0, leaseOwner: null, leaseUntil: null, input: null, event: null, target: null } as const;
+  actions.forEach((action, index) => {
+    const p = action.params ?? {};
+    switch (action.type) {
+      case 'xstate.spawnChild': {
+        const src = typeof p.src === 'string' ? p.src : undefined;
+        if (!src) throw new Error(`Instance ${ctx.instanceId}: invoked/spawned actor "${p.id}" must reference an actor registered by name in setup({ actors })`);
+        const id = `${ctx.instanceId}:${p.id}:${ctx.generation}`;
+        const logic = ctx.machine.implementations.actors?.[src];
+        if (isMachine(logic)) {
+          plan.newEffects.push({ ...base, id, kind: 'child', name: p.id, target: logic.id, input: p.input ?? null, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) });
+        } else {
+          plan.newEffects.push({ ...base, id, kind: 'step', name: p.id, target: src, input: p.input ?? null, attempts: 1, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) });
+        }
+        break;
+      }
+      case 'xstate.stopChild':
+        if (typeof p.id === 'string') plan.cancel.push(`actor:${p.id}`);
+        break;
+      case 'xstate.cancel':
+        if (typeof p.sendId === 'string') plan.cancel.push(`timer:${p.sendId}`);
+        break;
+      case 'xstate.raise':
+        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `raise.${index}`, p.event, null, p.delay));
+        break;
+      case 'xstate.sendTo': {
+        const target = sendTarget(p, ctx);
+        if (target === undefined) break;
+        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `send.${index}`, p.event, target, p.delay));
+        else plan.newEffects.push({ ...base, id: `${ctx.instanceId}:send:${ctx.generation}.${index}`, kind: 'send', name: p.event?.type ?? 'event', target, event: p.event, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) });
+        break;
+      }
+      case 'xstate.emit':
+        if (p.event && typeof p.event.type === 'string') plan.outbox.push({ type: p.event.type, payload: p.event });
+        break;
+      default:
+        break;
+    }
+  });
+  return plan;
+}
+
+/**
+ * Where a `sendTo` goes: `parent:<id>` for `sendParent`, `child:<invokeId>` for
+ * an invoked child instance (resolved to its instance id on delivery), `self`.
+ */
+function sendTarget(p: Record<string, any>, ctx: PlanContext): string | undefined {
+  if (p.to === PARENT_REF) return ctx.parentId ? `parent:${ctx.parentId}` : undefined;
+  const id = typeof p.targetId === 'string' ? p.targetId : typeof p.to?.id === 'string' ? p.to.id : undefined;
+  if (!id) return undefined;
+  return `child:${id}`;
+}
+
+function timer(ctx: PlanContext, sendId: string, event: unknown, target: string | null, delay: number): NewEffect {
+  const dueAt = new Date(ctx.now.getTime() + Math.max(0, delay));
+  return {
+    id: `${ctx.instanceId}:timer:${sendId}:${ctx.generation}`,
+    kind: 'timer',
+    name: sendId,
+    target,
+    input: null,
+    event,
+    attempts: 0,
+    dueAt,
+    // A timer due soon is armed in this process, which holds it until a while after it is due (after a
+    // crash another process claims it). A later one is left unleased for the poller to claim when near.
+    ...(delay <= ctx.timerHorizonMs ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) } : { leaseOwner: null, leaseUntil: null }),
+  };
+}

@@ -1,0 +1,16 @@
+/** Statekeeper runtime: durable XState instances. */
+export { Runtime, createRuntime } from './runtime.ts';
+export type { RuntimeOptions, ListOptions } from './runtime.ts';
+export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError } from './errors.ts';
+export type { RuntimeErrorCode } from './errors.ts';
+export { systemClock, SimulatedClock } from './clock.ts';
+export { MemoryStore } from './memory-store.ts';
+export { DEFAULT_POLICY } from './registry.ts';
+export type { RegisterOptions, RegisteredMachine } from './registry.ts';
+export { StepTimeoutError } from './step-runner.ts';
+export { ATTR, SPAN } from './telemetry.ts';
+export type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
+export type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';
+export { step } from '../machines/step.ts';
+export type { StepPolicy } from '../machines/step.ts';
+export type { StepContext, StepFn, StepImplementation, StepRegistry } from '../actors/step-types.ts';

@@ -1,0 +1,176 @@
+import type { CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
+
+const clone = <T,>(v: T): T => (v === undefined ? v : structuredClone(v));
+
+/**
+ * The store of simulation mode: same semantics as the Postgres store
+ * (optimistic versions, atomic commits, effect rows), kept in memory.
+ *
+ * @remarks Values are deep-copied in and out, as a database would, so a test
+ * cannot pass by sharing objects with the store.
+ */
+export class MemoryStore implements InstanceStore {
+  private readonly instances = new Map<string, InstanceRecord>();
+  private readonly events = new Map<string, EventRecord[]>();
+  private readonly effectRows = new Map<string, EffectRecord>();
+  private readonly byInstance = new Map<string, Set<string>>();
+  readonly outbox: { id: number; instanceId: string; seq: number; type: string; payload: unknown; createdAt: Date }[] = [];
+
+  async create(req: CreateRequest): Promise<CreateResult> {
+    const r = req.record;
+    if (this.instances.has(r.id)) return { ok: false, reason: 'exists' };
+    if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey)) return { ok: false, reason: 'exists' };
+    this.instances.set(r.id, clone(r));
+    this.events.set(r.id, [{ ...clone(req.event), instanceId: r.id, seq: 1, stateValue: clone(r.stateValue), createdAt: r.createdAt }]);
+    this.addEffects(r.id, req.newEffects, r.createdAt);
+    this.addOutbox(r.id, 1, req.outbox, r.createdAt);
+    if (req.startedBy) {
+      const parent = this.effectRows.get(req.startedBy);
+      if (parent) parent.dueAt = null;
+    }
+    return { ok: true };
+  }
+
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    const inst = this.instances.get(req.instanceId);
+    if (!inst || inst.version !== req.expectedVersion) return { ok: false, reason: 'version_conflict' };
+    if (req.closeEffect && this.effectRows.get(req.closeEffect.id)?.status !== 'pending') return { ok: false, reason: 'effect_closed' };
+    const key = req.event.idempotencyKey;
+    if (key && this.events.get(req.instanceId)!.some((e) => e.idempotencyKey === key)) return { ok: false, reason: 'duplicate_event' };
+    const version = inst.version + 1;
+    Object.assign(inst, clone(req.change), { version, updatedAt: req.now });
+    this.events.get(req.instanceId)!.push({ ...clone(req.event), instanceId: req.instanceId, seq: version, stateValue: clone(req.change.stateValue), createdAt: req.now });
+    if (req.closeEffect) {
+      const e = this.effectRows.get(req.closeEffect.id)!;
+      Object.assign(e, { status: req.closeEffect.status, result: clone(req.closeEffect.result ?? null), error: clone(req.closeEffect.error ?? null), closedAt: req.now, updatedAt: req.now, leaseOwner: null, leaseUntil: null });
+    }
+    for (const id of this.byInstance.get(req.instanceId) ?? []) {
+      const e = this.effectRows.get(id)!;
+      if (e.status === 'pending' && id !== req.closeEffect?.id && req.cancel.includes(cancelKey(e))) Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
+    }
+    this.addEffects(req.instanceId, req.newEffects, req.now);
+    this.addOutbox(req.instanceId, version, req.outbox, req.now);
+    return { ok: true, version };
+  }
+
+  async get(id: string) {
+    return clone(this.instances.get(id));
+  }
+
+  async getByIdempotencyKey(tenant: string, key: string) {
+    return clone([...this.instances.values()].find((i) => i.tenant === tenant && i.idempotencyKey === key));
+  }
+
+  async list(f: ListFilter): Promise<InstanceRecord[]> {
+    const rows = [...this.instances.values()].filter(
+      (i) =>
+        i.tenant === f.tenant &&
+        (!f.machineId || i.machineId === f.machineId) &&
+        (!f.machineVersion || i.machineVersion === f.machineVersion) &&
+        (!f.status?.length || f.status.includes(i.status)) &&
+        (!f.state || i.tags.includes(f.state) || stateNames(i.stateValue).includes(f.state)) &&
+        (!f.parentId || i.parentId === f.parentId) &&
+        (!f.createdAfter || i.createdAt >= f.createdAfter) &&
+        (!f.createdBefore || i.createdAt < f.createdBefore) &&
+        (!f.updatedAfter || i.updatedAt >= f.updatedAfter) &&
+        (!f.updatedBefore || i.updatedAt < f.updatedBefore) &&
+        (!f.after || i.createdAt < f.after.createdAt || (i.createdAt.getTime() === f.after.createdAt.getTime() && i.id < f.after.id)),
+    );
+    rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    return clone(rows.slice(0, f.limit));
+  }
+
+  async history(instanceId: string, afterSeq: number, limit: number) {
+    return clone((this.events.get(instanceId) ?? []).filter((e) => e.seq > afterSeq).slice(0, limit));
+  }
+
+  async eventByIdempotencyKey(instanceId: string, key: string) {
+    return clone((this.events.get(instanceId) ?? []).find((e) => e.idempotencyKey === key));
+  }
+
+  async effects(instanceId: string) {
+    return clone([...(this.byInstance.get(instanceId) ?? [])].map((id) => this.effectRows.get(id)!));
+  }
+
+  async getEffect(id: string) {
+    return clone(this.effectRows.get(id));
+  }
+
+  async claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number) {
+    const claimed: EffectRecord[] = [];
+    for (const e of this.effectRows.values()) {
+      if (claimed.length >= limit) break;
+      if (e.status !== 'pending' || !e.dueAt || e.dueAt > (e.kind === 'timer' ? dueBefore : now)) continue;
+      if (e.leaseUntil && e.leaseUntil > now) continue;
+      Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now, attempts: e.kind === 'step' ? e.attempts + 1 : e.attempts });
+      claimed.push(clone(e));
+    }
+    return claimed;
+  }
+
+  async finishedChildren(limit: number) {
+    const out: { effect: EffectRecord; child: InstanceRecord }[] = [];
+    for (const e of this.effectRows.values()) {
+      if (out.length >= limit) break;
+      const child = e.kind === 'child' && e.status === 'pending' ? this.instances.get(e.id) : undefined;
+      if (child && child.status !== 'active') out.push(clone({ effect: e, child }));
+    }
+    return out;
+  }
+
+  async scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date) {
+    const e = this.effectRows.get(effectId);
+    if (e?.status === 'pending') Object.assign(e, { attempts, dueAt, leaseUntil, lastError: clone(lastError), updatedAt: now });
+  }
+
+  async closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date) {
+    const e = this.effectRows.get(id);
+    if (e?.status !== 'pending') return false;
+    Object.assign(e, { status, error: clone(error), closedAt: now, updatedAt: now });
+    return true;
+  }
+
+  async releaseLeases(owner: string) {
+    for (const e of this.effectRows.values()) if (e.leaseOwner === owner && e.status === 'pending') Object.assign(e, { leaseOwner: null, leaseUntil: null });
+  }
+
+  async markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult> {
+    const inst = this.instances.get(id);
+    if (!inst || inst.version !== expectedVersion) return { ok: false, reason: 'version_conflict' };
+    const version = inst.version + 1;
+    Object.assign(inst, { status: 'stopped', version, updatedAt: now });
+    this.events.get(id)!.push({ ...clone(event), instanceId: id, seq: version, stateValue: clone(inst.stateValue), createdAt: now });
+    for (const eid of this.byInstance.get(id) ?? []) {
+      const e = this.effectRows.get(eid)!;
+      if (e.status === 'pending') Object.assign(e, { status: 'cancelled', closedAt: now, updatedAt: now });
+    }
+    return { ok: true, version };
+  }
+
+  async close() {}
+
+  private addEffects(instanceId: string, effects: NewEffect[], now: Date) {
+    const set = this.byInstance.get(instanceId) ?? new Set<string>();
+    for (const e of effects) {
+      this.effectRows.set(e.id, { ...clone(e), instanceId, status: 'pending', result: null, error: null, lastError: null, createdAt: now, updatedAt: now, closedAt: null });
+      set.add(e.id);
+    }
+    this.byInstance.set(instanceId, set);
+  }
+
+  private addOutbox(instanceId: string, seq: number, items: { type: string; payload: unknown }[], now: Date) {
+    for (const m of items) this.outbox.push({ id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now });
+  }
+}
+
+/** `actor:<name>` for steps and children, `timer:<name>` for timers, as `CommitRequest.cancel` names them. */
+export function cancelKey(e: Pick<EffectRecord, 'kind' | 'name'>): string {
+  return `${e.kind === 'timer' ? 'timer' : e.kind === 'send' ? 'send' : 'actor'}:${e.name}`;
+}
+
+/** Every state name appearing in a state value (for the `state` list filter). */
+export function stateNames(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [k, ...stateNames(v)]);
+}

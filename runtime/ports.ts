@@ -1,0 +1,173 @@
+/**
+ * The runtime's ports: what it needs from storage and time. Adapters
+ * (`adapters/postgres`, the in-memory store) implement them; one composition
+ * root wires them.
+ */
+
+/** Lifecycle of an instance as XState reports it, plus `stopped` (cancelled from outside). */
+export type InstanceStatus = 'active' | 'done' | 'error' | 'stopped';
+
+/** Persisted row of an instance. */
+export interface InstanceRecord {
+  id: string;
+  tenant: string;
+  machineId: string;
+  machineVersion: string;
+  status: InstanceStatus;
+  stateValue: unknown;
+  tags: string[];
+  snapshot: unknown;
+  version: number;
+  parentId: string | null;
+  parentRef: string | null;
+  idempotencyKey: string | null;
+  inputHash: string | null;
+  output: unknown;
+  error: unknown;
+  traceContext: Record<string, string> | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type EffectKind = 'step' | 'child' | 'timer' | 'send';
+export type EffectStatus = 'pending' | 'done' | 'failed' | 'cancelled';
+
+/** Persisted row of an effect (see `sk_effect`). */
+export interface EffectRecord {
+  id: string;
+  instanceId: string;
+  kind: EffectKind;
+  name: string;
+  target: string | null;
+  status: EffectStatus;
+  input: unknown;
+  event: unknown;
+  attempts: number;
+  dueAt: Date | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  result: unknown;
+  error: unknown;
+  lastError: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+}
+
+/** Where an event came from, recorded in history. */
+export type EventSource = 'start' | 'api' | 'timer' | 'step' | 'child' | 'operator' | 'system';
+
+/** One history row. */
+export interface EventRecord {
+  instanceId: string;
+  seq: number;
+  type: string;
+  payload: unknown;
+  source: EventSource;
+  actor: string | null;
+  stateValue: unknown;
+  handled: boolean;
+  idempotencyKey: string | null;
+  createdAt: Date;
+}
+
+/** The new effect rows of a commit (ids are their idempotency keys). */
+export type NewEffect = Pick<EffectRecord, 'id' | 'kind' | 'name' | 'target' | 'input' | 'event' | 'attempts' | 'dueAt' | 'leaseOwner' | 'leaseUntil'>;
+
+/** Closing the effect whose result this event carries, in the same transaction. */
+export interface EffectClose {
+  id: string;
+  status: 'done' | 'failed';
+  result?: unknown;
+  error?: unknown;
+}
+
+/** The instance fields a transition writes. */
+export type InstanceChange = Pick<InstanceRecord, 'snapshot' | 'status' | 'stateValue' | 'tags' | 'output' | 'error'>;
+
+/** Everything one event writes: applied atomically or not at all. */
+export interface CommitRequest {
+  instanceId: string;
+  /** Version read before the transition; the write fails on a mismatch. */
+  expectedVersion: number;
+  change: InstanceChange;
+  event: Omit<EventRecord, 'instanceId' | 'seq' | 'stateValue' | 'createdAt'>;
+  /** When set, the commit only happens while this effect is still open. */
+  closeEffect?: EffectClose;
+  newEffects: NewEffect[];
+  /** Open effects to cancel, as `actor:<invokeId>` (steps, children) or `timer:<sendId>`. */
+  cancel: string[];
+  outbox: { type: string; payload: unknown }[];
+  now: Date;
+}
+
+/** The first commit of an instance. */
+export interface CreateRequest {
+  record: InstanceRecord;
+  event: Omit<EventRecord, 'instanceId' | 'seq' | 'stateValue' | 'createdAt'>;
+  newEffects: NewEffect[];
+  outbox: { type: string; payload: unknown }[];
+  /** The parent's child effect that this creation fulfils: its due time is cleared in the same transaction. */
+  startedBy?: string;
+}
+
+export type CommitResult =
+  | { ok: true; version: number }
+  | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
+
+export type CreateResult = { ok: true } | { ok: false; reason: 'exists' };
+
+/** Filters of {@link InstanceStore.list}. */
+export interface ListFilter {
+  tenant: string;
+  machineId?: string;
+  machineVersion?: string;
+  status?: InstanceStatus[];
+  /** Matches when the state value contains this top-level state name or the instance carries this tag. */
+  state?: string;
+  parentId?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  updatedAfter?: Date;
+  updatedBefore?: Date;
+  /** Opaque cursor from a previous page. */
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+/** Storage of instances, history and effects. */
+export interface InstanceStore {
+  create(req: CreateRequest): Promise<CreateResult>;
+  commit(req: CommitRequest): Promise<CommitResult>;
+  get(id: string): Promise<InstanceRecord | undefined>;
+  getByIdempotencyKey(tenant: string, key: string): Promise<InstanceRecord | undefined>;
+  list(filter: ListFilter): Promise<InstanceRecord[]>;
+  history(instanceId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
+  eventByIdempotencyKey(instanceId: string, key: string): Promise<EventRecord | undefined>;
+  effects(instanceId: string): Promise<EffectRecord[]>;
+  getEffect(id: string): Promise<EffectRecord | undefined>;
+  /**
+   * Claims open effects that are due (`dueAt <= dueBefore`) and not leased by a
+   * live owner, leasing them to `owner` until `leaseUntil`. Steps claimed this
+   * way count one more attempt.
+   */
+  claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number): Promise<EffectRecord[]>;
+  /** Open child effects whose child instance has finished (done, error or stopped). */
+  finishedChildren(limit: number): Promise<{ effect: EffectRecord; child: InstanceRecord }[]>;
+  /** Records a failed attempt and when the next one is due. */
+  scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void>;
+  /** Closes an open effect without an instance commit (e.g. its target instance is gone); false if it was not open. */
+  closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;
+  /** Releases every lease held by `owner` (graceful stop). */
+  releaseLeases(owner: string): Promise<void>;
+  /** Marks an instance stopped from outside (cancellation without a machine-defined path). */
+  markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult>;
+  close(): Promise<void>;
+}
+
+/** Time, swappable for a simulated clock. */
+export interface Clock {
+  now(): Date;
+  /** Calls `fn` once `ms` have passed on this clock; returns a cancel function. */
+  schedule(ms: number, fn: () => void): () => void;
+}

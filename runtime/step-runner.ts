@@ -1,0 +1,161 @@
+import type { AnyStateMachine } from 'xstate';
+import type { StepContext } from '../actors/step-types.ts';
+import type { InstanceHost } from './instance-host.ts';
+import { serializeError } from './instance-host.ts';
+import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
+import type { Registry } from './registry.ts';
+import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
+
+/** Raised inside a step whose attempt ran past its `timeoutMs`. */
+export class StepTimeoutError extends Error {
+  override name = 'StepTimeoutError';
+}
+
+/** Raised when a step is invoked by a name nothing is registered under. */
+export class StepNotRegisteredError extends Error {
+  override name = 'StepNotRegisteredError';
+}
+
+/** What the runner needs to know about the instance that invoked a step. */
+export interface StepOwner {
+  readonly tenant: string;
+  readonly machine: AnyStateMachine;
+  readonly traceContext: Record<string, string> | null;
+}
+
+interface Running {
+  controller: AbortController;
+  instanceId: string;
+  name: string;
+  cancelTimer?: () => void;
+}
+
+/**
+ * Runs step effects: one attempt at a time, with the per-attempt timeout, the
+ * retry policy and the result sent back as `xstate.done.actor.<id>` or
+ * `xstate.error.actor.<id>` through the instance's commit path.
+ *
+ * @remarks The durable-step contract: the effect row was committed before the
+ * first attempt; every attempt gets the same idempotency key (the row id); a
+ * result only counts if the commit that closes the row succeeds, so a re-run
+ * after a crash can never complete the step twice.
+ */
+export class StepRunner {
+  private readonly running = new Map<string, Running>();
+  private stopping = false;
+
+  constructor(
+    private readonly o: { store: InstanceStore; registry: Registry; clock: Clock; host: InstanceHost; track: <T>(p: Promise<T>) => Promise<T>; onError: (e: unknown) => void },
+  ) {}
+
+  /** Starts (or, after a crash, resumes) attempt `effect.attempts` of a step. */
+  start(effect: EffectRecord, owner: StepOwner): void {
+    if (this.stopping || this.running.has(effect.id)) return;
+    void this.o.track(this.attempt(effect, Math.max(1, effect.attempts), owner)).catch(this.o.onError);
+  }
+
+  /** Aborts the in-process attempt (or pending retry) of a step whose invoking state was left. */
+  cancel(instanceId: string, name: string): void {
+    for (const [id, r] of this.running) {
+      if (r.instanceId === instanceId && r.name === name) {
+        r.cancelTimer?.();
+        r.controller.abort(new Error('step cancelled: its invoking state was left'));
+        this.running.delete(id);
+      }
+    }
+  }
+
+  /** Aborts everything; interrupted steps stay open and are re-run after restart with the same key. */
+  stop(): void {
+    this.stopping = true;
+    for (const r of this.running.values()) {
+      r.cancelTimer?.();
+      r.controller.abort(new Error('runtime stopping'));
+    }
+    this.running.clear();
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  private async attempt(effect: EffectRecord, attempt: number, owner: StepOwner): Promise<void> {
+    const src = effect.target ?? effect.name;
+    const impl = this.o.registry.step(src);
+    const policy = this.o.registry.policyFor(owner.machine, src);
+    const controller = new AbortController();
+    const entry: Running = { controller, instanceId: effect.instanceId, name: effect.name };
+    this.running.set(effect.id, entry);
+    const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.stepName]: src, [ATTR.idempotencyKey]: effect.id, [ATTR.attempt]: attempt };
+    const outcome = await inSpan(SPAN.step, storedContext(owner.traceContext), attrs, async (span) => {
+      const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () => controller.abort(new StepTimeoutError(`step ${src} timed out after ${policy.timeoutMs} ms (attempt ${attempt})`)));
+      try {
+        if (!impl) throw new StepNotRegisteredError(`no step implementation is registered under "${src}" (instance ${effect.instanceId}); register it with runtime.registerSteps({ ${src}: ... })`);
+        const ctx: StepContext = { idempotencyKey: effect.id, attempt, signal: controller.signal, instanceId: effect.instanceId, tenant: owner.tenant, now: () => this.o.clock.now() };
+        const output = await raceAbort(impl.run(effect.input, ctx), controller.signal);
+        span.setAttribute(ATTR.outcome, 'done');
+        // Results are stored as JSON: normalise now so memory and a restored snapshot agree.
+        return { ok: true as const, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) };
+      } catch (error) {
+        span.setAttribute(ATTR.outcome, controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError) ? 'aborted' : 'failed');
+        return { ok: false as const, error };
+      } finally {
+        stopTimeout();
+      }
+    });
+    // Cancelled (state left) or runtime stopping: the row says what happens next, not this attempt.
+    if (this.running.get(effect.id) !== entry) return;
+    if (controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError)) return void this.running.delete(effect.id);
+
+    if (outcome.ok) {
+      this.running.delete(effect.id);
+      await this.o.host.apply(effect.instanceId, { type: `xstate.done.actor.${effect.name}`, output: outcome.output } as never, {
+        source: 'step',
+        closeEffect: { id: effect.id, status: 'done', result: outcome.output },
+      });
+      return;
+    }
+    const error = serializeError(outcome.error);
+    const permanent = !impl || outcome.error instanceof StepNotRegisteredError || (impl.isPermanent ?? defaultIsPermanent)(outcome.error);
+    if (permanent || attempt >= policy.maxAttempts || this.stopping) {
+      if (this.stopping) return void this.running.delete(effect.id);
+      this.running.delete(effect.id);
+      await this.o.host.apply(effect.instanceId, { type: `xstate.error.actor.${effect.name}`, error: { ...error, attempts: attempt } } as never, {
+        source: 'step',
+        closeEffect: { id: effect.id, status: 'failed', error: { ...error, attempts: attempt } },
+      });
+      return;
+    }
+    const delay = backoff(policy, attempt, Math.random());
+    const dueAt = new Date(this.o.clock.now().getTime() + delay);
+    await this.o.store.scheduleRetry(effect.id, attempt + 1, dueAt, new Date(dueAt.getTime() + policy.timeoutMs + 30_000), { ...error, attempt }, this.o.clock.now());
+    if (this.running.get(effect.id) !== entry) return;
+    entry.cancelTimer = this.o.clock.schedule(delay, () => {
+      if (this.running.get(effect.id) !== entry) return;
+      this.running.delete(effect.id);
+      void this.o.track(this.attempt(effect, attempt + 1, owner)).catch(this.o.onError);
+    });
+  }
+}
+
+/** Delay before attempt `attempt + 1`: exponential, capped, with jitter taken off the top. */
+export function backoff(policy: { initialDelayMs: number; backoffFactor: number; maxDelayMs: number; jitter: number }, attempt: number, random: number): number {
+  const raw = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffFactor ** (attempt - 1));
+  return Math.round(raw * (1 - policy.jitter * random));
+}
+
+function defaultIsPermanent(error: unknown): boolean {
+  return !!error && typeof error === 'object' && (error as { retryable?: unknown }).retryable === false;
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}

@@ -1,0 +1,77 @@
+/** Who sends an event: recorded in history, checked against the roles machines declare. */
+export interface Caller {
+  readonly id: string;
+  readonly roles?: readonly string[];
+}
+
+/** Options of `runtime.start`. */
+export interface StartOptions {
+  /** `id` (newest registered version) or `id@version`. */
+  readonly machine: string;
+  readonly input?: unknown;
+  /** Defaults to a random UUID. */
+  readonly instanceId?: string;
+  /** The same key (per tenant) returns the same instance instead of starting a second one. */
+  readonly idempotencyKey?: string;
+  /** Defaults to `default`. */
+  readonly tenant?: string;
+  readonly caller?: Caller;
+}
+
+/** Options of `runtime.send`. */
+export interface SendOptions {
+  /** When set, an instance of another tenant is reported as not found. */
+  readonly tenant?: string;
+  readonly caller?: Caller;
+  /** The same key on the same instance applies the event once. */
+  readonly idempotencyKey?: string;
+  /** Recorded in history; `api` by default. */
+  readonly source?: 'api' | 'operator' | 'system';
+}
+
+/** What an instance looks like from outside. */
+export interface InstanceView {
+  id: string;
+  tenant: string;
+  machine: { id: string; version: string };
+  status: 'active' | 'done' | 'error' | 'stopped';
+  value: unknown;
+  context: unknown;
+  tags: string[];
+  output: unknown;
+  error: unknown;
+  version: number;
+  parentId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Result of `runtime.send`, after the commit. */
+export interface SendResult {
+  instanceId: string;
+  /** False when the current state has no transition for the event; nothing was stored. */
+  handled: boolean;
+  /** True when an event with the same idempotency key had already been applied. */
+  duplicate: boolean;
+  value: unknown;
+  status: InstanceView['status'];
+  tags: string[];
+  version: number;
+}
+
+/** Result of `runtime.start`. */
+export interface StartResult extends InstanceView {
+  /** False when the idempotency key (or instance id) named an existing instance. */
+  created: boolean;
+}
+
+/** A change notification, after the commit. */
+export interface InstanceChange {
+  instanceId: string;
+  tenant: string;
+  version: number;
+  value: unknown;
+  status: InstanceView['status'];
+  tags: string[];
+  eventType: string;
+}
