@@ -1,0 +1,46 @@
+/**
+ * Results of mutating calls by idempotency key, so that a repeated call
+ * returns the first result and changes nothing.
+ *
+ * @remarks Keys are scoped by `system.operation`. The first call with a key
+ * wins: a repeat returns its result even when the request differs, as a
+ * payment API with an `Idempotency-Key` header does for a retried request
+ * (the lab does not compare request bodies). A call that fails before it
+ * applies anything records nothing, so its retry runs again. A concurrent
+ * repeat waits for the first call and shares its outcome. Results are cloned
+ * on the way out, so callers cannot change what was recorded.
+ */
+export class IdempotencyLedger {
+  private readonly entries = new Map<string, Promise<unknown>>();
+
+  /** Runs `apply` once per `scope` and `key`; later calls get the recorded result. */
+  async run<T>(scope: string, key: string, apply: () => Promise<T>): Promise<{ value: T; replayed: boolean }> {
+    const id = `${scope}\u0000${key}`;
+    const recorded = this.entries.get(id) as Promise<T> | undefined;
+    if (recorded) return { value: structuredClone(await recorded), replayed: true };
+    const pending = apply();
+    this.entries.set(id, pending);
+    try {
+      return { value: structuredClone(await pending), replayed: false };
+    } catch (error) {
+      // Nothing was applied: forget the key so a retry runs again.
+      if (this.entries.get(id) === pending) this.entries.delete(id);
+      throw error;
+    }
+  }
+
+  /** Whether a result is recorded (or pending) for the key. */
+  has(scope: string, key: string): boolean {
+    return this.entries.has(`${scope}\u0000${key}`);
+  }
+
+  /** Number of recorded keys. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Forgets every recorded result. */
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,145 @@
+import pg from 'pg';
+import { AUTH_TYPE, sameAccount, type CreateAccountOutcome, type RadiusRow, type RadiusRowInput, type RadiusStore, type RadiusTables } from './radius-store.ts';
+
+/** Schema the lab's tables live in. */
+export const LAB_SCHEMA = 'lab';
+
+// FreeRADIUS's raddb/mods-config/sql/main/postgresql/schema.sql, in schema "lab".
+const DDL = ['radcheck', 'radreply'].map((table) => `
+  CREATE TABLE IF NOT EXISTS ${LAB_SCHEMA}.${table} (
+    id        serial PRIMARY KEY,
+    username  text NOT NULL DEFAULT '',
+    attribute text NOT NULL DEFAULT '',
+    op        varchar(2) NOT NULL DEFAULT '==',
+    value     text NOT NULL DEFAULT ''
+  );
+  CREATE INDEX IF NOT EXISTS ${table}_username ON ${LAB_SCHEMA}.${table} (username, attribute);`).join('\n');
+
+// Serialises DDL across processes that start labs on one database at once.
+const DDL_LOCK = 0x1ab5_0001;
+
+/**
+ * A {@link RadiusStore} writing real FreeRADIUS `radcheck` / `radreply`
+ * tables in the `lab` schema, created when missing.
+ *
+ * @remarks Given a connection string the store opens its own pool and
+ * `close()` ends it; a pool passed in stays the caller's. Operations on one
+ * username hold a transaction-scoped advisory lock on it, so concurrent
+ * creates cannot both insert rows.
+ *
+ * @example
+ * ```ts
+ * const lab = createLab({ database: 'postgres://localhost/statekeeper_test' });
+ * ```
+ */
+export class PgRadiusStore implements RadiusStore {
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private ready: Promise<void> | undefined;
+
+  constructor(database: pg.Pool | string) {
+    this.ownsPool = typeof database === 'string';
+    this.pool = typeof database === 'string' ? new pg.Pool({ connectionString: database, max: 4 }) : database;
+  }
+
+  async createAccount(username: string, rows: RadiusTables<RadiusRowInput>): Promise<CreateAccountOutcome> {
+    return this.transaction(username, async (db) => {
+      const stored = await accountRows(db, username);
+      if (stored.radcheck.length + stored.radreply.length > 0) return sameAccount(stored, rows) ? 'exists' : 'conflict';
+      for (const table of ['radcheck', 'radreply'] as const) {
+        for (const r of rows[table]) {
+          await db.query(`INSERT INTO ${LAB_SCHEMA}.${table} (username, attribute, op, value) VALUES ($1, $2, $3, $4)`,
+            [username, r.attribute, r.op, r.value]);
+        }
+      }
+      return 'created';
+    });
+  }
+
+  async deleteAccount(username: string): Promise<void> {
+    await this.transaction(username, async (db) => {
+      await db.query(`DELETE FROM ${LAB_SCHEMA}.radcheck WHERE username = $1`, [username]);
+      await db.query(`DELETE FROM ${LAB_SCHEMA}.radreply WHERE username = $1`, [username]);
+    });
+  }
+
+  async setSuspended(username: string, suspended: boolean): Promise<boolean> {
+    return this.transaction(username, async (db) => {
+      const stored = await accountRows(db, username);
+      if (stored.radcheck.length + stored.radreply.length === 0) return false;
+      const rejecting = stored.radcheck.some((r) => r.attribute === AUTH_TYPE && r.op === ':=' && r.value === 'Reject');
+      if (suspended && rejecting) return true;
+      await db.query(`DELETE FROM ${LAB_SCHEMA}.radcheck WHERE username = $1 AND attribute = $2`, [username, AUTH_TYPE]);
+      if (suspended) {
+        await db.query(`INSERT INTO ${LAB_SCHEMA}.radcheck (username, attribute, op, value) VALUES ($1, $2, ':=', 'Reject')`,
+          [username, AUTH_TYPE]);
+      }
+      return true;
+    });
+  }
+
+  async rows(): Promise<RadiusTables> {
+    await this.ensureSchema();
+    const select = (table: string) =>
+      this.pool.query<RadiusRow>(`SELECT id, username, attribute, op, value FROM ${LAB_SCHEMA}.${table} ORDER BY id`);
+    const [radcheck, radreply] = await Promise.all([select('radcheck'), select('radreply')]);
+    return { radcheck: radcheck.rows, radreply: radreply.rows };
+  }
+
+  async reset(): Promise<void> {
+    await this.ensureSchema();
+    await this.pool.query(`TRUNCATE ${LAB_SCHEMA}.radcheck, ${LAB_SCHEMA}.radreply RESTART IDENTITY`);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** Creates the `lab` schema and the tables once per store. */
+  ensureSchema(): Promise<void> {
+    this.ready ??= this.createSchema().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async createSchema(): Promise<void> {
+    const db = await this.pool.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await db.query(`CREATE SCHEMA IF NOT EXISTS ${LAB_SCHEMA}`);
+      await db.query(DDL);
+      await db.query('COMMIT');
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      db.release();
+    }
+  }
+
+  private async transaction<T>(username: string, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.ensureSchema();
+    const db = await this.pool.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query("SELECT pg_advisory_xact_lock(hashtext('lab.radius:' || $1))", [username]);
+      const result = await work(db);
+      await db.query('COMMIT');
+      return result;
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      db.release();
+    }
+  }
+}
+
+async function accountRows(db: pg.PoolClient, username: string): Promise<RadiusTables<RadiusRowInput>> {
+  const select = (table: string) =>
+    db.query<RadiusRowInput>(`SELECT attribute, op, value FROM ${LAB_SCHEMA}.${table} WHERE username = $1`, [username]);
+  return { radcheck: (await select('radcheck')).rows, radreply: (await select('radreply')).rows };
+}
