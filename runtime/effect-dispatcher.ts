@@ -128,25 +128,22 @@ export class EffectDispatcher {
   }
 
   /** Delivers an event effect (send or timer) to its target instance; the target's commit closes the row. */
-  private async deliver(effect: EffectRecord, event: EventObject, source: 'timer' | 'system'): Promise<void> {
-    const target = await this.resolveTarget(effect);
-    if (!target) {
-      await this.o.store.closeEffect(effect.id, 'failed', { message: `target ${effect.target} of ${effect.kind} ${effect.name} not found` }, this.o.clock.now());
-      return;
-    }
-    await this.o.host.apply(target, event, { source: source === 'timer' ? 'timer' : 'child', closeEffect: { id: effect.id, status: 'done' } });
+  private deliver(effect: EffectRecord, event: EventObject, source: 'timer' | 'system'): Promise<unknown> {
+    const apply = (target: string | undefined): Promise<unknown> =>
+      target
+        ? this.o.host.apply(target, event, { source: source === 'timer' ? 'timer' : 'child', closeEffect: { id: effect.id, status: 'done' } })
+        : this.o.store.closeEffect(effect.id, 'failed', { message: `target ${effect.target} of ${effect.kind} ${effect.name} not found` }, this.o.clock.now());
+    const t = effect.target;
+    // Enqueue at once when the target is known, so a child's sendParent reaches the parent before its done event.
+    if (!t || t.startsWith('self:')) return apply(effect.instanceId);
+    if (t.startsWith('parent:')) return apply(t.slice('parent:'.length));
+    if (t.startsWith('child:')) return this.openChild(effect.instanceId, t.slice('child:'.length)).then(apply);
+    return apply(undefined);
   }
 
-  private async resolveTarget(effect: EffectRecord): Promise<string | undefined> {
-    const t = effect.target;
-    if (!t || t.startsWith('self:')) return effect.instanceId;
-    if (t.startsWith('parent:')) return t.slice('parent:'.length);
-    if (t.startsWith('child:')) {
-      const name = t.slice('child:'.length);
-      const open = (await this.o.store.effects(effect.instanceId)).filter((e) => e.kind === 'child' && e.name === name && e.status === 'pending');
-      return open.at(-1)?.id;
-    }
-    return undefined;
+  private async openChild(instanceId: string, name: string): Promise<string | undefined> {
+    const open = (await this.o.store.effects(instanceId)).filter((e) => e.kind === 'child' && e.name === name && e.status === 'pending');
+    return open.at(-1)?.id;
   }
 
   private async startChild(effect: EffectRecord): Promise<void> {

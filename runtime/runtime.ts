@@ -138,7 +138,7 @@ export class Runtime {
   }
 
   /** Sends an event; resolves after its commit with the new state and whether the state handled it. */
-  async send(instanceId: string, event: EventObject, options: SendOptions = {}): Promise<SendResult> {
+  async send(instanceId: string, event: EventObject & Record<string, unknown>, options: SendOptions = {}): Promise<SendResult> {
     this.assertOpen();
     checkId('send', 'instanceId', instanceId);
     checkEvent(event);

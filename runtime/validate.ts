@@ -3,7 +3,9 @@ import { RuntimeError } from './errors.ts';
 import type { StartOptions } from './types.ts';
 
 // Ids travel in URLs, effect keys (joined with ":") and logs: keep them plain.
+// A chosen id has no ":" so it can never collide with a child instance id (`parent:invokeId:generation`).
 const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits, ".", "_", "~" or "-" only');
+const anyIdSchema = z.string().min(1).max(600).regex(/^[A-Za-z0-9._~:-]+$/);
 const tenantSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/);
 const keySchema = z.string().min(1).max(255);
 const callerSchema = z.object({ id: z.string().min(1).max(200), roles: z.array(z.string().min(1)).optional() }).strict();
@@ -36,8 +38,8 @@ export function checkEvent(event: unknown): void {
 }
 
 export function checkId(fn: string, name: string, value: unknown): void {
-  const r = idSchema.safeParse(value);
-  if (!r.success) throw RuntimeError.invalidArgument(fn, `${name} must be a string of 1-200 letters, digits, ".", "_", "~" or "-" (got ${JSON.stringify(value)})`);
+  const r = anyIdSchema.safeParse(value);
+  if (!r.success) throw RuntimeError.invalidArgument(fn, `${name} must be an instance id: letters, digits, ".", "_", "~", ":" or "-" (got ${JSON.stringify(value)})`);
 }
 
 export function checkTenant(fn: string, value: unknown): void {

@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { StepRegistry } from '../../actors/step-types.ts';
 import { SimulatedClock } from '../clock.ts';
 import { MemoryStore } from '../memory-store.ts';
+import type { InstanceStore } from '../ports.ts';
 import type { RegisterOptions } from '../registry.ts';
 import { Runtime } from '../runtime.ts';
 
@@ -14,13 +15,15 @@ export interface SimulationOptions {
   /** Start of simulated time (default 2030-01-01T00:00:00Z). */
   readonly startTime?: Date;
   readonly onError?: (error: unknown) => void;
+  /** Store to run on (default: a fresh in-memory store). */
+  readonly store?: InstanceStore;
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
 export interface Simulation {
   readonly runtime: Runtime;
   readonly clock: SimulatedClock;
-  readonly store: MemoryStore;
+  readonly store: InstanceStore;
   /** Waits until no event, step or delivery is in flight. */
   settle(): Promise<void>;
   /** Moves simulated time forward, firing due timers and retries in order and settling after each. */
@@ -43,17 +46,16 @@ export interface Simulation {
  */
 export async function createSimulation(options: SimulationOptions = {}): Promise<Simulation> {
   const clock = new SimulatedClock(options.startTime);
-  const store = new MemoryStore();
+  const store = options.store ?? new MemoryStore();
   // Every timer is armed in memory (infinite horizon) and no poller runs: nothing can be missed in one process.
   const runtime = new Runtime({ store, clock, workerId: 'simulation', pollIntervalMs: 0, timerHorizonMs: Number.POSITIVE_INFINITY, steps: options.steps, onError: options.onError });
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   await runtime.resume();
   const settle = async () => {
     // Step promises may resolve on later ticks (fake I/O); settle until quiet twice in a row.
-    for (let quiet = 0; quiet < 2; ) {
+    for (let round = 0; round < 3; round++) {
       await runtime.settled();
       await new Promise((r) => setImmediate(r));
-      quiet = (await isQuiet(runtime)) ? quiet + 1 : 0;
     }
   };
   return {
@@ -70,11 +72,6 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
       return true;
     },
   };
-}
-
-async function isQuiet(runtime: Runtime): Promise<boolean> {
-  await runtime.settled();
-  return true;
 }
 
 export { SimulatedClock } from '../clock.ts';

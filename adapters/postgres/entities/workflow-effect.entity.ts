@@ -13,6 +13,8 @@ export const WorkflowEffect = defineEntity({
   tableName: 'sk_effect',
   properties: {
     id: p.string().primary(),
+    /** Insertion order, for listing an instance's effects as they happened. */
+    seq: p.bigint().autoincrement(),
     instanceId: p.string(),
     /** step | child | timer | send */
     kind: p.string(),

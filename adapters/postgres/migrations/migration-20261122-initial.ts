@@ -21,7 +21,7 @@ export class Migration20261122Initial extends Migration {
     this.addSql(`alter table "sk_event" add constraint "sk_event_instance_id_idempotency_key_unique" unique ("instance_id", "idempotency_key");`);
 
     this.addSql(`create table "sk_effect" (
-      "id" text primary key, "instance_id" text not null, "kind" text not null, "name" text not null,
+      "id" text primary key, "seq" bigserial not null, "instance_id" text not null, "kind" text not null, "name" text not null,
       "target" text null, "status" text not null, "input" jsonb null, "event" jsonb null,
       "attempts" int not null, "due_at" timestamptz null, "lease_owner" text null, "lease_until" timestamptz null,
       "result" jsonb null, "error" jsonb null, "last_error" jsonb null,
@@ -29,7 +29,7 @@ export class Migration20261122Initial extends Migration {
     this.addSql(`create index "sk_effect_instance_id_kind_name_index" on "sk_effect" ("instance_id", "kind", "name");`);
     // The pollers only ever look at open effects; a partial index keeps them cheap however long history grows.
     this.addSql(`create index "sk_effect_open_due_index" on "sk_effect" ("due_at") where "status" = 'pending';`);
-    this.addSql(`create index "sk_effect_open_child_index" on "sk_effect" ("target") where "status" = 'pending' and "kind" = 'child';`);
+    this.addSql(`create index "sk_effect_open_child_index" on "sk_effect" ("id") where "status" = 'pending' and "kind" = 'child';`);
 
     this.addSql(`create table "sk_outbox" (
       "id" bigserial primary key, "instance_id" text not null, "seq" int not null, "type" text not null,

@@ -1,0 +1,5 @@
+export { openDatabase } from './orm.ts';
+export type { OpenDatabaseOptions } from './orm.ts';
+export { PgInstanceStore } from './pg-instance-store.ts';
+export { startEmbeddedPostgres } from './embedded.ts';
+export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded.ts';

@@ -1,0 +1,239 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
+import { EFFECT_COLUMNS, INSTANCE_COLUMNS, toEffect, toEvent, toInstance, type Row } from './rows.ts';
+
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+const ts = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+/**
+ * The runtime's store on PostgreSQL through MikroORM's connection.
+ *
+ * @remarks The per-event hot path is ONE statement: the optimistic snapshot
+ * update, the history insert, effect inserts/closes/cancels and outbox rows
+ * are data-modifying CTEs chained on the update's `RETURNING`, so either all
+ * happen or none (a version conflict inserts nothing). Measured against a
+ * load-then-flush unit of work this avoids 5-6x the cost, and against an
+ * explicit BEGIN/3 statements/COMMIT it saves four round trips.
+ */
+export class PgInstanceStore implements InstanceStore {
+  constructor(private readonly orm: MikroORM) {}
+
+  private get conn() {
+    return this.orm.em.getConnection();
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<Row[]> {
+    return (await this.conn.execute(sql, params, 'all')) as Row[];
+  }
+
+  async create(req: CreateRequest): Promise<CreateResult> {
+    const r = req.record;
+    const params: unknown[] = [
+      r.id, r.tenant, r.machineId, r.machineVersion, r.status, json(r.stateValue), json(r.tags), json(r.snapshot),
+      r.parentId, r.parentRef, r.idempotencyKey, r.inputHash, json(r.output), json(r.error), json(r.traceContext), ts(r.createdAt), ts(r.updatedAt),
+      req.event.type, json(req.event.payload), req.event.source, req.event.actor, json(r.stateValue),
+    ];
+    let sql = `with ins as (
+      insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref, idempotency_key, input_hash, output, error, trace_context, created_at, updated_at)
+      values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, 1, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::timestamptz, ?::timestamptz)
+      on conflict do nothing returning id, created_at
+    ), ev as (
+      insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
+      select id, 1, ?, ?::jsonb, ?, ?, ?::jsonb, true, null, created_at from ins
+    )`;
+    sql += this.effectInsertCte(req.newEffects, params, 'ins', 'created_at');
+    sql += this.outboxCte(req.outbox, params, 'ins', '1', 'created_at');
+    if (req.startedBy) {
+      sql += `, started as (update sk_effect set due_at = null where id = ? and exists (select 1 from ins))`;
+      params.push(req.startedBy);
+    }
+    sql += ` select count(*)::int as n from ins`;
+    const [row] = await this.rows(sql, params);
+    return Number(row?.n) === 1 ? { ok: true } : { ok: false, reason: 'exists' };
+  }
+
+  async commit(req: CommitRequest): Promise<CommitResult> {
+    const c = req.change;
+    const now = ts(req.now);
+    const closeId = req.closeEffect?.id ?? null;
+    const params: unknown[] = [json(c.snapshot), c.status, json(c.stateValue), json(c.tags), json(c.output), json(c.error), now, req.instanceId, req.expectedVersion, closeId, closeId];
+    let sql = `with upd as (
+      update sk_instance set snapshot = ?::jsonb, status = ?, state_value = ?::jsonb, tags = ?::jsonb, output = ?::jsonb, error = ?::jsonb, version = version + 1, updated_at = ?::timestamptz
+      where id = ? and version = ? and (?::text is null or exists (select 1 from sk_effect where id = ? and status = 'pending'))
+      returning id, version
+    ), ev as (
+      insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
+      select id, version, ?, ?::jsonb, ?, ?, ?::jsonb, ?, ?, ?::timestamptz from upd
+    )`;
+    params.push(req.event.type, json(req.event.payload), req.event.source, req.event.actor, json(c.stateValue), req.event.handled, req.event.idempotencyKey, now);
+    if (req.closeEffect) {
+      const e = req.closeEffect;
+      sql += `, closed as (update sk_effect set status = ?, result = ?::jsonb, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz, lease_owner = null, lease_until = null
+        where id = ? and exists (select 1 from upd))`;
+      params.push(e.status, json(e.result), json(e.error), now, now, e.id);
+    }
+    if (req.cancel.length) {
+      // Never the row being closed: two CTEs updating one row leave only one change.
+      sql += `, cancelled as (update sk_effect set status = 'cancelled', closed_at = ?::timestamptz, updated_at = ?::timestamptz
+        where instance_id = ? and status = 'pending' and id is distinct from ?
+          and (case kind when 'timer' then 'timer:' when 'send' then 'send:' else 'actor:' end || name) in (select jsonb_array_elements_text(?::jsonb))
+          and exists (select 1 from upd))`;
+      params.push(now, now, req.instanceId, closeId, JSON.stringify(req.cancel));
+    }
+    sql += this.effectInsertCte(req.newEffects, params, 'upd', `?::timestamptz`, now);
+    sql += this.outboxCte(req.outbox, params, 'upd', 'upd.version', `?::timestamptz`, now);
+    sql += ` select (select version from upd) as version, (select status from sk_effect where id = ?) as effect_status`;
+    params.push(closeId);
+    let row: Row | undefined;
+    try {
+      [row] = await this.rows(sql, params);
+    } catch (e) {
+      if (isUniqueViolation(e, 'sk_event_instance_id_idempotency_key_unique')) return { ok: false, reason: 'duplicate_event' };
+      throw e;
+    }
+    if (row?.version != null) return { ok: true, version: Number(row.version) };
+    if (closeId && row?.effect_status !== 'pending') return { ok: false, reason: 'effect_closed' };
+    return { ok: false, reason: 'version_conflict' };
+  }
+
+  private effectInsertCte(effects: CreateRequest['newEffects'], params: unknown[], from: string, at: string, atParam?: string | null): string {
+    if (!effects.length) return '';
+    const rows = effects.map((e) => ({ ...e, dueAt: ts(e.dueAt), leaseUntil: ts(e.leaseUntil) }));
+    if (atParam !== undefined) params.push(atParam, atParam);
+    params.push(JSON.stringify(rows));
+    const atExpr = atParam !== undefined ? at : `${from}.${at}`;
+    return `, eff as (
+      insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
+      select ${atExpr}, ${atExpr}, e.id, ${from}.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
+      from ${from}, jsonb_to_recordset(?::jsonb) as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz)
+    )`;
+  }
+
+  private outboxCte(items: CreateRequest['outbox'], params: unknown[], from: string, seq: string, at: string, atParam?: string | null): string {
+    if (!items.length) return '';
+    if (atParam !== undefined) params.push(atParam);
+    params.push(JSON.stringify(items));
+    const atExpr = atParam !== undefined ? at : `${from}.${at}`;
+    return `, ob as (insert into sk_outbox (instance_id, seq, type, payload, created_at)
+      select ${from}.id, ${seq}, o.type, o.payload, ${atExpr} from ${from}, jsonb_to_recordset(?::jsonb) as o(type text, payload jsonb))`;
+  }
+
+  async get(id: string): Promise<InstanceRecord | undefined> {
+    const [row] = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where id = ?`, [id]);
+    return row ? toInstance(row) : undefined;
+  }
+
+  async getByIdempotencyKey(tenant: string, key: string): Promise<InstanceRecord | undefined> {
+    const [row] = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where tenant = ? and idempotency_key = ?`, [tenant, key]);
+    return row ? toInstance(row) : undefined;
+  }
+
+  async list(f: ListFilter): Promise<InstanceRecord[]> {
+    const where = ['tenant = ?'];
+    const params: unknown[] = [f.tenant];
+    const add = (cond: string, ...values: unknown[]) => (where.push(cond), params.push(...values));
+    if (f.machineId) add('machine_id = ?', f.machineId);
+    if (f.machineVersion) add('machine_version = ?', f.machineVersion);
+    if (f.status?.length) add(`status in (select jsonb_array_elements_text(?::jsonb))`, JSON.stringify(f.status));
+    // jsonb_exists is the "?" operator spelled as a function ("?" is the placeholder here).
+    if (f.state) add(`(jsonb_exists(tags, ?) or state_value = to_jsonb(?::text) or state_value::text like ?)`, f.state, f.state, `%${JSON.stringify(f.state).replace(/[%_\\]/g, '\\$&')}%`);
+    if (f.parentId) add('parent_id = ?', f.parentId);
+    if (f.createdAfter) add('created_at >= ?::timestamptz', ts(f.createdAfter));
+    if (f.createdBefore) add('created_at < ?::timestamptz', ts(f.createdBefore));
+    if (f.updatedAfter) add('updated_at >= ?::timestamptz', ts(f.updatedAfter));
+    if (f.updatedBefore) add('updated_at < ?::timestamptz', ts(f.updatedBefore));
+    if (f.after) add('(created_at, id) < (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);
+    params.push(f.limit);
+    const rows = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where ${where.join(' and ')} order by created_at desc, id desc limit ?`, params);
+    return rows.map(toInstance);
+  }
+
+  async history(instanceId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
+    const rows = await this.rows(`select * from sk_event where instance_id = ? and seq > ? order by seq limit ?`, [instanceId, afterSeq, limit]);
+    return rows.map(toEvent);
+  }
+
+  async eventByIdempotencyKey(instanceId: string, key: string): Promise<EventRecord | undefined> {
+    const [row] = await this.rows(`select * from sk_event where instance_id = ? and idempotency_key = ?`, [instanceId, key]);
+    return row ? toEvent(row) : undefined;
+  }
+
+  async effects(instanceId: string): Promise<EffectRecord[]> {
+    const rows = await this.rows(`select ${EFFECT_COLUMNS} from sk_effect where instance_id = ? order by seq`, [instanceId]);
+    return rows.map(toEffect);
+  }
+
+  async getEffect(id: string): Promise<EffectRecord | undefined> {
+    const [row] = await this.rows(`select ${EFFECT_COLUMNS} from sk_effect where id = ?`, [id]);
+    return row ? toEffect(row) : undefined;
+  }
+
+  async claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number): Promise<EffectRecord[]> {
+    // SKIP LOCKED: several processes poll at once without blocking or double-claiming.
+    const rows = await this.rows(
+      `update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz,
+         attempts = case when e.kind = 'step' then e.attempts + 1 else e.attempts end
+       where e.id in (
+         select id from sk_effect
+         where status = 'pending' and due_at <= ?::timestamptz
+           and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
+           and (lease_until is null or lease_until < ?::timestamptz)
+         order by due_at limit ? for update skip locked)
+       returning e.*`,
+      [owner, ts(leaseUntil), ts(now), ts(dueBefore), ts(dueBefore), ts(now), ts(now), limit],
+    );
+    return rows.map(toEffect);
+  }
+
+  async finishedChildren(limit: number): Promise<{ effect: EffectRecord; child: InstanceRecord }[]> {
+    const rows = await this.rows(`select e.id from sk_effect e join sk_instance c on c.id = e.id where e.kind = 'child' and e.status = 'pending' and c.status <> 'active' limit ?`, [limit]);
+    const out: { effect: EffectRecord; child: InstanceRecord }[] = [];
+    for (const { id } of rows) {
+      const [effect, child] = await Promise.all([this.getEffect(String(id)), this.get(String(id))]);
+      if (effect && child) out.push({ effect, child });
+    }
+    return out;
+  }
+
+  async scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void> {
+    await this.conn.execute(
+      `update sk_effect set attempts = ?, due_at = ?::timestamptz, lease_until = ?::timestamptz, last_error = ?::jsonb, updated_at = ?::timestamptz where id = ? and status = 'pending'`,
+      [attempts, ts(dueAt), ts(leaseUntil), json(lastError), ts(now), effectId],
+      'run',
+    );
+  }
+
+  async closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean> {
+    const res = (await this.conn.execute(
+      `update sk_effect set status = ?, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz, lease_owner = null, lease_until = null where id = ? and status = 'pending'`,
+      [status, json(error), ts(now), ts(now), id],
+      'run',
+    )) as { affectedRows?: number };
+    return (res.affectedRows ?? 0) > 0;
+  }
+
+  async releaseLeases(owner: string): Promise<void> {
+    await this.conn.execute(`update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`, [owner], 'run');
+  }
+
+  async markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult> {
+    const [row] = await this.rows(
+      `with upd as (update sk_instance set status = 'stopped', version = version + 1, updated_at = ?::timestamptz where id = ? and version = ? returning id, version, state_value),
+       ev as (insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
+              select id, version, ?, ?::jsonb, ?, ?, state_value, true, null, ?::timestamptz from upd),
+       cancelled as (update sk_effect set status = 'cancelled', closed_at = ?::timestamptz, updated_at = ?::timestamptz where instance_id = ? and status = 'pending' and exists (select 1 from upd))
+       select (select version from upd) as version`,
+      [ts(now), id, expectedVersion, event.type, json(event.payload), event.source, event.actor, ts(now), ts(now), ts(now), id],
+    );
+    return row?.version != null ? { ok: true, version: Number(row.version) } : { ok: false, reason: 'version_conflict' };
+  }
+
+  async close(): Promise<void> {
+    await this.orm.close();
+  }
+}
+
+function isUniqueViolation(e: unknown, constraint: string): boolean {
+  const err = e as { code?: string; constraint?: string; message?: string; name?: string };
+  return (err.code === '23505' || err.name === 'UniqueConstraintViolationException') && (err.constraint === constraint || (err.message ?? '').includes(constraint));
+}
