@@ -57,23 +57,31 @@ export interface SagaArgs<TInput, TResults> {
   results: TResults;
 }
 
-/** One step of a saga: an action, optionally its compensation. */
-export interface SagaStepConfig<TInput, TResults> {
+/** One step of a saga named `TName`: an action, optionally its compensation. */
+export interface SagaStepOf<TInput, TResults, TName extends string> {
   /** camelCase; becomes the state name, the action's invoke id and the key in `results`. */
-  name: Extract<keyof TResults, string>;
+  name: TName;
   /** Name of the step implementation doing the work. */
   action: string;
   /** Name of the step implementation undoing it; without one, the step is not undone. */
   compensation?: string;
   input: (args: SagaArgs<TInput, TResults>) => unknown;
   /** Defaults to `{ input, result }` (the workflow input and this step's result). */
-  compensationInput?: (args: SagaArgs<TInput, TResults> & { result: unknown }) => unknown;
+  compensationInput?: (args: SagaArgs<TInput, TResults> & { result: NonNullable<TResults[TName & keyof TResults]> }) => unknown;
   /** Evaluated just before the step would start; a skipped step is never compensated. */
   skip?: (args: SagaArgs<TInput, TResults>) => boolean;
   policy?: StepPolicy;
   compensationPolicy?: StepPolicy;
   description?: string;
 }
+
+/**
+ * One step of a saga; a union over the result names, so `compensationInput`
+ * sees the type of its own step's result.
+ */
+export type SagaStepConfig<TInput, TResults> = {
+  [K in Extract<keyof TResults, string>]: SagaStepOf<TInput, TResults, K>;
+}[Extract<keyof TResults, string>];
 
 /** Configuration of {@link defineSaga}. */
 export interface SagaConfig<TInput, TResults, TOutput> {

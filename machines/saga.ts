@@ -8,12 +8,12 @@ import {
   type SagaEvent,
   type SagaMeta,
   type SagaOutput,
-  type SagaStepConfig,
+  type SagaStepOf,
   type StepError,
 } from './saga-types.ts';
 import { step, type StepLogic, type StepPolicy } from './step.ts';
 
-type Step = SagaStepConfig<any, any>;
+type Step = SagaStepOf<any, any, string>;
 type Transition = { target: string; guard?: unknown; actions?: unknown[] };
 type StepParams = { step: string };
 
@@ -42,11 +42,11 @@ const ACTOR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * });
  * ```
  */
-export function defineSaga<TInput, TResults extends Record<string, unknown> = Record<string, any>, TOutput = TResults>(
+export function defineSaga<TInput, TResults extends object = Record<string, any>, TOutput = TResults>(
   config: SagaConfig<TInput, TResults, TOutput>,
 ) {
   type Ctx = SagaContext<TInput, TResults>;
-  const steps = validate(config);
+  const steps = validate(config.id, config.steps as unknown as readonly Step[]);
   const id = config.id;
   const byName = new Map(steps.map((s) => [s.name, s]));
   const ref = (path: string) => `#${id}.${path}`;
@@ -115,7 +115,7 @@ export function defineSaga<TInput, TResults extends Record<string, unknown> = Re
         id: compensationInvokeId(s.name),
         src: s.compensation,
         input: ({ context }: { context: Ctx }) => {
-          const args = { input: context.input, results: context.results, result: context.results[s.name] };
+          const args = { input: context.input, results: context.results, result: context.results[s.name as keyof TResults] };
           return s.compensationInput ? s.compensationInput(args) : { input: args.input, result: args.result };
         },
         onDone: compensate(i - 1),
@@ -147,7 +147,7 @@ export function defineSaga<TInput, TResults extends Record<string, unknown> = Re
     guards: {
       cancelRequested: ({ context }) => context.cancellation !== null,
       hasResult: ({ context }, p: StepParams) => Object.hasOwn(context.results, p.step),
-      shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step as never)?.skip?.({ input: context.input, results: context.results }),
+      shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
       hasReason: ({ event }) => event.type === 'operator.resolve' && typeof event.reason === 'string' && event.reason.trim() !== '',
     },
     actions: {
@@ -219,18 +219,18 @@ export function toStepError(error: unknown): StepError {
   return { message: String(error) };
 }
 
-function validate<T extends Step>(config: { id: string; steps: readonly T[] }): readonly T[] {
-  if (config.steps.length === 0) throw MachineDefinitionError.noSteps(config.id);
+function validate(id: string, steps: readonly Step[]): readonly Step[] {
+  if (steps.length === 0) throw MachineDefinitionError.noSteps(id);
   const seen = new Set<string>();
-  for (const s of config.steps) {
-    if (!STEP_NAME.test(s.name)) throw MachineDefinitionError.invalidStepName(config.id, s.name);
-    if (seen.has(s.name)) throw MachineDefinitionError.duplicateStepName(config.id, s.name);
+  for (const s of steps) {
+    if (!STEP_NAME.test(s.name)) throw MachineDefinitionError.invalidStepName(id, s.name);
+    if (seen.has(s.name)) throw MachineDefinitionError.duplicateStepName(id, s.name);
     seen.add(s.name);
     for (const actor of [s.action, s.compensation]) {
-      if (actor !== undefined && !ACTOR_NAME.test(actor)) throw MachineDefinitionError.invalidActorName(config.id, actor);
+      if (actor !== undefined && !ACTOR_NAME.test(actor)) throw MachineDefinitionError.invalidActorName(id, actor);
     }
   }
-  return config.steps;
+  return steps;
 }
 
 // One placeholder per actor name; a name reused must carry the same policy.
