@@ -1,6 +1,7 @@
 /** Statekeeper runtime: durable XState instances. */
 export { Runtime, createRuntime } from './runtime.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
+export type { AcceptedEvent, InstanceDetails } from './views.ts';
 export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError } from './errors.ts';
 export type { RuntimeErrorCode } from './errors.ts';
 export { systemClock, SimulatedClock } from './clock.ts';
@@ -10,7 +11,7 @@ export type { RegisterOptions, RegisteredMachine } from './registry.ts';
 export { StepTimeoutError } from './step-runner.ts';
 export { ATTR, SPAN } from './telemetry.ts';
 export type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
-export type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';
+export type { StoreStats, Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';
 export { step } from '../machines/step.ts';
 export type { StepPolicy } from '../machines/step.ts';
 export type { StepContext, StepFn, StepImplementation, StepRegistry } from '../actors/step-types.ts';

@@ -1,4 +1,4 @@
-import type { CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
+import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
 
 const clone = <T,>(v: T): T => (v === undefined ? v : structuredClone(v));
 
@@ -145,6 +145,35 @@ export class MemoryStore implements InstanceStore {
       if (e.status === 'pending') Object.assign(e, { status: 'cancelled', closedAt: now, updatedAt: now });
     }
     return { ok: true, version };
+  }
+
+  async stats(tenant: string): Promise<StoreStats> {
+    const mine = [...this.instances.values()].filter((i) => i.tenant === tenant);
+    const ids = new Set(mine.map((i) => i.id));
+    const count = <K extends string>(keys: K[]) => {
+      const m = new Map<K, number>();
+      for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+      return m;
+    };
+    const instances = [...count(mine.map((i) => `${i.machineId}\u0000${i.status}`))].map(([k, n]) => {
+      const [machineId, status] = k.split('\u0000') as [string, InstanceRecord['status']];
+      return { machineId, status, count: n };
+    });
+    const stepRows = [...this.effectRows.values()].filter((e) => e.kind === 'step' && ids.has(e.instanceId));
+    const steps = [...new Set(stepRows.map((e) => e.target ?? e.name))].map((name) => {
+      const rows = stepRows.filter((e) => (e.target ?? e.name) === name);
+      return { name, total: rows.length, failed: rows.filter((e) => e.status === 'failed').length, retries: rows.reduce((a, e) => a + Math.max(0, e.attempts - 1), 0) };
+    });
+    const finished = mine.filter((i) => i.status !== 'active');
+    const outcomes = [...count(finished.filter((i) => typeof (i.output as { outcome?: unknown })?.outcome === 'string').map((i) => `${i.machineId}\u0000${(i.output as { outcome: string }).outcome}`))].map(([k, n]) => {
+      const [machineId, outcome] = k.split('\u0000') as [string, string];
+      return { machineId, outcome, count: n };
+    });
+    const durations = [...new Set(finished.map((i) => i.machineId))].map((machineId) => {
+      const ms = finished.filter((i) => i.machineId === machineId).map((i) => i.updatedAt.getTime() - i.createdAt.getTime());
+      return { machineId, finished: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, maxMs: Math.max(...ms) };
+    });
+    return { instances, steps, outcomes, durations };
   }
 
   async close() {}

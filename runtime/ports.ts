@@ -162,7 +162,20 @@ export interface InstanceStore {
   releaseLeases(owner: string): Promise<void>;
   /** Marks an instance stopped from outside (cancellation without a machine-defined path). */
   markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult>;
+  /** Aggregates for one tenant (see {@link StoreStats}). */
+  stats(tenant: string): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+/** Counts and durations the stats endpoint reports. */
+export interface StoreStats {
+  instances: { machineId: string; status: InstanceStatus; count: number }[];
+  /** Step effects by step name: how many ran, failed for good, and extra attempts (retries) taken. */
+  steps: { name: string; total: number; failed: number; retries: number }[];
+  /** Finished instances by `output.outcome` (sagas: completed, rolled_back, cancelled). */
+  outcomes: { machineId: string; outcome: string; count: number }[];
+  /** Mean and max run time of finished instances, by machine. */
+  durations: { machineId: string; finished: number; meanMs: number; maxMs: number }[];
 }
 
 /** Time, swappable for a simulated clock. */

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, EventObject } from 'xstate';
@@ -6,7 +6,8 @@ import type { StepRegistry } from '../actors/step-types.ts';
 import { systemClock } from './clock.ts';
 import { EffectDispatcher } from './effect-dispatcher.ts';
 import { RuntimeError } from './errors.ts';
-import { InstanceHost, type LoadedInstance } from './instance-host.ts';
+import { InstanceHost } from './instance-host.ts';
+import { acceptedEventsOf, decodeCursor, encodeCursor, hashInput, recordView, view, type AcceptedEvent, type InstanceDetails } from './views.ts';
 import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from './ports.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
@@ -201,6 +202,54 @@ export class Runtime {
     return this.get(instanceId);
   }
 
+  /**
+   * Details for an operator view: the instance, the events its current state
+   * accepts (with the roles each needs) and its effect rows.
+   */
+  async describe(instanceId: string, options: { tenant?: string } = {}): Promise<InstanceDetails> {
+    const base = await this.get(instanceId, options);
+    const record = (await this.store.get(instanceId))!;
+    const effects = await this.store.effects(instanceId);
+    let acceptedEvents: AcceptedEvent[] = [];
+    if (record.status === 'active') {
+      const loaded = this.host.hydrate(record);
+      acceptedEvents = acceptedEventsOf(loaded.snapshot);
+    }
+    return { ...base, acceptedEvents, effects };
+  }
+
+  /**
+   * Operator retry: sends `operator.retry` when the current state accepts it
+   * (a saga waiting after a failed compensation or step). Idempotent: when
+   * there is nothing to retry, reports `handled: false` and changes nothing.
+   */
+  async retry(instanceId: string, options: Omit<SendOptions, 'source'> = {}): Promise<SendResult> {
+    const d = await this.describe(instanceId, options);
+    if (d.status !== 'active' || !d.acceptedEvents.some((e) => e.type === 'operator.retry')) {
+      return { instanceId, handled: false, duplicate: false, value: d.value, status: d.status, tags: d.tags, version: d.version };
+    }
+    return this.send(instanceId, { type: 'operator.retry' }, { ...options, source: 'operator' });
+  }
+
+  /**
+   * Cancels an instance: sends `workflow.cancel` when the machine defines it
+   * (sagas compensate what was done), otherwise stops it. Idempotent.
+   */
+  async cancel(instanceId: string, options: Omit<SendOptions, 'source'> & { reason?: string } = {}): Promise<InstanceView> {
+    const d = await this.describe(instanceId, options);
+    if (d.status !== 'active') return d;
+    if (d.acceptedEvents.some((e) => e.type === 'workflow.cancel')) {
+      await this.send(instanceId, { type: 'workflow.cancel', ...(options.reason ? { reason: options.reason } : {}) }, { ...options, source: 'operator' });
+      return this.get(instanceId);
+    }
+    return this.stopInstance(instanceId, options.reason ?? 'cancelled', options);
+  }
+
+  /** Counts by machine and status, step failures and retries, outcomes and durations for a tenant. */
+  stats(options: { tenant?: string } = {}) {
+    return this.store.stats(options.tenant ?? 'default');
+  }
+
   /** Subscribes to committed changes (all instances); returns the unsubscribe function. */
   subscribe(listener: (change: InstanceChange) => void): () => void {
     this.changes.on('change', listener);
@@ -291,43 +340,3 @@ export async function createRuntime(options: RuntimeOptions & { machines?: { mac
   return runtime;
 }
 
-function view(loaded: LoadedInstance): InstanceView {
-  return { ...recordView(loaded.record), context: loaded.snapshot.context };
-}
-
-function recordView(r: InstanceRecord): InstanceView {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    machine: { id: r.machineId, version: r.machineVersion },
-    status: r.status,
-    value: r.stateValue,
-    context: (r.snapshot as { context?: unknown } | null)?.context ?? null,
-    tags: r.tags,
-    output: r.output,
-    error: r.error,
-    version: r.version,
-    parentId: r.parentId,
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  };
-}
-
-function hashInput(machineId: string, input: unknown): string {
-  return createHash('sha256').update(machineId).update('\0').update(JSON.stringify(input ?? null)).digest('hex').slice(0, 32);
-}
-
-function encodeCursor(r: InstanceRecord): string {
-  return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw RuntimeError.invalidArgument('list', 'cursor is not one this runtime returned');
-  }
-}

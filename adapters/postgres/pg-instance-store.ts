@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
+import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
 import { EFFECT_COLUMNS, INSTANCE_COLUMNS, toEffect, toEvent, toInstance, type Row } from './rows.ts';
 
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -226,6 +226,29 @@ export class PgInstanceStore implements InstanceStore {
       [ts(now), id, expectedVersion, event.type, json(event.payload), event.source, event.actor, ts(now), ts(now), ts(now), id],
     );
     return row?.version != null ? { ok: true, version: Number(row.version) } : { ok: false, reason: 'version_conflict' };
+  }
+
+  async stats(tenant: string): Promise<StoreStats> {
+    const [instances, steps, outcomes, durations] = await Promise.all([
+      this.rows(`select machine_id, status, count(*)::int as n from sk_instance where tenant = ? group by 1, 2 order by 1, 2`, [tenant]),
+      this.rows(
+        `select coalesce(e.target, e.name) as name, count(*)::int as total, count(*) filter (where e.status = 'failed')::int as failed, coalesce(sum(greatest(e.attempts - 1, 0)), 0)::int as retries
+         from sk_effect e join sk_instance i on i.id = e.instance_id where i.tenant = ? and e.kind = 'step' group by 1 order by 1`,
+        [tenant],
+      ),
+      this.rows(`select machine_id, output->>'outcome' as outcome, count(*)::int as n from sk_instance where tenant = ? and status <> 'active' and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`, [tenant]),
+      this.rows(
+        `select machine_id, count(*)::int as n, avg(extract(epoch from updated_at - created_at) * 1000)::float8 as mean_ms, max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
+         from sk_instance where tenant = ? and status <> 'active' group by 1 order by 1`,
+        [tenant],
+      ),
+    ]);
+    return {
+      instances: instances.map((r) => ({ machineId: String(r.machine_id), status: r.status as InstanceRecord['status'], count: Number(r.n) })),
+      steps: steps.map((r) => ({ name: String(r.name), total: Number(r.total), failed: Number(r.failed), retries: Number(r.retries) })),
+      outcomes: outcomes.map((r) => ({ machineId: String(r.machine_id), outcome: String(r.outcome), count: Number(r.n) })),
+      durations: durations.map((r) => ({ machineId: String(r.machine_id), finished: Number(r.n), meanMs: Number(r.mean_ms), maxMs: Number(r.max_ms) })),
+    };
   }
 
   async close(): Promise<void> {

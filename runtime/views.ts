@@ -1,0 +1,75 @@
+/** Read models of instances, shared by the runtime's query methods. */
+import { createHash } from 'node:crypto';
+import { __unsafe_getAllOwnEventDescriptors as getAllOwnEventDescriptors, type AnyMachineSnapshot } from 'xstate';
+import { RuntimeError } from './errors.ts';
+import { requiredRoles, type LoadedInstance } from './instance-host.ts';
+import type { EffectRecord, InstanceRecord } from './ports.ts';
+import type { InstanceView } from './types.ts';
+
+/** An event the current state accepts, with the roles its `meta.roles` requires (if any). */
+export interface AcceptedEvent {
+  type: string;
+  roles?: string[];
+}
+
+/** {@link Runtime.describe}'s result. */
+export interface InstanceDetails extends InstanceView {
+  acceptedEvents: AcceptedEvent[];
+  effects: EffectRecord[];
+}
+
+/** Events the active state nodes handle, with required roles. */
+export function acceptedEventsOf(snapshot: AnyMachineSnapshot): AcceptedEvent[] {
+  // Own events of the active nodes; internal xstate.* events (step results, timers) are not for callers.
+  const types = [...new Set(getAllOwnEventDescriptors(snapshot) as string[])].filter((t) => !t.startsWith('xstate.') && t !== '*');
+  return types.sort().map((type) => {
+    const roles = requiredRoles(snapshot, type);
+    return roles ? { type, roles } : { type };
+  });
+}
+
+/** View of a loaded instance (context from the live snapshot). */
+export function view(loaded: LoadedInstance): InstanceView {
+  return { ...recordView(loaded.record), context: loaded.snapshot.context };
+}
+
+/** View of a stored row. */
+export function recordView(r: InstanceRecord): InstanceView {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    machine: { id: r.machineId, version: r.machineVersion },
+    status: r.status,
+    value: r.stateValue,
+    context: (r.snapshot as { context?: unknown } | null)?.context ?? null,
+    tags: r.tags,
+    output: r.output,
+    error: r.error,
+    version: r.version,
+    parentId: r.parentId,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** Fingerprint of a start request, to tell a repeat from a conflicting reuse of an idempotency key. */
+export function hashInput(machineId: string, input: unknown): string {
+  return createHash('sha256').update(machineId).update('\0').update(JSON.stringify(input ?? null)).digest('hex').slice(0, 32);
+}
+
+/** Opaque list cursor: the last row's (createdAt, id). */
+export function encodeCursor(r: InstanceRecord): string {
+  return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.id])).toString('base64url');
+}
+
+/** Reads a cursor from {@link encodeCursor}; anything else is an invalid argument. */
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw RuntimeError.invalidArgument('list', 'cursor is not one this runtime returned');
+  }
+}
