@@ -92,10 +92,20 @@ export function childEvents(outputs: Record<string, unknown>, extra: AnyEventObj
 /**
  * Enumerates shortest paths with `xstate/graph`, replays each through
  * `transition()`, and checks the persist/restore round trip at every end state.
- * Returns the number of paths.
+ * `serializeState` decides which snapshots count as the same vertex (default:
+ * value and context). Returns the number of paths.
  */
-export function replayShortestPaths(machine: AnyStateMachine, input: unknown, events: EventsFor): number {
-  const paths = getShortestPaths(machine, { input, events: (s) => events(s as AnyMachineSnapshot) });
+export function replayShortestPaths(
+  machine: AnyStateMachine,
+  input: unknown,
+  events: EventsFor,
+  serializeState?: (snapshot: AnyMachineSnapshot) => string,
+): number {
+  const paths = getShortestPaths(machine, {
+    input,
+    events: (s) => events(s as AnyMachineSnapshot),
+    ...(serializeState && { serializeState: (s) => serializeState(s as AnyMachineSnapshot) }),
+  });
   for (const path of paths) {
     let [snapshot] = initialTransition(machine, input);
     // The first step of a path is the `xstate.init` that produced the initial snapshot.
@@ -103,7 +113,9 @@ export function replayShortestPaths(machine: AnyStateMachine, input: unknown, ev
       [snapshot] = transition(machine, snapshot, step.event);
       expect(snapshot.value).toEqual(step.state.value);
     }
-    expect(snapshot.context).toEqual(path.state.context);
+    // With a custom serializer the path ends in the same vertex, not necessarily the same snapshot.
+    if (serializeState) expect(serializeState(snapshot)).toBe(serializeState(path.state as AnyMachineSnapshot));
+    else expect(snapshot.context).toEqual(path.state.context);
     const next = snapshot.status === 'active' ? events(snapshot).find((e) => snapshot.can(e)) : undefined;
     expectRestores(machine, snapshot, next);
   }

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type {
+  MessageRef,
+  RadiusStatusResult,
+  ServiceStatusResult,
+  SubscriberStatusResult,
+} from '../actors/service-steps.ts';
+import { defineSaga } from './saga.ts';
+
+/** Input of `service-suspension`. */
+export const ServiceSuspensionInputSchema = z.object({
+  subscriberId: z.string().min(1),
+  username: z.string().min(1),
+  serviceId: z.string().min(1),
+  reason: z.string().min(1).default('unpaid invoices'),
+  /** Where to send the suspension notice; without it no notice is sent. */
+  notifyEmail: z.email().optional(),
+});
+
+export type ServiceSuspensionInput = z.infer<typeof ServiceSuspensionInputSchema>;
+
+/** Step results of `service-suspension`, by step name. */
+export interface ServiceSuspensionResults {
+  radiusAccount: RadiusStatusResult;
+  billingService: ServiceStatusResult;
+  subscriber: SubscriberStatusResult;
+  notice?: MessageRef;
+}
+
+/**
+ * Suspends a subscriber's service: RADIUS access first, then billing, then
+ * the CRM status, then a notice.
+ *
+ * @remarks 4 steps; invoke ids `radiusAccount`, `billingService`,
+ * `subscriber`, `notice`, and `compensate.<step>`. The mirror image of
+ * `service-activation`: access is cut before billing stops, so a rollback
+ * never leaves service running unbilled.
+ */
+export const serviceSuspensionMachine = defineSaga<ServiceSuspensionInput, ServiceSuspensionResults>({
+  id: 'service-suspension',
+  description: 'Suspend a subscriber service in RADIUS, billing and CRM',
+  steps: [
+    {
+      name: 'radiusAccount',
+      description: 'Reject authentication in RADIUS',
+      action: 'suspendRadiusAccount',
+      compensation: 'resumeRadiusAccount',
+      input: ({ input }) => ({ username: input.username }),
+      compensationInput: ({ result }) => ({ username: result.username }),
+    },
+    {
+      name: 'billingService',
+      description: 'Stop billing the service',
+      action: 'suspendBillingService',
+      compensation: 'resumeBillingService',
+      input: ({ input }) => ({ serviceId: input.serviceId }),
+      compensationInput: ({ result }) => ({ serviceId: result.serviceId }),
+    },
+    {
+      name: 'subscriber',
+      description: 'Mark the subscriber suspended',
+      action: 'suspendSubscriber',
+      compensation: 'activateSubscriber',
+      input: ({ input }) => ({ subscriberId: input.subscriberId }),
+      compensationInput: ({ result }) => ({ subscriberId: result.subscriberId }),
+    },
+    {
+      name: 'notice',
+      description: 'Tell the customer why (skipped without an address)',
+      action: 'sendServiceNotice',
+      skip: ({ input }) => input.notifyEmail === undefined,
+      input: ({ input }) => ({
+        to: input.notifyEmail!,
+        template: 'service-suspended',
+        data: { username: input.username, reason: input.reason },
+      }),
+    },
+  ],
+});
