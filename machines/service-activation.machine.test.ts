@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Drive, done, fail } from './machine-testing.ts';
 import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from './saga-testing.ts';
 import { ServiceActivationInputSchema, serviceActivationMachine } from './service-activation.machine.ts';
-import { ServiceSuspensionInputSchema, serviceSuspensionMachine } from './service-suspension.machine.ts';
 
 const ids = { subscriberId: 'sub_1', username: 'ada', serviceId: 'svc_1' };
 const outputs = {
@@ -33,21 +32,5 @@ describe('service-activation', () => {
     expect(expectRollsBackAtEveryStep(serviceActivationMachine, input, outputs)).toBe(4);
     expect(expectRollsBackAtEveryStep(serviceActivationMachine, { ...ids }, outputs)).toBe(3);
     expect(replaySagaPaths(serviceActivationMachine, input, outputs)).toBeGreaterThan(20);
-  });
-});
-
-describe('service-suspension', () => {
-  const input = ServiceSuspensionInputSchema.parse({ ...ids, notifyEmail: 'ada@example.net' });
-
-  it('defaults the reason and cuts access before billing', () => {
-    expect(input.reason).toBe('unpaid invoices');
-    const d = runSaga(serviceSuspensionMachine, input, outputs);
-    expect(d.started.map((s) => s.src)).toEqual(['suspendRadiusAccount', 'suspendBillingService', 'suspendSubscriber', 'sendServiceNotice']);
-    expect(d.started[3]!.input).toMatchObject({ template: 'service-suspended', data: { reason: 'unpaid invoices' } });
-  });
-
-  it('compensates every completed step in reverse and replays its shortest paths', () => {
-    expect(expectRollsBackAtEveryStep(serviceSuspensionMachine, input, outputs)).toBe(4);
-    expect(replaySagaPaths(serviceSuspensionMachine, input, outputs)).toBeGreaterThan(20);
   });
 });
