@@ -9,7 +9,8 @@ export type LabErrorCode =
   | 'prefix_exhausted'
   | 'injected_fault'
   | 'missing_idempotency_key'
-  | 'upstream_error';
+  | 'upstream_error'
+  | 'internal_error';
 
 /**
  * Error raised by a lab system: an {@link ExternalSystemError} with a `code`.
@@ -27,7 +28,7 @@ export class LabError extends ExternalSystemError {
     /** The message without the `system.operation:` prefix, as sent over HTTP. */
     readonly detail: string,
     retryable: boolean,
-    status: number,
+    status?: number,
     options?: { cause?: unknown },
   ) {
     super(system, operation, detail, retryable, status);
@@ -44,8 +45,8 @@ export class LabError extends ExternalSystemError {
     return new LabError('conflict', system, operation, message, false, 409);
   }
 
-  /** The request is malformed (HTTP 400). */
-  static invalid(system: SystemName, operation: string, message: string): LabError {
+  /** The request is malformed (HTTP 400); `lab` for a malformed control request. */
+  static invalid(system: SystemName | 'lab', operation: string, message: string): LabError {
     return new LabError('invalid_request', system, operation, message, false, 400);
   }
 

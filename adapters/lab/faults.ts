@@ -122,7 +122,7 @@ function injectedError(f: Fault, system: SystemName, operation: string): LabErro
 }
 
 function validate<S extends SystemName>(spec: FaultSpec<S>): FaultSpec<S> {
-  const bad = (message: string) => LabError.invalid(spec.system, 'injectFault', message);
+  const bad = (message: string) => LabError.invalid('lab', 'injectFault', message);
   if (!isSystemName(spec.system)) throw bad(`unknown system "${String(spec.system)}"`);
   if (spec.operation !== undefined && !isOperationOf(spec.system, spec.operation)) {
     throw bad(`system ${spec.system} has no operation "${spec.operation}"`);

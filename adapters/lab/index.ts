@@ -38,3 +38,12 @@ export { TenantInfraSystem, DEFAULT_TENANT_PLANS } from './tenant-infra-system.t
 export type {
   NotificationChannel, TenantIngress, TenantInfraRecords, TenantPlan, TenantRecord, TenantSchema, TenantStatus, TenantUser,
 } from './tenant-infra-system.ts';
+export { createLabApp } from './http/lab-app.ts';
+export type { LabErrorBody } from './http/lab-app.ts';
+export { IDEMPOTENCY_HEADER } from './http/route-kit.ts';
+export type { LabEnv } from './http/route-kit.ts';
+export { createHttpClients } from './http/http-clients.ts';
+export { LabHttpTransport } from './http/http-transport.ts';
+export type { HttpClientsOptions, LabRequest } from './http/http-transport.ts';
+export { createHttpLabControl } from './http/http-lab-control.ts';
+export type { HttpLabControl, LabRecordsReport } from './http/http-lab-control.ts';
