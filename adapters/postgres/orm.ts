@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
 import { OutboxMessage, WorkflowEffect, WorkflowEvent, WorkflowInstance } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
@@ -22,11 +23,31 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<MikroO
     clientUrl: options.url,
     entities: [WorkflowInstance, WorkflowEvent, WorkflowEffect, OutboxMessage],
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'sk_migrations' },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'sk_migrations', silent: true },
     pool: { min: 1, max: options.poolSize ?? 20 },
     debug: false,
     allowGlobalContext: false,
   });
-  if (options.migrate !== false) await orm.migrator.up();
+  if (options.migrate !== false) await migrateExclusively(orm, options.url);
   return orm;
+}
+
+// Any constant works; it only has to be the same in every process sharing the database.
+const MIGRATION_LOCK = 0x5354_4b50;
+
+/**
+ * Applies pending migrations while holding a Postgres advisory lock, so
+ * several processes starting at once against one database do not race to
+ * create the same tables (seen as `pg_type_typname_nsp_index` violations).
+ */
+async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await orm.migrator.up();
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.end();
+  }
 }

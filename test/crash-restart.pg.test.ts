@@ -1,0 +1,97 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { eventually } from './support/poll.ts';
+import { startWorker, type Worker } from './support/worker.ts';
+
+/**
+ * Crash tests: the runtime runs in a child process that is killed with
+ * SIGKILL (no shutdown hook runs), then a new process resumes from Postgres.
+ */
+describe('SIGKILL and restart', () => {
+  let db: TestDatabase;
+  let client: pg.Pool;
+  const workers: Worker[] = [];
+  const spawn = async (env: Record<string, string> = {}) => {
+    const w = await startWorker({ DATABASE_URL: db.url, WORKER_ID: 'crash-worker', ...env });
+    workers.push(w);
+    return w;
+  };
+  const q = async <T extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []) => (await client.query<T>(sql, params)).rows;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.kill().catch(() => undefined);
+    await client?.end();
+    await db?.drop();
+  });
+
+  test('a step in flight is re-run with the same idempotency key; the chart sees one completion; history is gapless', async () => {
+    const first = await spawn({ HANG_STEP: 'stepB' });
+    const { id } = await first.call('start', { machine: 'three-steps', input: { n: 1 } });
+    await eventually(async () => (await q(`select 1 from test_step_log where step = 'stepB'`)).length > 0, 'stepB to start');
+    await first.kill();
+
+    const afterKill = await q(`select status, state_value, version from sk_instance where id = $1`, [id]);
+    expect(afterKill[0]).toMatchObject({ status: 'active', state_value: 'b', version: 2 });
+
+    await spawn();
+    await eventually(async () => (await q(`select 1 from sk_instance where id = $1 and status = 'done'`, [id])).length > 0, 'the instance to finish');
+
+    const log = await q(`select step, idempotency_key, attempt from test_step_log order by id`);
+    expect(log.filter((r) => r.step === 'stepA')).toHaveLength(1);
+    expect(log.filter((r) => r.step === 'stepC')).toHaveLength(1);
+    const b = log.filter((r) => r.step === 'stepB');
+    expect(b.map((r) => r.attempt)).toEqual([1, 2]);
+    expect(b[0].idempotency_key).toBe(b[1].idempotency_key);
+    expect(b[0].idempotency_key).toBe(`${id}:b:2`);
+
+    const history = await q(`select seq, type from sk_event where instance_id = $1 order by seq`, [id]);
+    expect(history.map((h) => h.seq)).toEqual([1, 2, 3, 4]);
+    expect(history.filter((h) => h.type === 'xstate.done.actor.b')).toHaveLength(1);
+    const [inst] = await q(`select output from sk_instance where id = $1`, [id]);
+    expect(inst.output).toEqual({ results: [{ a: 2 }, { b: 3 }, { c: 4 }] });
+  });
+
+  test('pending timers survive SIGKILL: an overdue one fires on restart, a later one at its original time; a cancelled one never fires', async () => {
+    const first = await spawn();
+    const overdue = await first.call('start', { machine: 'deadline' });
+    const cancelled = await first.call('start', { machine: 'deadline' });
+    await first.call('send', cancelled.id, { type: 'poke' });
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = await first.call('start', { machine: 'deadline' });
+    await first.kill();
+    const createdAt = async (id: string) => new Date((await q(`select created_at from sk_instance where id = $1`, [id]))[0].created_at).getTime();
+    const [overdueDue, laterDue] = [(await createdAt(overdue.id)) + 5000, (await createdAt(later.id)) + 5000];
+
+    // Stay down past the first timer's due time.
+    await new Promise((r) => setTimeout(r, Math.max(0, overdueDue + 500 - Date.now())));
+    const restartedAt = Date.now();
+    await spawn();
+
+    const firedAt = async (id: string) =>
+      eventually(async () => {
+        const rows = await q(`select created_at from sk_event where instance_id = $1 and type like 'xstate.after.%'`, [id]);
+        return rows[0] ? new Date(rows[0].created_at).getTime() : undefined;
+      }, `timer of ${id}`);
+    const overdueFired = await firedAt(overdue.id);
+    expect(overdueFired).toBeGreaterThanOrEqual(restartedAt);
+    expect(overdueFired - restartedAt).toBeLessThan(3000);
+    const laterFired = await firedAt(later.id);
+    expect(laterFired).toBeGreaterThanOrEqual(laterDue);
+    expect(laterFired - laterDue).toBeLessThan(1500);
+
+    // Well past the cancelled timer's due time: still poked, its 5 s timer cancelled, the 1 h one pending.
+    const [c] = await q(`select state_value from sk_instance where id = $1`, [cancelled.id]);
+    expect(c.state_value).toBe('poked');
+    const timers = await q(`select name, status from sk_effect where instance_id = $1 order by seq`, [cancelled.id]);
+    expect(timers.map((t) => t.status)).toEqual(['cancelled', 'pending']);
+    expect((await q(`select type from sk_event where instance_id = $1 order by seq`, [cancelled.id])).map((r) => r.type)).toEqual(['xstate.init', 'poke']);
+    for (const id of [overdue.id, later.id]) {
+      expect((await q(`select seq from sk_event where instance_id = $1 order by seq`, [id])).map((r) => r.seq)).toEqual([1, 2]);
+    }
+  });
+});

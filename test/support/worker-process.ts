@@ -1,0 +1,48 @@
+/**
+ * A runtime in a child process for crash tests. It runs the fixture machines
+ * on DATABASE_URL and logs every step attempt to `test_step_log` (through its
+ * own connection, committed before the step "does" anything), so the test can
+ * see what ran even after this process is killed with SIGKILL.
+ *
+ * Env: DATABASE_URL, WORKER_ID, HANG_STEP (name of a step that never returns
+ * in this process). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
+ */
+import pg from 'pg';
+import { openDatabase } from '../../adapters/postgres/orm.ts';
+import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
+import { createRuntime } from '../../runtime/index.ts';
+import type { StepContext } from '../../actors/step-types.ts';
+import { deadline, threeSteps } from '../fixtures/machines.ts';
+
+const url = process.env.DATABASE_URL!;
+const hang = process.env.HANG_STEP;
+const log = new pg.Pool({ connectionString: url, max: 2 });
+await log.query(`create table if not exists test_step_log (id serial primary key, step text, idempotency_key text, attempt int, pid int, at timestamptz default clock_timestamp())`);
+
+const logged = (name: string, result: (n: number) => object) => async (input: { n: number }, ctx: StepContext) => {
+  await log.query('insert into test_step_log (step, idempotency_key, attempt, pid) values ($1, $2, $3, $4)', [name, ctx.idempotencyKey, ctx.attempt, process.pid]);
+  if (name === hang) await new Promise(() => {}); // in flight forever: the test kills us here
+  return result(input.n);
+};
+
+const orm = await openDatabase({ url, poolSize: 5 });
+const runtime = await createRuntime({
+  store: new PgInstanceStore(orm),
+  workerId: process.env.WORKER_ID ?? 'crash-worker',
+  pollIntervalMs: 100,
+  machines: [
+    { machine: threeSteps, options: { version: '1' } },
+    { machine: deadline, options: { version: '1' } },
+  ],
+  steps: { stepA: logged('stepA', (n) => ({ a: n + 1 })), stepB: logged('stepB', (n) => ({ b: n + 2 })), stepC: logged('stepC', (n) => ({ c: n + 3 })) },
+});
+
+process.on('message', async (msg: { id: number; op: string; args: any[] }) => {
+  try {
+    const result = await (runtime as any)[msg.op](...msg.args);
+    process.send!({ id: msg.id, ok: true, result });
+  } catch (e) {
+    process.send!({ id: msg.id, ok: false, error: { message: (e as Error).message, code: (e as { code?: string }).code } });
+  }
+});
+process.send!({ ready: true });
