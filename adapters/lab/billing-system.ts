@@ -9,7 +9,14 @@ export interface BillingAccount { accountId: string; customerId: string; ownerNa
 /** A service billed to a customer. */
 export interface BillingService { serviceId: string; customerId: string; subscriberId: string; plan: string; status: 'active' | 'suspended' }
 /** An invoice; `paymentId` is set once paid. */
-export interface Invoice { invoiceId: string; accountId: string; period: string; amountCents: number; status: 'open' | 'paid' | 'void'; paymentId?: string }
+export interface Invoice {
+  invoiceId: string;
+  accountId: string;
+  period: string;
+  amountCents: number;
+  status: 'open' | 'paid' | 'void';
+  paymentId?: string;
+}
 
 /** Pricing of the lab's billing. */
 export interface BillingOptions {
@@ -110,7 +117,9 @@ export class BillingSystem {
     if (!Number.isInteger(req.amountCents) || req.amountCents < 0) {
       throw LabError.invalid('billing', 'createInvoice', `amountCents must be a non-negative integer, not ${req.amountCents}`);
     }
-    const invoice: Invoice = { invoiceId: this.ids.next('inv'), accountId: req.accountId, period: req.period, amountCents: req.amountCents, status: 'open' };
+    const invoice: Invoice = {
+      invoiceId: this.ids.next('inv'), accountId: req.accountId, period: req.period, amountCents: req.amountCents, status: 'open',
+    };
     this.invoices.set(invoice.invoiceId, invoice);
     return { invoiceId: invoice.invoiceId };
   }

@@ -21,7 +21,10 @@ export interface FaultSpec<S extends SystemName = SystemName> {
   latencyMs?: number;
   /** Whether the injected error is retryable (default true). */
   retryable?: boolean;
-  /** HTTP status the service answers with (default 503, or 422 when not retryable). */
+  /**
+   * HTTP status the service answers with (default 503, or 422 when not retryable).
+   * @remarks HTTP clients derive `retryable` from the status (5xx and 429), so keep the two consistent.
+   */
   status?: number;
   message?: string;
 }

@@ -47,3 +47,5 @@ export { LabHttpTransport } from './http/http-transport.ts';
 export type { HttpClientsOptions, LabRequest } from './http/http-transport.ts';
 export { createHttpLabControl } from './http/http-lab-control.ts';
 export type { HttpLabControl, LabRecordsReport } from './http/http-lab-control.ts';
+export { startLabServer } from './http/lab-server.ts';
+export type { LabServer } from './http/lab-server.ts';

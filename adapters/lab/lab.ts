@@ -136,8 +136,9 @@ export function createLab(options: LabOptions = {}): Lab {
     orphans: async (expected) => orphansAmong(await liveRecords(), expected),
     reset: async () => {
       await systems.radius.reset();
-      for (const s of [systems.customers, systems.ipam, systems.onu, systems.billing, systems.payments, systems.messaging, systems.tenants]) s.reset();
-      systems.cpe.resetAll();
+      const { customers, ipam, onu, cpe, billing, payments, messaging, tenants } = systems;
+      for (const system of [customers, ipam, onu, billing, payments, messaging, tenants]) system.reset();
+      cpe.resetAll();
       faults.clear();
       calls.reset();
       ledger.clear();

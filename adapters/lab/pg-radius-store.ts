@@ -1,5 +1,7 @@
 import pg from 'pg';
-import { AUTH_TYPE, sameAccount, type CreateAccountOutcome, type RadiusRow, type RadiusRowInput, type RadiusStore, type RadiusTables } from './radius-store.ts';
+import {
+  AUTH_TYPE, sameAccount, type CreateAccountOutcome, type RadiusRow, type RadiusRowInput, type RadiusStore, type RadiusTables,
+} from './radius-store.ts';
 
 /** Schema the lab's tables live in. */
 export const LAB_SCHEMA = 'lab';

@@ -98,7 +98,8 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
   });
 
   app.post('/messaging/emails', async (c) => {
-    const body = await jsonBody(c, z.object({ to: z.string(), template: z.string(), data: z.record(z.string(), z.unknown()).optional() }), 'messaging', 'sendEmail');
+    const email = z.object({ to: z.string(), template: z.string(), data: z.record(z.string(), z.unknown()).optional() });
+    const body = await jsonBody(c, email, 'messaging', 'sendEmail');
     return c.json(await messaging.sendEmail(body, callOptions(c, 'messaging', 'sendEmail')), 201);
   });
   app.post('/messaging/sms', async (c) => {

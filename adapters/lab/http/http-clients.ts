@@ -58,7 +58,8 @@ export function createHttpClients(baseUrl: string, options: HttpClientsOptions =
     setServiceStatus: (id, status, o) =>
       http.send('billing', 'setServiceStatus', { method: 'PUT', path: `/billing/services/${seg(id)}/status`, body: { status }, options: o }),
     listBillableAccounts: ({ period }, o) =>
-      http.send('billing', 'listBillableAccounts', { method: 'GET', path: `/billing/billable-accounts?period=${seg(period)}`, options: { signal: o?.signal } }),
+      http.send('billing', 'listBillableAccounts',
+        { method: 'GET', path: `/billing/billable-accounts?period=${seg(period)}`, options: { signal: o?.signal } }),
     rateUsage: (body, o) => http.send('billing', 'rateUsage', { method: 'POST', path: '/billing/usage-ratings', body, options: o }),
     createInvoice: (body, o) => http.send('billing', 'createInvoice', { method: 'POST', path: '/billing/invoices', body, options: o }),
     voidInvoice: (id, o) => http.send('billing', 'voidInvoice', { method: 'POST', path: `/billing/invoices/${seg(id)}/void`, options: o }),

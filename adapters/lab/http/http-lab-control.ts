@@ -43,7 +43,8 @@ export function createHttpLabControl(baseUrl: string, options: HttpClientsOption
       list: () => http.send('lab', 'listFaults', { method: 'GET', path: '/lab/faults' }),
       clear: async (filter = {}) => {
         const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined)).toString();
-        const answer = await http.send<{ cleared: number }>('lab', 'clearFaults', { method: 'DELETE', path: `/lab/faults${query ? `?${query}` : ''}` });
+        const path = `/lab/faults${query ? `?${query}` : ''}`;
+        const answer = await http.send<{ cleared: number }>('lab', 'clearFaults', { method: 'DELETE', path });
         return answer.cleared;
       },
     },
