@@ -1,7 +1,14 @@
 import { and, assign, not, setup } from 'xstate';
+import {
+  cancelledOutput,
+  compensationActions,
+  compensationGuards,
+  compensationStates,
+  rolledBackOutput,
+  toStepError,
+} from './compensation.ts';
 import { MachineDefinitionError } from './errors.ts';
 import {
-  compensationInvokeId,
   OPERATOR_ROLES,
   type SagaConfig,
   type SagaContext,
@@ -107,29 +114,19 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
       },
     };
     if (!s.compensation) return;
-    compensating[s.name] = {
-      description: s.description && `Undo: ${s.description}`,
-      tags: ['rolling_back'],
-      meta: { step: s.name, phase: 'compensation' },
-      invoke: {
-        id: compensationInvokeId(s.name),
+    Object.assign(
+      compensating,
+      compensationStates<Ctx>({
+        step: s.name,
         src: s.compensation,
-        input: ({ context }: { context: Ctx }) => {
+        description: s.description && `Undo: ${s.description}`,
+        input: ({ context }) => {
           const args = { input: context.input, results: context.results, result: context.results[s.name as keyof TResults] };
-          return s.compensationInput ? s.compensationInput(args) : { input: args.input, result: args.result };
+          return s.compensationInput ? s.compensationInput(args as never) : { input: args.input, result: args.result };
         },
-        onDone: compensate(i - 1),
-        onError: { target: `${s.name}_failed`, actions: [act('recordCompensationFailure', s.name)] },
-      },
-    };
-    compensating[`${s.name}_failed`] = {
-      tags: ['compensation_failed'],
-      meta: { step: s.name, phase: 'compensation', roles: { 'operator.retry': OPERATOR_ROLES, 'operator.resolve': OPERATOR_ROLES } },
-      on: {
-        'operator.retry': { target: s.name, actions: ['clearCompensationFailure'] },
-        'operator.resolve': compensate(i - 1, [act('recordResolution', s.name)], 'hasReason'),
-      },
-    };
+        next: compensate(i - 1),
+      }),
+    );
   });
 
   const meta: SagaMeta = {
@@ -148,21 +145,15 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
       cancelRequested: ({ context }) => context.cancellation !== null,
       hasResult: ({ context }, p: StepParams) => Object.hasOwn(context.results, p.step),
       shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
-      hasReason: ({ event }) => event.type === 'operator.resolve' && typeof event.reason === 'string' && event.reason.trim() !== '',
+      ...compensationGuards,
     },
     actions: {
       // `?? null`: an undefined output would vanish in JSON and the step would look never run.
       storeResult: assign({ results: ({ context, event }, p: StepParams) => ({ ...context.results, [p.step]: (event as { output?: unknown }).output ?? null }) }),
       recordSkip: assign({ skipped: ({ context }, p: StepParams) => [...context.skipped, p.step] }),
       recordFailure: assign({ failure: ({ event }, p: StepParams) => ({ step: p.step, error: toStepError((event as { error?: unknown }).error) }) }),
-      recordCompensationFailure: assign({
-        compensationFailure: ({ event }, p: StepParams) => ({ step: p.step, error: toStepError((event as { error?: unknown }).error) }),
-      }),
-      clearCompensationFailure: assign({ compensationFailure: null }),
-      recordResolution: assign({
-        compensationFailure: null,
-        resolutions: ({ context, event }, p: StepParams) => [...context.resolutions, { step: p.step, reason: (event as { reason: string }).reason }],
-      }),
+      // Typed against the minimal compensation context, which XState cannot relate to this one.
+      ...(compensationActions as {}),
       recordCancel: assign({ cancellation: ({ event }) => ({ reason: (event as { reason?: string }).reason ?? null }) }),
     },
   }).createMachine({
@@ -189,34 +180,11 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
           result: config.output ? config.output({ input: context.input, results: context.results }) : (context.results as unknown as TOutput),
         }),
       },
-      rolled_back: {
-        type: 'final',
-        tags: ['rolled_back'],
-        output: ({ context }) => ({ outcome: 'rolled_back' as const, failure: context.failure, resolutions: context.resolutions }),
-      },
-      cancelled: {
-        type: 'final',
-        tags: ['cancelled'],
-        output: ({ context }) => ({
-          outcome: 'cancelled' as const,
-          reason: context.cancellation?.reason ?? null,
-          failure: context.failure,
-          resolutions: context.resolutions,
-        }),
-      },
+      rolled_back: { type: 'final', tags: ['rolled_back'], output: ({ context }) => rolledBackOutput(context) },
+      cancelled: { type: 'final', tags: ['cancelled'], output: ({ context }) => cancelledOutput(context) },
     },
     output: ({ event }) => (event as unknown as { output: SagaOutput<TOutput> }).output,
   });
-}
-
-/** Normalises whatever a failed step delivered to `{ message, name?, details? }` (plain JSON). */
-export function toStepError(error: unknown): StepError {
-  if (error instanceof Error) return { message: error.message, name: error.name };
-  if (error && typeof error === 'object' && typeof (error as StepError).message === 'string') {
-    const { message, name, details } = error as StepError;
-    return { message, ...(name !== undefined && { name }), ...(details !== undefined && { details }) };
-  }
-  return { message: String(error) };
 }
 
 function validate(id: string, steps: readonly Step[]): readonly Step[] {
