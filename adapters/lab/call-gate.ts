@@ -22,6 +22,7 @@ export class CallGate {
 
   /** Runs a mutating operation, at most once per idempotency key. */
   async mutate<T>(system: SystemName, operation: string, o: CallOptions, apply: () => T | Promise<T>): Promise<T> {
+    this.counter.record(system, operation);
     if (typeof o?.idempotencyKey !== 'string' || o.idempotencyKey === '') {
       throw new LabError('missing_idempotency_key', system, operation,
         'every mutating call needs a non-empty idempotencyKey', false, 400);
@@ -34,6 +35,7 @@ export class CallGate {
 
   /** Runs a read-only operation (no idempotency key). */
   async read<T>(system: SystemName, operation: string, signal: AbortSignal | undefined, apply: () => T | Promise<T>): Promise<T> {
+    this.counter.record(system, operation);
     const disturbance = await this.enter(system, operation, signal);
     const value = structuredClone(await apply());
     if (disturbance.failAfter) throw disturbance.failAfter;
@@ -41,7 +43,6 @@ export class CallGate {
   }
 
   private async enter(system: SystemName, operation: string, signal: AbortSignal | undefined) {
-    this.counter.record(system, operation);
     signal?.throwIfAborted();
     const disturbance = this.faults.take(system, operation);
     if (disturbance.latencyMs > 0) await sleep(disturbance.latencyMs, signal);

@@ -33,6 +33,7 @@ describe('every mutating operation is idempotent by key', () => {
     await expect(lab.clients.onu.deactivate('onu_1', { idempotencyKey: '' })).rejects.toMatchObject({
       code: 'missing_idempotency_key', retryable: false,
     });
+    expect(lab.calls.count('onu', 'deactivate')).toBe(1);
   });
 
   it('runs concurrent calls with one key once', async () => {
