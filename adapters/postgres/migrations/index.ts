@@ -1,4 +1,8 @@
 import { Migration20261122Initial } from './migration-20261122-initial.ts';
+import { Migration20261123ApiKeys } from './migration-20261123-api-keys.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
-export const migrationsList = [{ name: 'Migration20261122Initial', class: Migration20261122Initial }];
+export const migrationsList = [
+  { name: 'Migration20261122Initial', class: Migration20261122Initial },
+  { name: 'Migration20261123ApiKeys', class: Migration20261123ApiKeys },
+];

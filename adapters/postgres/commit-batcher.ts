@@ -1,0 +1,100 @@
+import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
+import { combine, commitSql, createSql, type WriteSql } from './commit-sql.ts';
+import type { Row } from './rows.ts';
+
+type Write = { kind: 'create'; req: CreateRequest } | { kind: 'commit'; req: CommitRequest };
+interface Queued {
+  write: Write;
+  resolve: (r: CommitResult | CreateResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: writes that arrive while earlier statements are in flight are
+ * sent together as one statement (one round trip, one WAL flush), each still
+ * succeeding or failing on its own version check.
+ *
+ * @remarks A lone write goes out at once, so sequential latency is that of a
+ * single statement. A statement error (e.g. a duplicate idempotency key) fails
+ * the whole batch, so its writes are then retried one statement each, which
+ * attributes the error to the write that caused it.
+ */
+export class CommitBatcher {
+  private queue: Queued[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly exec: (sql: string, params: unknown[]) => Promise<Row[]>,
+    private readonly maxInFlight = 4,
+    private readonly maxBatch = 48,
+  ) {}
+
+  submit<T extends CommitResult | CreateResult>(write: Write): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ write, resolve: resolve as Queued['resolve'], reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length) {
+      const batch = this.take();
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  /**
+   * Next batch: an effect close whose effect belongs to another write's instance in the
+   * batch waits for the next one, so no row is changed twice in one statement.
+   */
+  private take(): Queued[] {
+    const batch: Queued[] = [];
+    const rest: Queued[] = [];
+    const instances = new Set<string>();
+    for (const q of this.queue) {
+      const id = instanceOf(q.write);
+      const closes = q.write.kind === 'commit' ? q.write.req.closeEffect?.id : undefined;
+      const clash = batch.length >= this.maxBatch || instances.has(id) || (closes !== undefined && [...instances].some((i) => closes.startsWith(`${i}:`)));
+      if (clash) rest.push(q);
+      else (batch.push(q), instances.add(id));
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async run(batch: Queued[]): Promise<void> {
+    const writes = batch.map((q, n) => toSql(q.write, n));
+    try {
+      const { sql, params } = combine(writes);
+      const [row] = await this.exec(sql, params);
+      batch.forEach((q, n) => q.resolve(writes[n]!.read(row ?? {})));
+    } catch (e) {
+      if (batch.length === 1) return batch[0]!.reject(e);
+      // Retry alone, so one write's error does not fail the others.
+      await Promise.all(
+        batch.map(async (q) => {
+          const w = toSql(q.write, 0);
+          try {
+            const { sql, params } = combine([w]);
+            const [row] = await this.exec(sql, params);
+            q.resolve(w.read(row ?? {}));
+          } catch (err) {
+            q.reject(err);
+          }
+        }),
+      );
+    }
+  }
+}
+
+function toSql(w: Write, n: number): WriteSql {
+  return w.kind === 'create' ? createSql(w.req, n) : commitSql(w.req, n);
+}
+
+function instanceOf(w: Write): string {
+  return w.kind === 'create' ? w.req.record.id : w.req.instanceId;
+}
