@@ -1,0 +1,98 @@
+import type { AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
+import { BillingRunInputSchema, billingRunMachine } from './billing-run.machine.ts';
+import { ServiceActivationInputSchema, serviceActivationMachine } from './service-activation.machine.ts';
+import { ServiceSuspensionInputSchema, serviceSuspensionMachine } from './service-suspension.machine.ts';
+import { SignUpInputSchema, signUpMachine } from './sign-up.machine.ts';
+import { SubscriberDeprovisioningInputSchema, subscriberDeprovisioningMachine } from './subscriber-deprovisioning.machine.ts';
+import { SubscriberProvisioningInputSchema, subscriberProvisioningMachine } from './subscriber-provisioning.machine.ts';
+import { TenantProvisioningInputSchema, tenantProvisioningMachine } from './tenant-provisioning.machine.ts';
+
+/**
+ * The machines layer: pure statecharts, the saga builder and the bundled
+ * workflows our users come from.
+ */
+
+/** A bundled workflow: the machine, the version to register it as, and the schema its input must pass. */
+export interface BundledMachine {
+  readonly machine: AnyStateMachine;
+  readonly version: string;
+  readonly inputSchema: z.ZodType;
+}
+
+/**
+ * Every bundled workflow, ready for `runtime.register(machine, { version })`.
+ *
+ * @remarks Step implementations come from `createBundledSteps(clients)` in
+ * `actors/`; their names match the actor names used here. Validate start
+ * input with `inputSchema.parse` (it also applies defaults).
+ */
+export const bundledMachines: readonly BundledMachine[] = [
+  { machine: subscriberProvisioningMachine, version: '1', inputSchema: SubscriberProvisioningInputSchema },
+  { machine: subscriberDeprovisioningMachine, version: '1', inputSchema: SubscriberDeprovisioningInputSchema },
+  { machine: serviceActivationMachine, version: '1', inputSchema: ServiceActivationInputSchema },
+  { machine: serviceSuspensionMachine, version: '1', inputSchema: ServiceSuspensionInputSchema },
+  { machine: tenantProvisioningMachine, version: '1', inputSchema: TenantProvisioningInputSchema },
+  { machine: billingRunMachine, version: '1', inputSchema: BillingRunInputSchema },
+  { machine: signUpMachine, version: '1', inputSchema: SignUpInputSchema },
+];
+
+export {
+  BillingRunInputSchema,
+  billingRunMachine,
+  ServiceActivationInputSchema,
+  serviceActivationMachine,
+  ServiceSuspensionInputSchema,
+  serviceSuspensionMachine,
+  SignUpInputSchema,
+  signUpMachine,
+  SubscriberDeprovisioningInputSchema,
+  subscriberDeprovisioningMachine,
+  SubscriberProvisioningInputSchema,
+  subscriberProvisioningMachine,
+  TenantProvisioningInputSchema,
+  tenantProvisioningMachine,
+};
+export type { BillingRunContext, BillingRunInput, BillingRunOutput } from './billing-run.machine.ts';
+export type { ServiceActivationInput, ServiceActivationResults } from './service-activation.machine.ts';
+export type { ServiceSuspensionInput, ServiceSuspensionResults } from './service-suspension.machine.ts';
+export type { SignUpContext, SignUpEvent, SignUpInput, SignUpResult, WelcomeStatus } from './sign-up.machine.ts';
+export type { SubscriberDeprovisioningInput, SubscriberDeprovisioningResults } from './subscriber-deprovisioning.machine.ts';
+export type {
+  SubscriberProvisioningInput,
+  SubscriberProvisioningOutput,
+  SubscriberProvisioningResults,
+} from './subscriber-provisioning.machine.ts';
+export type { TenantProvisioningInput, TenantProvisioningOutput, TenantProvisioningResults } from './tenant-provisioning.machine.ts';
+
+export { defineSaga } from './saga.ts';
+export { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike, type SagaStepView } from './saga-status.ts';
+export { compensationInvokeId, OPERATOR_ROLES } from './saga-types.ts';
+export type {
+  SagaArgs,
+  SagaConfig,
+  SagaContext,
+  SagaEvent,
+  SagaFailure,
+  SagaMeta,
+  SagaOutput,
+  SagaResolution,
+  SagaStepConfig,
+  SagaStepOf,
+  SagaStepStatus,
+  StepError,
+} from './saga-types.ts';
+export {
+  cancelledOutput,
+  compensationActions,
+  compensationGuards,
+  compensationStates,
+  rolledBackOutput,
+  toStepError,
+  type CompensationContext,
+  type CompensationNext,
+  type CompensationStatesOptions,
+  type OutcomeContext,
+} from './compensation.ts';
+export { MachineDefinitionError, type MachineDefinitionErrorCode } from './errors.ts';
+export { step, stepPolicyOf, type StepLogic, type StepPolicy } from './step.ts';
