@@ -1,4 +1,5 @@
-import { context, propagation, trace, SpanStatusCode, type Span, type Context } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, defaultTextMapSetter, trace, SpanStatusCode, type Span, type Context } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /** Span and attribute names: one table, so dashboards and tests agree. */
 export const SPAN = {
@@ -25,16 +26,22 @@ export const ATTR = {
 
 export const tracer = trace.getTracer('statekeeper');
 
+// W3C trace context is what we store with an instance, whatever propagator the app configured for HTTP.
+const w3c = new W3CTraceContextPropagator();
+
 /** Serialises the active trace context (W3C traceparent) to store with an instance. */
 export function captureTraceContext(): Record<string, string> | null {
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  w3c.inject(context.active(), carrier, defaultTextMapSetter);
   return Object.keys(carrier).length ? carrier : null;
 }
 
-/** The stored trace context as a parent, so a resumed instance continues its trace. */
+/**
+ * The stored trace context as a parent, so an instance that resumes after a
+ * restart or a week-long timer continues the trace it started in.
+ */
 export function storedContext(carrier: Record<string, string> | null | undefined): Context {
-  return carrier ? propagation.extract(context.active(), carrier) : context.active();
+  return carrier ? w3c.extract(context.active(), carrier, defaultTextMapGetter) : context.active();
 }
 
 /** Runs `fn` in a span that records an exception and ends on completion. */
