@@ -23,7 +23,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<MikroO
     clientUrl: options.url,
     entities: [WorkflowInstance, WorkflowEvent, WorkflowEffect, OutboxMessage, ApiKey],
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'sk_migrations', silent: true },
+    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'sk_migrations', silent: true, snapshot: false },
     pool: { min: 1, max: options.poolSize ?? 20 },
     debug: false,
     allowGlobalContext: false,
