@@ -6,6 +6,9 @@ import type { Registry } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import type { InstanceChange } from './types.ts';
 
+/** Instances without an event for this long leave memory. */
+const IDLE_EVICT_MS = 5 * 60_000;
+
 export interface DispatcherOptions {
   store: InstanceStore;
   registry: Registry;
@@ -80,6 +83,8 @@ export class EffectDispatcher {
       const claimed = await this.o.store.claimDue(this.o.owner, now, new Date(now.getTime() + this.o.timerHorizonMs), new Date(now.getTime() + this.o.timerHorizonMs + 30_000), 200);
       for (const effect of claimed) this.run(effect);
       for (const { effect, child } of await this.o.store.finishedChildren(200)) this.reportToParent(child, effect);
+      // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.
+      this.o.host.evictOlderThan(IDLE_EVICT_MS);
     } catch (e) {
       this.o.onError(e);
     } finally {

@@ -264,6 +264,12 @@ export class InstanceHost {
     for (const l of idle.slice(0, Math.max(0, this.cache.size - Math.floor(this.o.maxCached * 0.9)))) this.cache.delete(l.record.id);
   }
 
+  /** Evicts instances with no event for `idleMs` (called from the poll loop). */
+  evictOlderThan(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, l] of this.cache) if (l.lastUsed < cutoff && !this.mailboxes.busy(id)) this.cache.delete(id);
+  }
+
   get cachedCount(): number {
     return this.cache.size;
   }
