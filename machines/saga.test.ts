@@ -20,7 +20,7 @@ const machine = defineSaga<In, Res, { aId: string }>({
       compensation: 'deleteB',
       skip: ({ input }) => !!input.skipB,
       input: ({ results }) => ({ aId: results.a.aId }),
-      compensationInput: ({ result }) => ({ bId: (result as { bId: string }).bId }),
+      compensationInput: ({ result }) => ({ bId: result.bId }),
     },
     { name: 'c', action: 'createC', compensation: 'deleteC', input: ({ results }) => ({ aId: results.a.aId, bId: results.b?.bId ?? null }) },
     { name: 'd', action: 'notify', input: ({ results }) => ({ cId: results.c.cId }) },
@@ -137,6 +137,20 @@ describe('defineSaga', () => {
     expect(d.snapshot.value).toEqual({ compensating: 'c' });
     d.send(done('compensate.c')).send(done('compensate.a'));
     expect(d.snapshot.value).toBe('cancelled');
+  });
+
+  it('derives step statuses from a persisted JSON snapshot as well as from a live one', () => {
+    const d = new Drive(machine, { name: 'x' });
+    d.send(done('a', outputs.a)).send(done('b', outputs.b)).send(fail('c')).send(done('compensate.b'));
+    const persisted = JSON.parse(JSON.stringify(machine.getPersistedSnapshot(d.snapshot)));
+    const expected = [
+      { step: 'a', status: 'compensating', result: outputs.a },
+      { step: 'b', status: 'compensated', result: outputs.b },
+      { step: 'c', status: 'failed', error: { message: 'boom', name: 'ExternalSystemError' } },
+      { step: 'd', status: 'pending' },
+    ];
+    expect(sagaStepStatuses(machine, d.snapshot)).toEqual(expected);
+    expect(sagaStepStatuses(machine, persisted)).toEqual(expected);
   });
 
   it('rolls back at every step and replays its shortest paths with persist/restore', () => {

@@ -16,7 +16,6 @@ import {
   type SagaMeta,
   type SagaOutput,
   type SagaStepOf,
-  type StepError,
 } from './saga-types.ts';
 import { step, type StepLogic, type StepPolicy } from './step.ts';
 

@@ -7,17 +7,19 @@ import type {
 } from '../actors/service-steps.ts';
 import { defineSaga } from './saga.ts';
 
-/** Input of `service-suspension`. */
+const DEFAULT_REASON = 'unpaid invoices';
+
+/** Input of `service-suspension` (parsing applies the default reason; the machine applies it too). */
 export const ServiceSuspensionInputSchema = z.object({
   subscriberId: z.string().min(1),
   username: z.string().min(1),
   serviceId: z.string().min(1),
-  reason: z.string().min(1).default('unpaid invoices'),
+  reason: z.string().min(1).default(DEFAULT_REASON),
   /** Where to send the suspension notice; without it no notice is sent. */
   notifyEmail: z.email().optional(),
 });
 
-export type ServiceSuspensionInput = z.infer<typeof ServiceSuspensionInputSchema>;
+export type ServiceSuspensionInput = z.input<typeof ServiceSuspensionInputSchema>;
 
 /** Step results of `service-suspension`, by step name. */
 export interface ServiceSuspensionResults {
@@ -72,7 +74,7 @@ export const serviceSuspensionMachine = defineSaga<ServiceSuspensionInput, Servi
       input: ({ input }) => ({
         to: input.notifyEmail!,
         template: 'service-suspended',
-        data: { username: input.username, reason: input.reason },
+        data: { username: input.username, reason: input.reason ?? DEFAULT_REASON },
       }),
     },
   ],
