@@ -2,6 +2,8 @@
 export { Runtime, createRuntime } from './runtime.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
 export type { AcceptedEvent, InstanceDetails } from './views.ts';
+export { workflowStatus, stepViews } from './workflow-status.ts';
+export type { WorkflowStatus, StepView } from './workflow-status.ts';
 export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError } from './errors.ts';
 export type { RuntimeErrorCode } from './errors.ts';
 export { systemClock, SimulatedClock } from './clock.ts';

@@ -7,6 +7,7 @@ import { systemClock } from './clock.ts';
 import { EffectDispatcher } from './effect-dispatcher.ts';
 import { RuntimeError } from './errors.ts';
 import { InstanceHost } from './instance-host.ts';
+import { stepViews, workflowStatus } from './workflow-status.ts';
 import { acceptedEventsOf, decodeCursor, encodeCursor, hashInput, recordView, view, type AcceptedEvent, type InstanceDetails } from './views.ts';
 import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from './ports.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
@@ -210,12 +211,11 @@ export class Runtime {
     const base = await this.get(instanceId, options);
     const record = (await this.store.get(instanceId))!;
     const effects = await this.store.effects(instanceId);
-    let acceptedEvents: AcceptedEvent[] = [];
-    if (record.status === 'active') {
-      const loaded = this.host.hydrate(record);
-      acceptedEvents = acceptedEventsOf(loaded.snapshot);
-    }
-    return { ...base, acceptedEvents, effects };
+    const reg = this.registry.find(record.machineId, record.machineVersion);
+    const acceptedEvents: AcceptedEvent[] = record.status === 'active' ? acceptedEventsOf(this.host.hydrate(record).snapshot) : [];
+    const steps = reg ? stepViews(reg.machine, { value: record.stateValue as never, context: base.context as never }, effects) : [];
+    const children = effects.filter((e) => e.kind === 'child').map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
+    return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects };
   }
 
   /**

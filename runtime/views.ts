@@ -5,6 +5,7 @@ import { RuntimeError } from './errors.ts';
 import { requiredRoles, type LoadedInstance } from './instance-host.ts';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
 import type { InstanceView } from './types.ts';
+import type { StepView, WorkflowStatus } from './workflow-status.ts';
 
 /** An event the current state accepts, with the roles its `meta.roles` requires (if any). */
 export interface AcceptedEvent {
@@ -14,7 +15,13 @@ export interface AcceptedEvent {
 
 /** {@link Runtime.describe}'s result. */
 export interface InstanceDetails extends InstanceView {
+  /** pending, running, completed, failed, rolling_back, rolled_back, compensation_failed, cancelled. */
+  workflowStatus: WorkflowStatus;
   acceptedEvents: AcceptedEvent[];
+  /** Steps with status, attempts, errors, times, output and compensation (sagas: their declared steps). */
+  steps: StepView[];
+  /** Child instances (invoked machines). */
+  children: { id: string; invokeId: string; machine: string | null; status: string }[];
   effects: EffectRecord[];
 }
 

@@ -1,0 +1,56 @@
+import { describe, expect, test } from 'vitest';
+import { defineSaga } from '../machines/saga.ts';
+import { createSimulation } from './testing/index.ts';
+
+const saga = defineSaga<{ n: number }, { one: { id: string }; two: { id: string }; three: { id: string } }, unknown>({
+  id: 'status-saga',
+  steps: [
+    { name: 'one', action: 'doOne', compensation: 'undoOne', input: ({ input }) => input },
+    { name: 'two', action: 'doTwo', compensation: 'undoTwo', input: ({ input }) => input, policy: { maxAttempts: 2, initialDelayMs: 10 } },
+    { name: 'three', action: 'doThree', compensation: 'undoThree', input: ({ input }) => input },
+  ],
+});
+
+function steps(failTwo: boolean, failUndo: boolean) {
+  return {
+    doOne: async () => ({ id: 'o1' }),
+    doTwo: async () => {
+      if (failTwo) throw new Error('two is down');
+      return { id: 't2' };
+    },
+    doThree: async () => ({ id: 'h3' }),
+    undoOne: { run: async () => { if (failUndo) throw new Error('undo failed'); return null; }, policy: { maxAttempts: 1 } },
+    undoTwo: async () => null,
+    undoThree: async () => null,
+  };
+}
+
+describe('workflow and step status derived from the runtime records', () => {
+  test('completed saga', async () => {
+    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1' } }], steps: steps(false, false) });
+    const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
+    await sim.settle();
+    const d = await sim.runtime.describe(id);
+    expect(d.workflowStatus).toBe('completed');
+    expect(d.steps.map((s) => [s.step, s.status, s.attempts])).toEqual([['one', 'completed', 1], ['two', 'completed', 1], ['three', 'completed', 1]]);
+    expect(d.steps[1]!.output).toEqual({ id: 't2' });
+  });
+
+  test('failure after retries, then a failing compensation needing an operator', async () => {
+    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1' } }], steps: steps(true, true) });
+    const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
+    await sim.advance(1_000);
+    const d = await sim.runtime.describe(id);
+    expect(d.workflowStatus).toBe('compensation_failed');
+    const [one, two, three] = d.steps;
+    expect(two).toMatchObject({ status: 'failed', attempts: 2, error: { message: 'two is down' } });
+    expect(one).toMatchObject({ status: 'compensation_failed', attempts: 1, compensationAttempts: 1, compensation: { status: 'failed' } });
+    expect(three).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(d.acceptedEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['operator.retry', 'operator.resolve']));
+    await sim.runtime.send(id, { type: 'operator.resolve', reason: 'deleted by hand' });
+    await sim.settle();
+    const after = await sim.runtime.describe(id);
+    expect(after.workflowStatus).toBe('rolled_back');
+    expect(after.steps[0]).toMatchObject({ status: 'compensated', resolution: 'deleted by hand' });
+  });
+});
