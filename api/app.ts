@@ -1,26 +1,84 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import type { Runtime } from '../runtime/index.ts';
+import type { Authenticator } from './auth/principal.ts';
+import type { ApiEnv } from './env.ts';
+import { ApiError } from './errors.ts';
+import type { MachineInfoMap } from './machine-info.ts';
+import { authenticate } from './middleware/auth.ts';
+import { errorHandler, notFoundHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
+import { requestId } from './middleware/request-id.ts';
+import { registerCommandRoutes } from './routes/commands.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerHistoryRoutes } from './routes/history.ts';
+import { registerInstanceRoutes } from './routes/instances.ts';
+import { registerMachineRoutes } from './routes/machines.ts';
+import { registerStatsRoutes } from './routes/stats.ts';
+import { registerStreamRoutes } from './routes/stream.ts';
 
 /** What the HTTP API needs. */
 export interface AppDeps {
   readonly runtime: Runtime;
+  /** Resolves bearer tokens (API keys, JWTs) to principals. */
+  readonly auth: Authenticator;
   /** True when the database answers and migrations are applied. */
   readonly ready?: () => Promise<boolean>;
+  /** Input schemas by `id@version` or `id`. */
+  readonly machineInfo?: MachineInfoMap;
+  /** Largest accepted request body (default 1 MiB). */
+  readonly bodyLimitBytes?: number;
+  /** Keys whose values are redacted in responses (default {@link DEFAULT_REDACT_KEYS}). */
+  readonly redactKeys?: RegExp;
+  /** Interval of keep-alive comments on event streams (default 15 s). */
+  readonly sseKeepAliveMs?: number;
+  /** Where 500s are reported with their request id (default: console.error). */
+  readonly reportError?: InternalErrorReporter;
 }
 
+/** Default body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
 /**
- * The HTTP API.
+ * The HTTP API: `/v1` routes behind bearer authentication, health, OpenAPI
+ * document and docs page.
  * @example
  * ```ts
- * serve({ fetch: createApp({ runtime }).fetch, port: 3000 });
+ * const auth = new ApiKeyAuthenticator(new PgApiKeyStore(orm));
+ * serve({ fetch: createApp({ runtime, auth }).fetch, port: 3000 });
  * ```
  */
 export function createApp(deps: AppDeps) {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const ok = (await deps.ready?.().catch(() => false)) ?? true;
-    return c.json({ status: ok ? 'ready' : 'not_ready' }, ok ? 200 : 503);
-  });
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const limit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const report = deps.reportError ?? ((e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
+
+  app.use(requestId());
+  app.use(secureHeaders({ contentSecurityPolicy: undefined }));
+  app.onError(errorHandler(report));
+  app.notFound(notFoundHandler);
+  app.use('/v1/*', authenticate(deps.auth));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw ApiError.payloadTooLarge(limit);
+      },
+    }),
+  );
+
+  registerHealthRoutes(app, deps);
+  registerMachineRoutes(app, deps);
+  registerInstanceRoutes(app, deps);
+  registerCommandRoutes(app, deps);
+  registerHistoryRoutes(app, deps);
+  registerStreamRoutes(app, deps);
+  registerStatsRoutes(app, deps);
+  registerDocsRoutes(app);
   return app;
 }
+
+/** The app type (for tests and typed clients). */
+export type App = ReturnType<typeof createApp>;

@@ -1,12 +1,28 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+const optionalText = z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined));
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().optional(),
   STATEKEEPER_DATA_DIR: z.string().min(1).default('./.statekeeper'),
   STATEKEEPER_WORKER_ID: z.string().min(1).optional(),
   STATEKEEPER_POLL_MS: z.coerce.number().int().min(0).default(1000),
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  STATEKEEPER_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Development API key (tenant `default`, every role): `auto` creates it on the embedded database only. */
+  STATEKEEPER_DEV_KEY: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** HS256 shared secret for bearer JWTs (at least 32 characters). */
+  STATEKEEPER_JWT_SECRET: optionalText,
+  /** RS256 public key (PEM text) for bearer JWTs ... */
+  STATEKEEPER_JWT_PUBLIC_KEY: optionalText,
+  /** ... or the path of a PEM file holding it. */
+  STATEKEEPER_JWT_PUBLIC_KEY_FILE: optionalText,
+  STATEKEEPER_JWT_ISSUER: optionalText,
+  STATEKEEPER_JWT_AUDIENCE: optionalText,
+  STATEKEEPER_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
+  STATEKEEPER_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
 });
 
 /** Server configuration from the environment. */

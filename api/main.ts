@@ -5,6 +5,7 @@ import { greetingSteps } from '../actors/greeting-steps.ts';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
 import { greetingMachine } from '../machines/greeting.machine.ts';
 import { createRuntime } from '../runtime/index.ts';
+import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 
@@ -34,7 +35,9 @@ async function main() {
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     machines: [{ machine: greetingMachine, options: { version: '1', steps: greetingSteps } }],
   });
-  const app = createApp({ runtime, ready: async () => (await orm.checkConnection()).ok });
+  // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
+  const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined });
+  const app = createApp({ runtime, ...api, ready: async () => (await orm.checkConnection()).ok });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
   });

@@ -1,0 +1,142 @@
+/**
+ * Command line of the API: API key management.
+ *
+ * @example
+ * ```sh
+ * npx tsx api/cli.ts apikey create --tenant acme --roles operator,viewer --name ci
+ * npx tsx api/cli.ts apikey list --tenant acme
+ * npx tsx api/cli.ts apikey revoke --id 3f9c0a1b2c3d4e5f
+ * ```
+ * The database is `DATABASE_URL`, else the embedded one in
+ * `STATEKEEPER_DATA_DIR` (the running server's, when it is up).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import { createApiKey, type ApiKeyRecord } from './auth/api-keys.ts';
+import { PgApiKeyStore } from './auth/pg-key-store.ts';
+import { ROUTE_ROLES } from './auth/principal.ts';
+import { loadConfig } from './config.ts';
+
+const USAGE = `Usage:
+  apikey create --tenant <tenant> --roles <role,...> --name <name> [--json]
+      Creates a key and prints it once (only its hash is stored).
+      Route roles: viewer (read), operator (start, events, retry, cancel), admin (all);
+      other roles count for events guarded by machines' meta.roles.
+  apikey list [--tenant <tenant>] [--json]
+  apikey revoke --id <key id>`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      tenant: { type: 'string' },
+      roles: { type: 'string' },
+      name: { type: 'string' },
+      id: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, command] = positionals;
+  if (values.help || group !== 'apikey' || !command) throw new UsageError(values.help ? '' : 'Expected "apikey create|list|revoke".');
+  if (!['create', 'list', 'revoke'].includes(command)) throw new UsageError(`Unknown command "apikey ${command}".`);
+
+  const db = await connect();
+  try {
+    const store = new PgApiKeyStore(db.orm);
+    switch (command) {
+      case 'create': {
+        if (!values.tenant || !values.roles || !values.name) throw new UsageError('apikey create needs --tenant, --roles and --name.');
+        const { key, record } = await createApiKey(store, { tenant: values.tenant, name: values.name, roles: values.roles });
+        if (values.json) {
+          console.log(JSON.stringify({ key, ...show(record) }));
+        } else {
+          console.log(key);
+          console.error(`Created API key ${record.id} "${record.name}" for tenant "${record.tenant}" with roles ${record.roles.join(', ')}. It is shown only now.`);
+          if (!record.roles.some((r) => (ROUTE_ROLES as readonly string[]).includes(r))) console.error(`Note: without ${ROUTE_ROLES.join(', ')} the key can call no route.`);
+        }
+        return 0;
+      }
+      case 'list': {
+        const keys = await store.list(values.tenant);
+        if (values.json) console.log(JSON.stringify(keys.map(show)));
+        else for (const k of keys) console.log([k.id, k.tenant, k.name, k.roles.join(','), k.createdAt.toISOString(), k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'].join('\t'));
+        return 0;
+      }
+      default: {
+        if (!values.id) throw new UsageError('apikey revoke needs --id.');
+        const ok = await store.revoke(values.id, new Date());
+        console.error(ok ? `Revoked API key ${values.id}.` : `No active API key ${values.id}.`);
+        return ok ? 0 : 1;
+      }
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+function show(k: ApiKeyRecord) {
+  return { id: k.id, tenant: k.tenant, name: k.name, roles: k.roles, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null };
+}
+
+/**
+ * Opens the configured database. On the embedded default, a server already
+ * running on the data folder is joined (never restarted: that would cut off
+ * the running API); otherwise one is started for the command.
+ */
+async function connect() {
+  const config = loadConfig();
+  let embedded: EmbeddedPostgresServer | undefined;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    const dataDir = path.join(config.dataDir, 'pg');
+    url = runningEmbeddedUrl(dataDir);
+    if (!url) {
+      embedded = await startEmbeddedPostgres({ dataDir });
+      url = embedded.url;
+    }
+  }
+  const orm = await openDatabase({ url, poolSize: 2 });
+  return {
+    orm,
+    async close() {
+      await orm.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** URL of the embedded server running on `dataDir`, read from its `postmaster.pid` (line 4 is the port). */
+function runningEmbeddedUrl(dataDir: string): string | undefined {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  // The credentials `startEmbeddedPostgres` gives the embedded cluster.
+  return Number.isInteger(port) && port > 0 ? `postgres://statekeeper:statekeeper@127.0.0.1:${port}/postgres` : undefined;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+      if (e instanceof Error && e.message) console.error(e.message);
+      console.error(USAGE);
+      process.exit(2);
+    }
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

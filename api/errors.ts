@@ -1,0 +1,73 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { RuntimeErrorCode } from '../runtime/index.ts';
+
+/** Stable codes of the errors the HTTP layer itself raises (besides the runtime's). */
+export type ApiErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'route_not_found'
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'input_invalid'
+  | 'event_not_accepted'
+  | 'idempotency_conflict'
+  | 'internal_error';
+
+/**
+ * An error with an HTTP status, thrown by routes and middleware and turned
+ * into `{ error: { code, message, requestId, details? } }` by the one error
+ * handler (`middleware/errors.ts`).
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  static unauthorized(message = 'A valid credential is required: send "Authorization: Bearer <API key or JWT>".'): ApiError {
+    return new ApiError(401, 'unauthorized', message);
+  }
+  static forbidden(role: string, roles: readonly string[]): ApiError {
+    return new ApiError(403, 'forbidden', `This operation needs the "${role}" role (the credential has: ${roles.join(', ') || 'none'}).`, { requiredRole: role });
+  }
+  static validation(where: string, issues: { path: string; message: string }[]): ApiError {
+    const first = issues[0];
+    const what = first ? `${first.path ? ` (${first.path})` : ''}: ${first.message}` : '';
+    return new ApiError(400, 'validation_failed', `Invalid ${where}${what}.`, { target: where, issues });
+  }
+  static payloadTooLarge(limit: number): ApiError {
+    return new ApiError(413, 'payload_too_large', `The request body exceeds the limit of ${limit} bytes.`, { limitBytes: limit });
+  }
+  static inputInvalid(machine: string, issues: { path: string; message: string }[]): ApiError {
+    const first = issues[0];
+    return new ApiError(422, 'input_invalid', `The input does not match the input schema of machine "${machine}"${first ? `: ${first.path || 'input'}: ${first.message}` : ''}.`, { machine, issues });
+  }
+}
+
+/** HTTP status of each runtime error code. */
+export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
+  invalid_argument: 400,
+  machine_not_found: 404,
+  machine_version_not_found: 404,
+  instance_not_found: 404,
+  instance_exists: 409,
+  idempotency_conflict: 422,
+  incompatible_snapshot: 409,
+  instance_not_active: 409,
+  event_not_allowed: 403,
+  // The instance kept changing under the request: the client may retry at once.
+  concurrency_exhausted: 409,
+  runtime_closed: 503,
+  timeout: 504,
+  // Configuration faults of the server, not of the request.
+  machine_already_registered: 500,
+  step_not_registered: 500,
+};

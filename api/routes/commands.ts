@@ -1,0 +1,127 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Runtime, SendResult } from '../../runtime/index.ts';
+import type { AppDeps } from '../app.ts';
+import { callerOf, principalOf, type ApiEnv } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { requireRole } from '../middleware/auth.ts';
+import { BEARER, errors, IdempotencyHeaders, InstanceParams, InstanceSchema, SendResultSchema } from '../schemas.ts';
+import { describeConsistent } from '../instance-reads.ts';
+import { instanceBody, sendResultBody } from '../views.ts';
+
+const EventBody = z
+  .looseObject({ type: z.string().min(1).max(200).openapi({ example: 'greeting.confirm' }) })
+  .openapi('Event', { description: 'The event: its type and any payload fields' });
+
+const sendEvent = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/events',
+  tags: ['instances'],
+  summary: 'Send an event; answers after the commit (idempotent with Idempotency-Key)',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: EventBody } } } },
+  responses: {
+    200: { description: 'Applied (or already applied under this idempotency key)', content: { 'application/json': { schema: SendResultSchema } } },
+    ...errors(403, 404, 409, 413, 415, 422, 503),
+  },
+});
+
+const RetryBody = z.object({}).strict().openapi('RetryRequest');
+const retry = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/retry',
+  tags: ['operations'],
+  summary: 'Retry a failed step or compensation (sends operator.retry when the state accepts it; otherwise changes nothing)',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: false, content: { 'application/json': { schema: RetryBody } } } },
+  responses: {
+    200: { description: 'handled is false when there was nothing to retry', content: { 'application/json': { schema: SendResultSchema } } },
+    ...errors(403, 404, 409, 413, 415, 503),
+  },
+});
+
+const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().openapi('CancelRequest');
+const cancel = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/cancel',
+  tags: ['operations'],
+  summary: 'Cancel: workflow.cancel when the machine defines it (sagas compensate), else stop; idempotent',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: false, content: { 'application/json': { schema: CancelBody } } } },
+  responses: {
+    200: { description: 'The instance after cancellation', content: { 'application/json': { schema: InstanceSchema } } },
+    ...errors(403, 404, 409, 413, 415, 503),
+  },
+});
+
+/** Events, retry and cancel: everything that changes an existing instance. */
+export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+  const { runtime } = deps;
+
+  app.openapi(sendEvent, async (c) => {
+    const { id } = c.req.valid('param');
+    const event = c.req.valid('json');
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const { tenant } = principalOf(c);
+    const result = await runtime.send(id, event, { tenant, caller: callerOf(c), idempotencyKey, source: 'api' });
+    if (result.duplicate && idempotencyKey) await assertSameEvent(runtime, id, tenant, idempotencyKey, event);
+    else if (!result.handled) await notAccepted(runtime, id, tenant, event.type, result);
+    return c.json(sendResultBody(result), 200);
+  });
+
+  app.openapi(retry, async (c) => {
+    const { id } = c.req.valid('param');
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const result = await runtime.retry(id, { tenant: principalOf(c).tenant, caller: callerOf(c), idempotencyKey });
+    return c.json(sendResultBody(result), 200);
+  });
+
+  app.openapi(cancel, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json');
+    const idempotencyKey = c.req.valid('header')['idempotency-key'];
+    const { tenant } = principalOf(c);
+    await runtime.cancel(id, { tenant, caller: callerOf(c), idempotencyKey, reason });
+    return c.json(instanceBody(await describeConsistent(runtime, id, tenant), deps.redactKeys), 200);
+  });
+}
+
+/** The current state does not take the event: 409 naming the events it does take. */
+async function notAccepted(runtime: Runtime, id: string, tenant: string, type: string, result: SendResult): Promise<never> {
+  const d = await describeConsistent(runtime, id, tenant);
+  throw new ApiError(409, 'event_not_accepted', `Instance "${id}" in state ${JSON.stringify(result.value)} does not accept "${type}"; see details.acceptedEvents.`, {
+    instanceId: id,
+    state: d.value,
+    status: d.status,
+    acceptedEvents: d.acceptedEvents,
+  });
+}
+
+/**
+ * A repeated idempotency key must carry the same event: a different type or
+ * payload is refused (422) rather than silently answered with the first result.
+ */
+async function assertSameEvent(runtime: Runtime, id: string, tenant: string, key: string, event: { type: string } & Record<string, unknown>): Promise<void> {
+  const { type, ...rest } = event;
+  const payload = Object.keys(rest).length ? rest : null;
+  // Duplicates are rare, so a scan of the history is acceptable here.
+  for (let after = 0; ; ) {
+    const page = await runtime.history(id, { tenant, afterSeq: after, limit: 500 });
+    const prior = page.find((e) => e.idempotencyKey === key);
+    if (prior) {
+      if (prior.type !== type || canonical(prior.payload) !== canonical(payload)) {
+        throw new ApiError(422, 'idempotency_conflict', `Idempotency key "${key}" was used on instance "${id}" for a different event (${prior.type}).`, { instanceId: id, seq: prior.seq });
+      }
+      return;
+    }
+    if (page.length < 500) return;
+    after = page.at(-1)!.seq;
+  }
+}
+
+/** JSON with sorted keys, so key order does not make two payloads differ. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+}

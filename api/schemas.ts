@@ -1,0 +1,189 @@
+/**
+ * Zod schemas of the API's requests and responses: the validation of every
+ * route and the source of `GET /openapi.json`.
+ */
+import { z } from '@hono/zod-openapi';
+
+/** Instance ids as the runtime accepts them (child instances contain ":"). */
+export const InstanceIdSchema = z
+  .string()
+  .min(1)
+  .max(600)
+  .regex(/^[A-Za-z0-9._~:-]+$/, 'letters, digits, ".", "_", "~", ":" or "-" only')
+  .openapi({ param: { name: 'id', in: 'path' }, example: 'c0ffee00-1111-4222-8333-444455556666' });
+
+/** `id` or `id@version`. */
+export const MachineRefSchema = z
+  .string()
+  .min(1)
+  .max(210)
+  .regex(/^[A-Za-z0-9._-]+(@[A-Za-z0-9._-]+)?$/, 'a machine id, optionally with "@version"')
+  .openapi({ param: { name: 'id', in: 'path' }, example: 'greeting' });
+
+export const InstanceParams = z.object({ id: InstanceIdSchema });
+export const MachineParams = z.object({ id: MachineRefSchema });
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'The same key (per tenant) applies the request once; a repeat returns the first result.' }),
+});
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'instance_not_found' }),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Malformed JSON, wrong types, unknown fields or parameters',
+  401: 'Missing or invalid credential',
+  403: 'The credential lacks the role the route or the event needs',
+  404: 'Unknown machine or instance (other tenants\u2019 instances do not exist for the caller)',
+  409: 'Conflict with the instance\u2019s current state',
+  413: 'Request body over the configured limit',
+  415: 'Request body not sent as application/json',
+  422: 'Input rejected by the machine\u2019s input schema, or an idempotency key reused with another body',
+  503: 'The runtime is stopping',
+  504: 'The runtime did not answer in time',
+};
+
+/** Error responses for the OpenAPI document (all with {@link ErrorSchema}). */
+export function errors(...codes: (keyof typeof ERROR_TEXT)[]) {
+  const all = [...new Set([400, 401, ...codes])];
+  return Object.fromEntries(all.map((code) => [code, { description: ERROR_TEXT[code]!, content: { 'application/json': { schema: ErrorSchema } } }]));
+}
+
+export const StatusSchema = z.enum(['active', 'done', 'error', 'stopped']);
+
+export const AcceptedEventSchema = z.object({ type: z.string(), roles: z.array(z.string()).optional() }).openapi('AcceptedEvent');
+
+export const StepSchema = z
+  .object({
+    id: z.string().openapi({ description: 'Idempotency key of the invocation' }),
+    name: z.string().openapi({ description: 'Invoke id in the machine' }),
+    step: z.string().nullable().openapi({ description: 'Registered step implementation' }),
+    status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+    attempts: z.number().int(),
+    input: z.unknown(),
+    result: z.unknown(),
+    error: z.unknown(),
+    lastError: z.unknown(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .openapi('Step');
+
+export const ChildSchema = z
+  .object({ instanceId: z.string(), name: z.string(), machine: z.string().nullable(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), createdAt: z.string(), closedAt: z.string().nullable() })
+  .openapi('ChildInstance');
+
+export const TimerSchema = z
+  .object({ name: z.string(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), dueAt: z.string().nullable(), createdAt: z.string(), closedAt: z.string().nullable() })
+  .openapi('Timer');
+
+const instanceFields = {
+  id: z.string(),
+  tenant: z.string(),
+  machine: z.object({ id: z.string(), version: z.string() }),
+  status: StatusSchema,
+  state: z.unknown().openapi({ description: 'XState state value', example: 'awaitingConfirmation' }),
+  tags: z.array(z.string()),
+  version: z.number().int().openapi({ description: 'Sequence number of the last history row' }),
+  parentId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+};
+
+export const InstanceSummarySchema = z.object(instanceFields).openapi('InstanceSummary');
+
+export const InstanceSchema = z
+  .object({
+    ...instanceFields,
+    context: z.unknown().openapi({ description: 'Machine context, sensitive fields redacted' }),
+    output: z.unknown(),
+    error: z.unknown(),
+    acceptedEvents: z.array(AcceptedEventSchema),
+    steps: z.array(StepSchema),
+    children: z.array(ChildSchema),
+    timers: z.array(TimerSchema),
+  })
+  .openapi('Instance');
+
+export const StartedInstanceSchema = InstanceSchema.extend({
+  created: z.boolean().openapi({ description: 'False when the idempotency key named an existing instance' }),
+  settled: z.boolean().optional().openapi({ description: 'With ?wait=settled: whether the instance settled before the timeout' }),
+}).openapi('StartedInstance');
+
+export const SendResultSchema = z
+  .object({
+    instanceId: z.string(),
+    handled: z.boolean(),
+    duplicate: z.boolean().openapi({ description: 'True when the idempotency key had already been applied' }),
+    status: StatusSchema,
+    state: z.unknown(),
+    tags: z.array(z.string()),
+    version: z.number().int(),
+  })
+  .openapi('EventResult');
+
+export const HistoryEntrySchema = z
+  .object({
+    seq: z.number().int(),
+    type: z.string(),
+    payload: z.unknown().openapi({ description: 'Event payload, sensitive fields redacted' }),
+    source: z.string(),
+    actor: z.string().nullable().openapi({ description: 'Subject of the credential that sent the event' }),
+    state: z.unknown(),
+    handled: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('HistoryEntry');
+
+export const StateInfoSchema = z.object({
+  path: z.string(),
+  type: z.string(),
+  tags: z.array(z.string()),
+  events: z.array(AcceptedEventSchema),
+  steps: z.array(z.string()),
+  description: z.string().optional(),
+});
+
+export const MachineVersionSchema = z
+  .object({
+    version: z.string(),
+    ref: z.string(),
+    description: z.string().nullable(),
+    states: z.array(StateInfoSchema),
+    inputSchema: z.unknown().openapi({ description: 'JSON Schema of the start input, when the machine declares one' }),
+    definition: z.unknown().openapi({ description: 'machine.toJSON(), functions replaced by their names' }),
+  })
+  .openapi('MachineVersion');
+
+export const MachineSummarySchema = z
+  .object({ id: z.string(), description: z.string().nullable(), versions: z.array(z.string()), latestVersion: z.string() })
+  .openapi('MachineSummary');
+
+export const MachineSchema = z.object({ id: z.string(), latestVersion: z.string(), versions: z.array(MachineVersionSchema) }).openapi('Machine');
+
+export const StatsSchema = z
+  .object({
+    instances: z.array(z.object({ machineId: z.string(), status: StatusSchema, count: z.number().int() })),
+    steps: z.array(z.object({ name: z.string(), total: z.number().int(), failed: z.number().int(), retries: z.number().int() })),
+    outcomes: z.array(z.object({ machineId: z.string(), outcome: z.string(), count: z.number().int() })),
+    durations: z.array(z.object({ machineId: z.string(), finished: z.number().int(), meanMs: z.number(), maxMs: z.number() })),
+  })
+  .openapi('Stats');
+
+/** Security requirement of every `/v1` route (API key or JWT as a bearer token). */
+export const BEARER = [{ bearerAuth: [] }];
