@@ -1,0 +1,54 @@
+import type { AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
+import { createBundledSteps } from '../actors/index.ts';
+import { greetingSteps } from '../actors/greeting-steps.ts';
+import type { Clients } from '../actors/clients/index.ts';
+import type { StepRegistry } from '../actors/step-types.ts';
+import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../adapters/lab/index.ts';
+import { greetingMachine } from '../machines/greeting.machine.ts';
+import { bundledMachines } from '../machines/index.ts';
+
+/** The workflows a server registers, with the schema each start input must pass. */
+export interface BundledWorkflows {
+  readonly machines: readonly { machine: AnyStateMachine; options: { version: string; description?: string }; inputSchema?: z.ZodType }[];
+  readonly steps: StepRegistry;
+  /** The lab service when this process runs it (no `LAB_URL` given). */
+  readonly lab?: { readonly lab: Lab; readonly server: LabServer };
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the bundled workflows to the external systems: by default a lab of
+ * those systems served over HTTP from this process (RADIUS rows in the
+ * workflow database's `lab` schema); with `labUrl`, an existing lab or any
+ * service speaking the same HTTP interface.
+ *
+ * @remarks Step actors only see the `Clients` interfaces, so pointing them at
+ * real systems is a matter of passing other clients here.
+ */
+export async function bundledWorkflows(options: { databaseUrl: string; labUrl?: string; labPort?: number; clients?: Clients }): Promise<BundledWorkflows> {
+  let lab: BundledWorkflows['lab'];
+  let clients = options.clients;
+  if (!clients) {
+    let url = options.labUrl;
+    if (!url) {
+      const instance = createLab({ database: options.databaseUrl });
+      const server = await startLabServer(instance, { port: options.labPort ?? 0 });
+      lab = { lab: instance, server };
+      url = server.url;
+    }
+    clients = createHttpClients(url);
+  }
+  return {
+    machines: [
+      { machine: greetingMachine, options: { version: '1', description: 'Example: one step, a reminder timer, a confirmation' } },
+      ...bundledMachines.map((b) => ({ machine: b.machine, options: { version: b.version, description: b.machine.config.description }, inputSchema: b.inputSchema })),
+    ],
+    steps: { ...greetingSteps, ...createBundledSteps(clients) },
+    lab,
+    async close() {
+      await lab?.server.close();
+      await lab?.lab.close();
+    },
+  };
+}
