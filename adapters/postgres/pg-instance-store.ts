@@ -17,8 +17,15 @@ import { EFFECT_COLUMNS, INSTANCE_COLUMNS, toEffect, toEvent, toInstance, type R
 export class PgInstanceStore implements InstanceStore {
   private readonly batcher: CommitBatcher;
 
-  constructor(private readonly orm: MikroORM) {
-    this.batcher = new CommitBatcher((sql, params) => this.rows(sql, params));
+  /**
+   * @param options.maxConcurrentWrites statements carrying commits in flight at once (default 4);
+   *   more batches smaller, fewer batches larger.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    options: { maxConcurrentWrites?: number } = {},
+  ) {
+    this.batcher = new CommitBatcher((sql, params) => this.rows(sql, params), options.maxConcurrentWrites ?? 4);
   }
 
   private get conn() {
