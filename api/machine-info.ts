@@ -97,7 +97,7 @@ function toJsonSchema(schema: z.ZodType): unknown {
  */
 export function jsonSafe(value: unknown): unknown {
   const ancestors = new Set<object>();
-  const walk = (v: unknown, depth: number): unknown => {
+  const walk = (v: unknown, depth: number, converted = false): unknown => {
     if (typeof v === 'function') {
       const type = (v as { type?: unknown }).type;
       return typeof type === 'string' ? `[${type}]` : `[function${v.name ? ` ${v.name}` : ''}]`;
@@ -107,14 +107,14 @@ export function jsonSafe(value: unknown): unknown {
     if (v === null || typeof v !== 'object') return typeof v === 'string' || typeof v === 'boolean' ? v : undefined;
     if (v instanceof Date) return v.toISOString();
     if (ancestors.has(v) || depth > 64) return undefined;
-    // Transitions and state nodes define toJSON; call it once, then walk what it returns.
-    const plain = typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
-    if (plain !== v) return walk(plain, depth + 1);
+    // Transitions and state nodes define toJSON; call it once (what it returns may carry toJSON again).
+    if (!converted && typeof (v as { toJSON?: unknown }).toJSON === 'function') return walk((v as { toJSON: () => unknown }).toJSON(), depth + 1, true);
     ancestors.add(v);
     try {
       if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1) ?? null);
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
+        if (k === 'toJSON') continue;
         const w = walk(x, depth + 1);
         if (w !== undefined) out[k] = w;
       }

@@ -64,9 +64,11 @@ export async function createJwtAuthenticator(options: JwtOptions): Promise<Authe
       const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || !payload.sub) return undefined;
       const raw = payload[rolesClaim];
+      // A roles claim of the wrong shape is a bad token, not a token without roles.
+      if (raw !== undefined && typeof raw !== 'string' && !(Array.isArray(raw) && raw.every((r) => typeof r === 'string'))) return undefined;
       let roles: string[];
       try {
-        roles = raw === undefined ? [] : typeof raw === 'string' || (Array.isArray(raw) && raw.every((r) => typeof r === 'string')) ? parseRoles(raw as string | string[]) : [];
+        roles = raw === undefined ? [] : parseRoles(raw as string | string[]);
       } catch {
         return undefined;
       }

@@ -1,0 +1,76 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { describe, expect, test } from 'vitest';
+import { RuntimeError, type RuntimeErrorCode } from '../../runtime/index.ts';
+import type { ApiEnv } from '../env.ts';
+import { RUNTIME_STATUS } from '../errors.ts';
+import { errorHandler, notFoundHandler, validationHook } from './errors.ts';
+import { requestId } from './request-id.ts';
+
+function appThrowing(make: () => unknown) {
+  const reported: unknown[] = [];
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  app.use(requestId());
+  app.onError(errorHandler((e) => reported.push(e)));
+  app.notFound(notFoundHandler);
+  app.get('/boom', () => {
+    throw make();
+  });
+  return { app, reported };
+}
+
+describe('error mapping', () => {
+  const expected: Record<RuntimeErrorCode, number> = {
+    invalid_argument: 400,
+    machine_not_found: 404,
+    machine_version_not_found: 404,
+    instance_not_found: 404,
+    instance_exists: 409,
+    idempotency_conflict: 422,
+    incompatible_snapshot: 409,
+    instance_not_active: 409,
+    event_not_allowed: 403,
+    concurrency_exhausted: 409,
+    runtime_closed: 503,
+    timeout: 504,
+    machine_already_registered: 500,
+    step_not_registered: 500,
+  };
+
+  test('every runtime error code has its status and keeps its code and message', async () => {
+    expect(RUNTIME_STATUS).toEqual(expected);
+    for (const [code, status] of Object.entries(expected) as [RuntimeErrorCode, number][]) {
+      const { app } = appThrowing(() => new RuntimeError(code, `message for ${code}`, { instanceId: 'i-1' }));
+      const res = await app.request('/boom', { headers: { 'X-Request-Id': 'req-1' } });
+      const body = await res.json();
+      expect(res.status, code).toBe(status);
+      if (status === 500) expect(body.error).toEqual({ code: 'internal_error', message: expect.not.stringContaining(code), requestId: 'req-1' });
+      else expect(body.error).toEqual({ code, message: `message for ${code}`, requestId: 'req-1', details: { instanceId: 'i-1' } });
+    }
+  });
+
+  test('an unexpected error is a 500 with the request id only: no message, no stack; it is reported', async () => {
+    const { app, reported } = appThrowing(() => new TypeError('secret internals at /srv/app.ts:12'));
+    const res = await app.request('/boom');
+    const text = await res.text();
+    expect(res.status).toBe(500);
+    expect(text).not.toMatch(/secret internals|at \/|TypeError|stack/);
+    expect(JSON.parse(text).error).toMatchObject({ code: 'internal_error', requestId: res.headers.get('x-request-id') });
+    expect(reported).toHaveLength(1);
+  });
+
+  test("Hono's HTTP exceptions keep the error shape", async () => {
+    const cases: [HTTPException, number, string][] = [
+      [new HTTPException(400, { message: 'Malformed JSON in request body' }), 400, 'malformed_json'],
+      [new HTTPException(415, { message: 'Unsupported Media Type' }), 415, 'unsupported_media_type'],
+      [new HTTPException(413), 413, 'payload_too_large'],
+      [new HTTPException(405, { message: 'nope' }), 405, 'bad_request'],
+      [new HTTPException(502), 500, 'internal_error'],
+    ];
+    for (const [e, status, code] of cases) {
+      const { app } = appThrowing(() => e);
+      const res = await app.request('/boom');
+      expect([res.status, (await res.json()).error.code]).toEqual([status, code]);
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { describe, expect, test } from 'vitest';
+import { createStandardTestApi } from '../test-support.ts';
+
+/** The parts of OpenAPI 3.1 that tools rely on, checked structurally. */
+const Parameter = z.object({ name: z.string().min(1), in: z.enum(['path', 'query', 'header', 'cookie']), required: z.boolean().optional(), schema: z.record(z.string(), z.unknown()) });
+const MediaTypes = z.record(z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/), z.object({ schema: z.record(z.string(), z.unknown()) }));
+const Operation = z.object({
+  summary: z.string().min(1),
+  tags: z.array(z.string()).min(1),
+  parameters: z.array(Parameter).optional(),
+  requestBody: z.object({ content: MediaTypes, required: z.boolean().optional() }).optional(),
+  responses: z.record(z.string().regex(/^[1-5]\d\d$/), z.object({ description: z.string().min(1), content: MediaTypes.optional() })),
+  security: z.array(z.record(z.string(), z.array(z.string()))).optional(),
+});
+const OpenApi31 = z.object({
+  openapi: z.string().regex(/^3\.1\.\d+$/),
+  info: z.object({ title: z.string().min(1), version: z.string().min(1), description: z.string().optional() }),
+  paths: z.record(z.string().startsWith('/'), z.partialRecord(z.enum(['get', 'post', 'put', 'patch', 'delete']), Operation)),
+  components: z.object({ schemas: z.record(z.string(), z.unknown()), securitySchemes: z.record(z.string(), z.object({ type: z.string(), scheme: z.string().optional() })) }),
+});
+
+describe('OpenAPI document and docs', () => {
+  test('GET /openapi.json is a structurally valid OpenAPI 3.1 document covering every route', async () => {
+    const api = await createStandardTestApi();
+    const r = await api.call('GET', '/openapi.json', { key: null });
+    expect(r.status).toBe(200);
+    const doc = OpenApi31.parse(r.body);
+    const ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(ops.sort()).toEqual(
+      [
+        'GET /healthz',
+        'GET /readyz',
+        'GET /v1/machines',
+        'GET /v1/machines/{id}',
+        'POST /v1/machines/{id}/instances',
+        'GET /v1/instances',
+        'GET /v1/instances/{id}',
+        'POST /v1/instances/{id}/events',
+        'POST /v1/instances/{id}/retry',
+        'POST /v1/instances/{id}/cancel',
+        'GET /v1/instances/{id}/history',
+        'GET /v1/instances/{id}/stream',
+        'GET /v1/stats',
+      ].sort(),
+    );
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method} ${path}`;
+        // Every {param} in the path is declared as a required path parameter.
+        for (const [, name] of path.matchAll(/\{(\w+)\}/g)) expect(op.parameters?.find((p) => p.in === 'path' && p.name === name)?.required, where).toBe(true);
+        if (path.startsWith('/v1/')) {
+          expect(op.security, where).toEqual([{ bearerAuth: [] }]);
+          expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['400', '401']));
+        }
+      }
+    }
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // Every $ref resolves to a component.
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(5);
+    for (const ref of refs) expect(doc.components.schemas, ref).toHaveProperty(ref);
+    const start = doc.paths['/v1/machines/{id}/instances']!.post!;
+    expect(start.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['id', 'idempotency-key', 'wait', 'timeoutMs']));
+    expect(Object.keys(start.responses).sort()).toEqual(['200', '201', '400', '401', '403', '404', '409', '413', '415', '422', '503']);
+  });
+
+  test('GET /docs renders every operation as plain HTML, without scripts', async () => {
+    const api = await createStandardTestApi();
+    const res = await api.request('GET', '/docs', { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).not.toContain('<script');
+    expect(html.match(/<section /g)).toHaveLength(13);
+    expect(html).toContain('<code>/v1/instances/{id}/events</code>');
+    expect(html).toContain('href="/openapi.json"');
+  });
+
+  test('health routes need no credential; readiness follows the dependency', async () => {
+    let ready = true;
+    const api = await createStandardTestApi({ deps: { ready: async () => ready } });
+    expect((await api.call('GET', '/healthz', { key: null })).body).toEqual({ status: 'ok' });
+    expect((await api.call('GET', '/readyz', { key: null })).status).toBe(200);
+    ready = false;
+    const r = await api.call('GET', '/readyz', { key: null });
+    expect([r.status, r.body]).toEqual([503, { status: 'not_ready' }]);
+  });
+
+  test('unknown routes answer with the error shape and the request id', async () => {
+    const api = await createStandardTestApi();
+    const r = await api.call('GET', '/v2/nothing', { headers: { 'X-Request-Id': 'trace-123' } });
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ error: { code: 'route_not_found', message: expect.any(String), requestId: 'trace-123' } });
+    expect(r.headers.get('x-request-id')).toBe('trace-123');
+    const generated = await api.call('GET', '/v1/instances/x', { headers: { 'X-Request-Id': 'bad id with spaces' } });
+    expect(generated.body.error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
