@@ -20,9 +20,12 @@ export const MachineRefSchema = z
   .regex(/^[A-Za-z0-9._-]+(@[A-Za-z0-9._-]+)?$/, 'a machine id, optionally with "@version"')
   .openapi({ param: { name: 'id', in: 'path' }, example: 'greeting' });
 
+/** Path parameters of `/v1/instances/{id}…`. */
 export const InstanceParams = z.object({ id: InstanceIdSchema });
+/** Path parameters of `/v1/machines/{id}…`. */
 export const MachineParams = z.object({ id: MachineRefSchema });
 
+/** The optional `Idempotency-Key` header of start and event requests. */
 export const IdempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
@@ -32,6 +35,7 @@ export const IdempotencyHeaders = z.object({
     .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'The same key (per tenant) applies the request once; a repeat returns the first result.' }),
 });
 
+/** Body of every error response. */
 export const ErrorSchema = z
   .object({
     error: z.object({
@@ -62,10 +66,13 @@ export function errors(...codes: (keyof typeof ERROR_TEXT)[]) {
   return Object.fromEntries(all.map((code) => [code, { description: ERROR_TEXT[code]!, content: { 'application/json': { schema: ErrorSchema } } }]));
 }
 
+/** Lifecycle status of an instance. */
 export const StatusSchema = z.enum(['active', 'done', 'error', 'stopped']);
 
+/** An event the current state accepts, with the roles it needs (if any). */
 export const AcceptedEventSchema = z.object({ type: z.string(), roles: z.array(z.string()).optional() }).openapi('AcceptedEvent');
 
+/** A step invocation: status, attempts, input, result and errors (redacted). */
 export const StepSchema = z
   .object({
     id: z.string().openapi({ description: 'Idempotency key of the invocation' }),
@@ -84,10 +91,12 @@ export const StepSchema = z
   })
   .openapi('Step');
 
+/** A child instance started by an invoke. */
 export const ChildSchema = z
   .object({ instanceId: z.string(), name: z.string(), machine: z.string().nullable(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), createdAt: z.string(), closedAt: z.string().nullable() })
   .openapi('ChildInstance');
 
+/** A durable timer (`after`, delayed sends). */
 export const TimerSchema = z
   .object({ name: z.string(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), dueAt: z.string().nullable(), createdAt: z.string(), closedAt: z.string().nullable() })
   .openapi('Timer');
@@ -105,8 +114,10 @@ const instanceFields = {
   updatedAt: z.string(),
 };
 
+/** An instance as listed. */
 export const InstanceSummarySchema = z.object(instanceFields).openapi('InstanceSummary');
 
+/** An instance in full. */
 export const InstanceSchema = z
   .object({
     ...instanceFields,
@@ -120,11 +131,13 @@ export const InstanceSchema = z
   })
   .openapi('Instance');
 
+/** Answer of a start: the instance, whether it was created, and (with ?wait) whether it settled. */
 export const StartedInstanceSchema = InstanceSchema.extend({
   created: z.boolean().openapi({ description: 'False when the idempotency key named an existing instance' }),
   settled: z.boolean().optional().openapi({ description: 'With ?wait=settled: whether the instance settled before the timeout' }),
 }).openapi('StartedInstance');
 
+/** Answer of an event, retry: the committed state. */
 export const SendResultSchema = z
   .object({
     instanceId: z.string(),
@@ -137,6 +150,7 @@ export const SendResultSchema = z
   })
   .openapi('EventResult');
 
+/** One history row. */
 export const HistoryEntrySchema = z
   .object({
     seq: z.number().int(),
@@ -150,6 +164,7 @@ export const HistoryEntrySchema = z
   })
   .openapi('HistoryEntry');
 
+/** A state node of a machine definition. */
 export const StateInfoSchema = z.object({
   path: z.string(),
   type: z.string(),
@@ -159,6 +174,7 @@ export const StateInfoSchema = z.object({
   description: z.string().optional(),
 });
 
+/** One registered version of a machine. */
 export const MachineVersionSchema = z
   .object({
     version: z.string(),
@@ -170,12 +186,15 @@ export const MachineVersionSchema = z
   })
   .openapi('MachineVersion');
 
+/** A machine as listed. */
 export const MachineSummarySchema = z
   .object({ id: z.string(), description: z.string().nullable(), versions: z.array(z.string()), latestVersion: z.string() })
   .openapi('MachineSummary');
 
+/** A machine with all its versions. */
 export const MachineSchema = z.object({ id: z.string(), latestVersion: z.string(), versions: z.array(MachineVersionSchema) }).openapi('Machine');
 
+/** Aggregates of one tenant. */
 export const StatsSchema = z
   .object({
     instances: z.array(z.object({ machineId: z.string(), status: StatusSchema, count: z.number().int() })),

@@ -4,6 +4,7 @@ import { assign, setup } from 'xstate';
 import { step } from '../machines/step.ts';
 import type { MachineInfoMap } from './machine-info.ts';
 
+/** Input of {@link payoutMachine}: holds fields that must be redacted. */
 export interface PayoutInput {
   amount: number;
   cardNumber: string;

@@ -35,6 +35,7 @@ export interface TestKeys {
   otherTenant: string;
 }
 
+/** Options of a harness request. */
 export interface RequestOptions {
   key?: string | null;
   body?: unknown;
@@ -43,6 +44,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** Builds the harness: simulation, key store with {@link TestKeys}, app, request helpers. */
 export async function createTestApi(options: TestApiOptions) {
   const sim: Simulation = await createSimulation({ machines: options.machines, steps: options.steps });
   const store = new MemoryApiKeyStore();
@@ -86,6 +88,7 @@ export async function createTestApi(options: TestApiOptions) {
   return { app, sim, runtime: sim.runtime, store, keys, request, call, errors };
 }
 
+/** What {@link createTestApi} returns. */
 export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
 
 /**

@@ -16,6 +16,7 @@ export interface Authenticator {
 
 /** Roles the routes check; any other role string only matters to machines' `meta.roles`. */
 export const ROUTE_ROLES = ['viewer', 'operator', 'admin'] as const;
+/** One of {@link ROUTE_ROLES}. */
 export type RouteRole = (typeof ROUTE_ROLES)[number];
 
 const IMPLIES: Record<RouteRole, RouteRole[]> = { admin: ['operator', 'viewer'], operator: ['viewer'], viewer: [] };
