@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Lab } from '../adapters/lab/index.ts';
+import { eventually } from './support/poll.ts';
 import {
   machineOf,
   maxAttemptsOf,
@@ -183,5 +184,34 @@ describe('known bugs', () => {
   test.fails('a purge failing half-way still undoes the reversible steps, as the machine says', async () => {
     const view = await purgeFailingHalfWay();
     expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'purge' } });
+  });
+
+  // The purge is deprovisioning's point of no return, yet `workflow.cancel`
+  // is accepted while it runs: the purge finishes, then the saga "undoes"
+  // everything: it re-activates the ONU of a subscriber that no longer
+  // exists, and stops at the billing service the purge removed (404).
+  const cancelDuringPurge = async () => {
+    const { lab, input } = await preparedLab(subscriberDeprovisioning);
+    const sim = await seedSimulation(lab);
+    lab.faults.inject({ system: 'customers', operation: 'deleteSubscriber', mode: 'latency', latencyMs: 100 });
+    const { id } = await sim.runtime.start({ machine: 'subscriber-deprovisioning', input });
+    const running = runUntilResting(sim, id);
+    await eventually(async () => lab.calls.count('customers', 'deleteSubscriber') === 1, 'the purge to run', 10_000, 5);
+    await sim.runtime.cancel(id, { reason: 'too late' });
+    await running;
+    return { lab, input, view: await runUntilResting(sim, id) };
+  };
+
+  test('today a cancel during the purge re-activates the ONU and waits in compensating.billingService_failed', async () => {
+    const { lab, input, view } = await cancelDuringPurge();
+    expect(view.value).toEqual({ compensating: 'billingService_failed' });
+    expect(lab.systems.customers.subscriber(input.subscriberId)?.status).toBe('deleted');
+    expect((await lab.records()).onu.activations).toMatchObject([{ subscriberId: input.subscriberId }]);
+  });
+
+  test.fails('a cancel during the purge ends the saga with no ONU active for the purged subscriber', async () => {
+    const { lab, view } = await cancelDuringPurge();
+    expect(view.status).toBe('done');
+    expect((await lab.records()).onu.activations).toEqual([]);
   });
 });
