@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps) {
   const report = deps.reportError ?? ((e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
 
   app.use(requestId());
-  app.use(secureHeaders({ contentSecurityPolicy: undefined }));
+  app.use(secureHeaders());
   app.onError(errorHandler(report));
   app.notFound(notFoundHandler);
   app.use('/v1/*', authenticate(deps.auth));
