@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createLab, type Lab } from '../adapters/lab/index.ts';
-import { sagaStepStatuses } from '../machines/index.ts';
+import { sagaStepStatuses, type SagaSnapshotLike } from '../machines/index.ts';
 import { eventually } from './support/poll.ts';
 import {
   fullProvisioningInput,
@@ -32,13 +32,13 @@ async function stuckInCompensation(spec: SagaSpec, stuck: string) {
   const sim = await seedSimulation(prepared.lab);
   const last = spec.steps.at(-1)!;
   const undo = spec.steps.find((s) => s.name === stuck)!.compensation!;
-  prepared.lab.faults.inject({ ...last.action, mode: 'fail' } as never);
-  prepared.lab.faults.inject({ ...undo, mode: 'fail' } as never);
+  prepared.lab.faults.inject({ ...last.action, mode: 'fail' });
+  prepared.lab.faults.inject({ ...undo, mode: 'fail' });
   const { id } = await sim.runtime.start({ machine: spec.machine, input: prepared.input });
   const view = await runUntilResting(sim, id);
   expect(view.value).toEqual({ compensating: `${stuck}_failed` });
   expect(view.tags).toEqual(['compensation_failed']);
-  const statuses = sagaStepStatuses(machineOf(spec.machine), view as never);
+  const statuses = sagaStepStatuses(machineOf(spec.machine), view as unknown as SagaSnapshotLike);
   expect(statuses.find((s) => s.step === stuck)).toMatchObject({ status: 'compensation_failed', error: { message: expect.stringContaining('injected fault') } });
   return { ...prepared, sim, id, undo };
 }
@@ -80,7 +80,7 @@ describe.each([
     expect(await sim.runtime.send(id, { type: 'operator.resolve', reason }, { caller: operator, source: 'operator' })).toMatchObject({ handled: true });
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'rolled_back', resolutions: [{ step: stuck, reason }] });
-    const statuses = sagaStepStatuses(machineOf(spec.machine), view as never);
+    const statuses = sagaStepStatuses(machineOf(spec.machine), view as unknown as SagaSnapshotLike);
     expect(statuses.find((s) => s.step === stuck)).toMatchObject({ status: 'compensated', resolution: reason });
     const history = await sim.runtime.history(id, { limit: 1000 });
     expect(history.filter((e) => e.type === 'operator.resolve')).toMatchObject([{ source: 'operator', actor: 'op-7', payload: { reason } }]);
@@ -147,11 +147,11 @@ describe.each(provisioning)('%s: a response lost after the change was applied', 
 
     const { lab, input } = await preparedLab(spec);
     const sim = await seedSimulation(lab);
-    lab.faults.inject({ ...step.action, mode: 'failAfterApply', times: 1 } as never);
+    lab.faults.inject({ ...step.action, mode: 'failAfterApply', times: 1 });
     const { id } = await sim.runtime.start({ machine: spec.machine, input });
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'completed' });
-    expect(lab.calls.count(step.action.system, step.action.operation as never)).toBe(2);
+    expect(lab.calls.count(step.action.system, step.action.operation)).toBe(2);
     const row = (await sim.runtime.effects(id)).find((e) => e.name === step.name)!;
     expect(row).toMatchObject({ status: 'done', attempts: 2 });
     // Same records, same ids as a run without the lost response.
@@ -189,10 +189,10 @@ describe.each([
     const sim = await seedSimulation(lab);
     const index = spec.steps.findIndex((s) => s.name === slow);
     const action = spec.steps[index]!.action;
-    lab.faults.inject({ ...action, mode: 'latency', latencyMs: 300 } as never);
+    lab.faults.inject({ ...action, mode: 'latency', latencyMs: 300 });
     const { id } = await sim.runtime.start({ machine: spec.machine, input });
     // Real time: the lab's latency is wall-clock, so the steps before it run on their own.
-    await eventually(async () => lab.calls.count(action.system, action.operation as never) === 1, `${slow} to be called`, 10_000, 5);
+    await eventually(async () => lab.calls.count(action.system, action.operation) === 1, `${slow} to be called`, 10_000, 5);
     const cancelled = await sim.runtime.cancel(id, { reason: 'customer withdrew', caller: operator });
     expect(cancelled).toMatchObject({ status: 'active', value: { running: slow }, context: { cancellation: { reason: 'customer withdrew' } } });
     const view = await runUntilResting(sim, id);
@@ -202,7 +202,7 @@ describe.each([
     expect(await stepOrder(sim, id)).toEqual([...done.map((s) => s.name), ...undone]);
     expect(await lab.orphans(before)).toEqual([]);
     // Nothing after the slow step ran.
-    for (const later of spec.steps.slice(index + 1)) expect(lab.calls.count(later.action.system, later.action.operation as never)).toBe(0);
+    for (const later of spec.steps.slice(index + 1)) expect(lab.calls.count(later.action.system, later.action.operation)).toBe(0);
   });
 });
 

@@ -29,7 +29,7 @@ async function runSaga(spec: SagaSpec, fault?: { step: string }) {
   const prepared = await preparedLab(spec);
   const sim = await seedSimulation(prepared.lab);
   const failing = fault && spec.steps.find((s) => s.name === fault.step)!;
-  if (failing) prepared.lab.faults.inject({ ...failing.action, mode: 'fail' } as never);
+  if (failing) prepared.lab.faults.inject({ ...failing.action, mode: 'fail' });
   const { id } = await sim.runtime.start({ machine: spec.machine, input: prepared.input });
   const view = await runUntilResting(sim, id);
   prepared.lab.faults.clear();
@@ -113,7 +113,7 @@ describe.each(sagaSpecs.map((spec) => [spec.machine, spec] as const))('%s: a fai
 
     // The failing step was attempted as often as its policy allows, once per attempt.
     const src = (await sim.runtime.effects(id)).find((e) => e.name === stepName)!.target!;
-    expect(lab.calls.count(failing.action.system, failing.action.operation as never)).toBe(maxAttemptsOf(machine, src));
+    expect(lab.calls.count(failing.action.system, failing.action.operation)).toBe(maxAttemptsOf(machine, src));
 
     const completed = spec.steps.slice(0, index);
     const undone = completed.filter((s) => s.compensation).reverse().map((s) => `compensate.${s.name}`);

@@ -1,7 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { createBundledSteps } from '../../actors/index.ts';
 import type { StepRegistry } from '../../actors/step-types.ts';
-import { createLab, type Lab, type LiveRecord, type SystemName } from '../../adapters/lab/index.ts';
+import { createLab, type Lab, type LiveRecord, type OperationName, type SystemName } from '../../adapters/lab/index.ts';
 import { bundledMachines } from '../../machines/index.ts';
 import { stepPolicyOf } from '../../machines/step.ts';
 import type { InstanceView } from '../../runtime/index.ts';
@@ -18,7 +18,7 @@ import { createSimulation, type Simulation } from '../../runtime/testing/index.t
 /** One lab operation, as faults and call counts name it. */
 export interface LabOp {
   system: SystemName;
-  operation: string;
+  operation: OperationName;
 }
 
 /** A saga step with the lab operations of its action and its undo. */
@@ -106,7 +106,7 @@ export function refs(records: LiveRecord[]): LiveRecord[] {
 
 // ---------------------------------------------------------------- inputs
 
-const op = (system: SystemName, operation: string): LabOp => ({ system, operation });
+const op = <S extends SystemName>(system: S, operation: OperationName<S>): LabOp => ({ system, operation });
 const key = (() => {
   let n = 0;
   return (what: string) => ({ idempotencyKey: `setup:${what}:${++n}` });
