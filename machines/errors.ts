@@ -9,6 +9,7 @@ export type MachineDefinitionErrorCode =
   | 'invalid_step_name'
   | 'duplicate_step_name'
   | 'invalid_actor_name'
+  | 'invalid_pivot'
   | 'conflicting_step_policy';
 
 /** A machine definition that cannot be built; the message names the offending ids and the fix. */

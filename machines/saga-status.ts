@@ -56,7 +56,10 @@ export function sagaStepStatuses(machine: AnyStateMachine, snapshot: SagaSnapsho
     const view: SagaStepView = { step: s.name, status: 'pending' };
     const hasResult = Object.hasOwn(context.results, s.name);
     if (hasResult) view.result = context.results[s.name];
-    if (active?.step === s.name && active.phase === 'action') return { ...view, status: 'running' };
+    if (active?.step === s.name && active.phase === 'action') {
+      // A forward-only step that failed waits for an operator in `<step>_failed` (tag `failed`).
+      return resolved.hasTag('failed') ? { ...view, status: 'failed', ...(context.failure && { error: context.failure.error }) } : { ...view, status: 'running' };
+    }
     if (active?.step === s.name && active.phase === 'compensation') {
       const stuck = resolved.hasTag('compensation_failed');
       return stuck

@@ -8,12 +8,14 @@ import { compensationInvokeId } from './saga-types.ts';
  * Checks shared by the tests of every saga-built machine. Test-only.
  */
 
-/** Runs a saga to its end, answering each invocation with `outputs[id]`, failing `failAt`. */
+/** Runs a saga to its end (or to a failed forward-only step), answering each invocation with `outputs[id]`, failing `failAt`. */
 export function runSaga(machine: AnyStateMachine, input: unknown, outputs: Record<string, unknown>, failAt?: string): Drive {
   const drive = new Drive(machine, input);
   for (let guard = 0; drive.snapshot.status === 'active'; guard++) {
     if (guard > 100) throw new Error(`saga ${machine.id} did not finish: ${JSON.stringify(drive.snapshot.value)}`);
     const [child] = Object.keys(drive.snapshot.children);
+    // A forward-only step that failed waits for an operator: the run ends there.
+    if (!child && drive.snapshot.hasTag('failed')) break;
     if (!child) throw new Error(`saga ${machine.id} waits without a running step in ${JSON.stringify(drive.snapshot.value)}`);
     drive.send(child === failAt ? fail(child) : done(child, outputs[child] ?? {}));
   }
@@ -38,6 +40,14 @@ export function expectRollsBackAtEveryStep(machine: AnyStateMachine, input: unkn
   ran.forEach((failing, index) => {
     const drive = runSaga(machine, input, outputs, failing);
     const completed = ran.slice(0, index);
+    if (meta.steps.find((s) => s.name === failing)?.forwardOnly) {
+      // Past the pivot nothing is undone: the saga waits for an operator.
+      expect(drive.startedIds, `failure at ${failing}`).toEqual([...completed, failing]);
+      expect(drive.snapshot.value).toEqual({ running: `${failing}_failed` });
+      expect(drive.snapshot.hasTag('failed')).toBe(true);
+      expect(sagaStepStatuses(machine, drive.snapshot).find((s) => s.step === failing)?.status).toBe('failed');
+      return;
+    }
     const undoable = completed.filter((name) => meta.steps.find((s) => s.name === name)?.compensation);
     const expectedUndo = [...undoable].reverse().map(compensationInvokeId);
     expect(drive.startedIds, `failure at ${failing}`).toEqual([...completed, failing, ...expectedUndo]);

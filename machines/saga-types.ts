@@ -37,6 +37,8 @@ export interface SagaContext<TInput = unknown, TResults = Record<string, unknown
   resolutions: SagaResolution[];
   /** Set by `workflow.cancel`; the in-flight step finishes before compensation starts. */
   cancellation: { reason: string | null } | null;
+  /** True once a pivot step started: no compensation, no cancel from then on. */
+  pivoted?: boolean;
 }
 
 /** Events a saga accepts besides the step results the runtime delivers. */
@@ -68,6 +70,15 @@ export interface SagaStepOf<TInput, TResults, TName extends string> {
   input: (args: SagaArgs<TInput, TResults>) => unknown;
   /** Defaults to `{ input, result }` (the workflow input and this step's result). */
   compensationInput?: (args: SagaArgs<TInput, TResults> & { result: NonNullable<TResults[TName & keyof TResults]> }) => unknown;
+  /**
+   * Point of no return (a saga "pivot"): from this step on, failures are not
+   * compensated. If this step (or a later one) still fails after its retries,
+   * the saga waits in `running.<step>_failed` (tag `failed`) for
+   * `operator.retry` (run it again: it must be resumable) or `operator.resolve`
+   * with a reason (done by hand: go on). A cancel is refused once it starts.
+   * Steps after a pivot are forward-only too and declare no compensation.
+   */
+  pivot?: boolean;
   /** Evaluated just before the step would start; a skipped step is never compensated. */
   skip?: (args: SagaArgs<TInput, TResults>) => boolean;
   policy?: StepPolicy;
@@ -95,7 +106,7 @@ export interface SagaConfig<TInput, TResults, TOutput> {
 
 /** Static description of a saga's steps, kept in the machine's root `meta.saga`. */
 export interface SagaMeta {
-  steps: { name: string; action: string; compensation: string | null; skippable: boolean }[];
+  steps: { name: string; action: string; compensation: string | null; skippable: boolean; forwardOnly?: boolean }[];
 }
 
 /** Status of one step, derived from a snapshot by `sagaStepStatuses`. */

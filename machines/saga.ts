@@ -83,7 +83,12 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
 
   const running: Record<string, unknown> = {};
   const compensating: Record<string, unknown> = {};
+  const pivotIndex = steps.findIndex((s) => s.pivot);
   steps.forEach((s, i) => {
+    if (pivotIndex >= 0 && i >= pivotIndex) {
+      Object.assign(running, forwardOnlyStates(s, i === pivotIndex, forward(i + 1), act));
+      return;
+    }
     if (s.skip) {
       running[`${s.name}_check`] = {
         tags: ['running'],
@@ -129,7 +134,13 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
   });
 
   const meta: SagaMeta = {
-    steps: steps.map((s) => ({ name: s.name, action: s.action, compensation: s.compensation ?? null, skippable: !!s.skip })),
+    steps: steps.map((s, i) => ({
+      name: s.name,
+      action: s.action,
+      compensation: s.compensation ?? null,
+      skippable: !!s.skip,
+      ...(pivotIndex >= 0 && i >= pivotIndex && { forwardOnly: true }),
+    })),
   };
 
   return setup({
@@ -142,6 +153,7 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
     actors: collectActors(id, steps),
     guards: {
       cancelRequested: ({ context }) => context.cancellation !== null,
+      pastPivot: ({ context }) => context.pivoted === true,
       hasResult: ({ context }, p: StepParams) => Object.hasOwn(context.results, p.step),
       shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
       ...compensationGuards,
@@ -154,6 +166,12 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
       // Typed against the minimal compensation context, which XState cannot relate to this one.
       ...(compensationActions as {}),
       recordCancel: assign({ cancellation: ({ event }) => ({ reason: (event as { reason?: string }).reason ?? null }) }),
+      recordPivot: assign({ pivoted: true }),
+      clearFailure: assign({ failure: null }),
+      recordStepResolution: assign({
+        failure: null,
+        resolutions: ({ context, event }, p: StepParams) => [...context.resolutions, { step: p.step, reason: String((event as { reason?: unknown }).reason) }],
+      }),
     },
   }).createMachine({
     id,
@@ -166,7 +184,7 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
         initial: forward(0).slice(ref('running.').length),
         meta: { roles: { 'workflow.cancel': OPERATOR_ROLES } },
         // Ignored while compensating: there is no handler outside `running`.
-        on: { 'workflow.cancel': { guard: not('cancelRequested'), actions: 'recordCancel' } },
+        on: { 'workflow.cancel': { guard: and([not('cancelRequested'), not('pastPivot')]), actions: 'recordCancel' } },
         states: running as any,
       },
       // Always entered through an explicit child target; `initial` only satisfies XState.
@@ -186,8 +204,44 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
   });
 }
 
+/**
+ * States of a forward-only step (a pivot or any step after it): failure after
+ * retries waits for an operator instead of compensating.
+ */
+function forwardOnlyStates(s: Step, isPivot: boolean, next: string, act: (type: string, name: string) => { type: string; params: StepParams }) {
+  return {
+    [s.name]: {
+      description: s.description,
+      tags: ['running'],
+      meta: { step: s.name, phase: 'action' },
+      ...(isPivot && { entry: 'recordPivot' }),
+      invoke: {
+        id: s.name,
+        src: s.action,
+        input: ({ context }: { context: SagaContext<any, any> }) => s.input({ input: context.input, results: context.results }),
+        onDone: { target: next, actions: [act('storeResult', s.name)] },
+        onError: { target: `${s.name}_failed`, actions: [act('recordFailure', s.name)] },
+      },
+    },
+    [`${s.name}_failed`]: {
+      tags: ['failed'],
+      meta: { step: s.name, phase: 'action', roles: { 'operator.retry': OPERATOR_ROLES, 'operator.resolve': OPERATOR_ROLES } },
+      on: {
+        'operator.retry': { target: s.name, actions: ['clearFailure'] },
+        'operator.resolve': { guard: 'hasReason', target: next, actions: [act('recordStepResolution', s.name)] },
+      },
+    },
+  };
+}
+
 function validate(id: string, steps: readonly Step[]): readonly Step[] {
   if (steps.length === 0) throw MachineDefinitionError.noSteps(id);
+  const pivot = steps.findIndex((s) => s.pivot);
+  for (const s of pivot >= 0 ? steps.slice(pivot) : []) {
+    if (s.compensation !== undefined || s.skip !== undefined) {
+      throw new MachineDefinitionError('invalid_pivot', `Saga "${id}": step "${s.name}" is at or after the pivot "${steps[pivot]!.name}", so it cannot declare a compensation or a skip guard.`);
+    }
+  }
   const seen = new Set<string>();
   for (const s of steps) {
     if (!STEP_NAME.test(s.name)) throw MachineDefinitionError.invalidStepName(id, s.name);

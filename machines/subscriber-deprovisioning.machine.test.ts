@@ -36,14 +36,31 @@ describe('subscriber-deprovisioning', () => {
     expect(d.snapshot.output).toEqual({ outcome: 'completed', result: d.snapshot.context.results });
   });
 
-  it('re-activates the ONU and the subscriber when the purge fails for good', () => {
+  it('re-activates the ONU when a cancel arrives during its deactivation', () => {
     const d = new Drive(machine, input);
-    for (const step of ['subscriber', 'radiusAccount', 'billingService', 'onu'] as const) d.send(done(step, outputs[step]));
-    d.send(fail('purge'));
+    for (const step of ['subscriber', 'radiusAccount', 'billingService'] as const) d.send(done(step, outputs[step]));
+    d.send({ type: 'workflow.cancel', reason: 'customer stays' });
+    d.send(done('onu', outputs.onu));
     expect(d.snapshot.value).toEqual({ compensating: 'onu' });
     expect(d.started.at(-1)).toEqual({
       id: 'compensate.onu', src: 'activateOnu', input: { serialNumber: 'ALCL0001', oltPort: 'olt1/1/1', subscriberId: 'sub_1' },
     });
+  });
+
+  it('never undoes around a failed purge: it waits for an operator to resume it, and refuses a cancel once the purge started', () => {
+    const d = new Drive(machine, input);
+    for (const step of ['subscriber', 'radiusAccount', 'billingService', 'onu'] as const) d.send(done(step, outputs[step]));
+    expect(d.snapshot.value).toEqual({ running: 'purge' });
+    expect(d.snapshot.can({ type: 'workflow.cancel' })).toBe(false);
+    d.send(fail('purge'));
+    expect(d.snapshot.value).toEqual({ running: 'purge_failed' });
+    expect(d.snapshot.hasTag('failed')).toBe(true);
+    expect(d.started.some((s) => s.id.startsWith('compensate.'))).toBe(false);
+    d.send({ type: 'operator.retry' });
+    expect(d.snapshot.value).toEqual({ running: 'purge' });
+    expect(d.started.at(-1)).toMatchObject({ id: 'purge', src: 'purgeSubscriber' });
+    d.send(done('purge', outputs.purge));
+    expect(d.snapshot.output).toMatchObject({ outcome: 'completed' });
   });
 
   it('skips the ONU without one', () => {

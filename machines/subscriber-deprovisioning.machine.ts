@@ -39,10 +39,11 @@ export interface SubscriberDeprovisioningResults {
  * `billingService`, `onu`, `purge`, and `compensate.<step>`. Ordering the
  * reversible steps first is what makes a failure reverse cleanly: a failure
  * up to the ONU re-activates the subscriber. The purge is the point of no
- * return; it runs last with a long retry policy, and each of its calls is
- * repeat-safe, so a retry resumes it. If it still fails, the reversible steps
- * are undone and the error lists the cause; the purge's own partial deletes
- * are not undone.
+ * return (the saga's pivot): it runs last with a long retry policy, each of
+ * its calls is repeat-safe, so a retry resumes it. Once it starts a cancel is
+ * refused, and if it still fails after its retries the instance waits (tag
+ * `failed`) for `operator.retry`, which resumes the purge, rather than undoing
+ * the reversible steps around half-deleted records.
  */
 export const subscriberDeprovisioningMachine = defineSaga<SubscriberDeprovisioningInput, SubscriberDeprovisioningResults>({
   id: 'subscriber-deprovisioning',
@@ -87,6 +88,8 @@ export const subscriberDeprovisioningMachine = defineSaga<SubscriberDeprovisioni
       name: 'purge',
       description: 'Remove the billing service, RADIUS account, IP address, CPE configuration and subscriber',
       action: 'purgeSubscriber',
+      // Point of no return: never compensated, never cancelled; a failure waits for operator.retry (it resumes).
+      pivot: true,
       policy: { maxAttempts: 10, maxDelayMs: 300_000 },
       input: ({ input }) => ({
         subscriberId: input.subscriberId,

@@ -240,8 +240,11 @@ export class Runtime {
   }
 
   /**
-   * Cancels an instance: sends `workflow.cancel` when the machine defines it
-   * (sagas compensate what was done), otherwise stops it. Idempotent.
+   * Cancels an instance. A machine that defines `workflow.cancel` decides what
+   * cancelling means: the event is sent when the current state accepts it (a
+   * saga then compensates what was done), and when it does not (a saga already
+   * compensating, or past its point of no return) nothing changes. A machine
+   * without `workflow.cancel` is stopped. Idempotent.
    */
   async cancel(instanceId: string, options: Omit<SendOptions, 'source'> & { reason?: string } = {}): Promise<InstanceView> {
     const d = await this.describe(instanceId, options);
@@ -250,6 +253,8 @@ export class Runtime {
       await this.send(instanceId, { type: 'workflow.cancel', ...(options.reason ? { reason: options.reason } : {}) }, { ...options, source: 'operator' });
       return this.get(instanceId);
     }
+    const reg = this.registry.find(d.machine.id, d.machine.version);
+    if (reg && declaresEvent(reg.machine.root, 'workflow.cancel')) return d;
     return this.stopInstance(instanceId, options.reason ?? 'cancelled', options);
   }
 
@@ -348,3 +353,9 @@ export async function createRuntime(options: RuntimeOptions & { machines?: { mac
   return runtime;
 }
 
+
+/** True when any state of the machine has a transition for `type`. */
+function declaresEvent(node: { transitions: Map<string, unknown>; states: Record<string, unknown> }, type: string): boolean {
+  if (node.transitions.has(type)) return true;
+  return Object.values(node.states).some((child) => declaresEvent(child as typeof node, type));
+}

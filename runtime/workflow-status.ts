@@ -36,6 +36,8 @@ export function workflowStatus(record: Pick<InstanceRecord, 'status' | 'tags' | 
     return 'completed';
   }
   if (record.tags.includes('compensation_failed')) return 'compensation_failed';
+  // A forward-only saga step (past its pivot) that failed waits for an operator.
+  if (record.tags.includes('failed')) return 'failed';
   if (record.tags.includes('rolling_back')) return 'rolling_back';
   return effects.length === 0 && record.tags.includes('pending') ? 'pending' : 'running';
 }

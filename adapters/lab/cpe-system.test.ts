@@ -44,7 +44,18 @@ describe('CPE (GenieACS tasks) and ONU activation', () => {
     await lab.clients.onu.deactivate(onuId, o());
     await lab.clients.onu.deactivate(onuId, o());
     expect(lab.systems.onu.records()).toEqual([]);
-    await expect(lab.clients.onu.activate({ ...req, subscriberId: 'sub_2' }, o())).resolves.toMatchObject({ onuId: 'onu_000002' });
+    // Same serial and port: the OLT gives the ONU its old id back, now for the other subscriber.
+    await expect(lab.clients.onu.activate({ ...req, subscriberId: 'sub_2' }, o())).resolves.toMatchObject({ onuId });
+  });
+
+  it('re-activating a serial on the port it had keeps its ONU id (undoing a deactivation restores it)', async () => {
+    const lab = createLab();
+    const req = { serialNumber: 'ALCLf0e1d2c3', oltPort: 'olt1/1/1', subscriberId: 'sub_1' };
+    const { onuId } = await lab.clients.onu.activate(req, o());
+    await lab.clients.onu.deactivate(onuId, o());
+    expect(await lab.clients.onu.activate(req, o())).toEqual({ onuId });
+    await lab.clients.onu.deactivate(onuId, o());
+    expect((await lab.clients.onu.activate({ ...req, oltPort: 'olt1/1/2' }, o())).onuId).not.toBe(onuId);
   });
 
   it('rejects a malformed ONU serial', async () => {

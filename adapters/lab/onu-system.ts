@@ -22,10 +22,13 @@ const SERIAL = /^[A-Za-z]{4}[0-9A-Fa-f]{8}$/;
  * @remarks A serial number is active at most once. Activating it again for
  * the same subscriber and port returns the existing ONU; for another
  * subscriber it is a conflict. Deactivation removes the activation; an ONU
- * already inactive is fine.
+ * already inactive is fine. Re-activating a serial on the port it had keeps
+ * its ONU id, so undoing a deactivation restores the id the systems know.
  */
 export class OnuSystem {
   private readonly onus = new Map<string, OnuActivation>();
+  // An OLT keeps an ONU's index on its port: re-activating the same serial there gets the same id back.
+  private readonly knownIds = new Map<string, string>();
 
   constructor(private readonly ids: IdSequence) {}
 
@@ -41,7 +44,9 @@ export class OnuSystem {
       throw LabError.conflict('onu', 'activate',
         `ONU ${req.serialNumber} is active as ${active.onuId} for subscriber ${active.subscriberId} on ${active.oltPort}; deactivate it first`);
     }
-    const onu: OnuActivation = { onuId: this.ids.next('onu'), ...pick(req), operStatus: 'ACTIVE' };
+    const slot = `${req.oltPort}\u0000${req.serialNumber}`;
+    const onu: OnuActivation = { onuId: this.knownIds.get(slot) ?? this.ids.next('onu'), ...pick(req), operStatus: 'ACTIVE' };
+    this.knownIds.set(slot, onu.onuId);
     this.onus.set(onu.onuId, onu);
     return { onuId: onu.onuId };
   }
@@ -64,6 +69,7 @@ export class OnuSystem {
   /** Deactivates everything. */
   reset(): void {
     this.onus.clear();
+    this.knownIds.clear();
   }
 }
 
