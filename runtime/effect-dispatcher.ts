@@ -2,7 +2,7 @@ import type { EventObject } from 'xstate';
 import type { EffectPlan } from './effect-plan.ts';
 import type { InstanceHost, LoadedInstance } from './instance-host.ts';
 import type { Clock, EffectRecord, InstanceRecord, InstanceStore, NewEffect } from './ports.ts';
-import type { Registry } from './registry.ts';
+import { isMachine, type Registry } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import type { InstanceChange } from './types.ts';
 
@@ -41,7 +41,7 @@ export class EffectDispatcher {
   /** Called by the host after each commit. */
   afterCommit = (loaded: LoadedInstance, plan: EffectPlan, change: InstanceChange): void => {
     const rec = loaded.record;
-    for (const cancel of plan.cancel) this.cancel(rec, cancel);
+    for (const cancel of plan.cancel) this.cancel(loaded, cancel);
     const owner = ownerOf(loaded);
     const now = this.o.clock.now();
     for (const e of plan.newEffects) this.run(asRecord(e, rec.id, now), owner);
@@ -111,7 +111,8 @@ export class EffectDispatcher {
     this.timers.set(key, cancel);
   }
 
-  private cancel(rec: InstanceRecord, what: string): void {
+  private cancel(loaded: LoadedInstance, what: string): void {
+    const rec = loaded.record;
     const [kind, name] = [what.slice(0, what.indexOf(':')), what.slice(what.indexOf(':') + 1)];
     if (kind === 'timer') {
       this.timers.get(timerKey(rec.id, name))?.();
@@ -120,7 +121,8 @@ export class EffectDispatcher {
     }
     this.o.steps.cancel(rec.id, name);
     // A cancelled child effect means the invoking state was left: stop the child instance too.
-    void this.o.track(this.stopCancelledChildren(rec.id, name)).catch(this.o.onError);
+    // Only machines that invoke child machines can have one (saves a query per finished step).
+    if (invokesMachines(loaded)) void this.o.track(this.stopCancelledChildren(rec.id, name)).catch(this.o.onError);
   }
 
   private async stopCancelledChildren(instanceId: string, name: string): Promise<void> {
@@ -182,6 +184,10 @@ export class EffectDispatcher {
     const loaded = await this.o.host.load(instanceId);
     fn(ownerOf(loaded));
   }
+}
+
+function invokesMachines(loaded: LoadedInstance): boolean {
+  return Object.values(loaded.reg.machine.implementations.actors ?? {}).some(isMachine);
 }
 
 function ownerOf(loaded: LoadedInstance): StepOwner {
