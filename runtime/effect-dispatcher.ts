@@ -6,6 +6,9 @@ import { isMachine, type Registry } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import type { InstanceChange } from './types.ts';
 
+// Year 9999: later than any timer, and still a timestamp PostgreSQL accepts.
+const MAX_DATE_MS = Date.UTC(9999, 11, 31);
+
 /** Instances without an event for this long leave memory. */
 const IDLE_EVICT_MS = 5 * 60_000;
 
@@ -80,7 +83,9 @@ export class EffectDispatcher {
     if (this.stopped) return;
     try {
       const now = this.o.clock.now();
-      const claimed = await this.o.store.claimDue(this.o.owner, now, new Date(now.getTime() + this.o.timerHorizonMs), new Date(now.getTime() + this.o.timerHorizonMs + 30_000), 200);
+      // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
+      const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
+      const claimed = await this.o.store.claimDue(this.o.owner, now, until(this.o.timerHorizonMs), until(this.o.timerHorizonMs + 30_000), 200);
       for (const effect of claimed) this.run(effect);
       for (const { effect, child } of await this.o.store.finishedChildren(200)) this.reportToParent(child, effect);
       // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.

@@ -1,5 +1,5 @@
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
-import { combine, commitSql, createSql, type WriteSql } from './commit-sql.ts';
+import { commitBatchSql, createBatchSql, type BatchSql } from './commit-sql.ts';
 import type { Row } from './rows.ts';
 
 type Write = { kind: 'create'; req: CreateRequest } | { kind: 'commit'; req: CommitRequest };
@@ -48,17 +48,26 @@ export class CommitBatcher {
   }
 
   /**
-   * Next batch: an effect close whose effect belongs to another write's instance in the
-   * batch waits for the next one, so no row is changed twice in one statement.
+   * Next batch: writes of the first queued write's kind (creates and commits
+   * are different statements), at most one per instance, and no effect close
+   * whose effect belongs to another instance of the batch, so no row is
+   * changed twice in one statement.
    */
   private take(): Queued[] {
     const batch: Queued[] = [];
     const rest: Queued[] = [];
     const instances = new Set<string>();
+    const kind = this.queue[0]?.write.kind;
     for (const q of this.queue) {
       const id = instanceOf(q.write);
       const closes = q.write.kind === 'commit' ? q.write.req.closeEffect?.id : undefined;
-      const clash = batch.length >= this.maxBatch || instances.has(id) || (closes !== undefined && [...instances].some((i) => closes.startsWith(`${i}:`)));
+      const clash =
+        q.write.kind !== kind ||
+        batch.length >= this.maxBatch ||
+        instances.has(id) ||
+        (closes !== undefined && [...instances].some((i) => closes.startsWith(`${i}:`))) ||
+        // ...nor a write whose instance's effects an earlier write of the batch closes.
+        batch.some((b) => b.write.kind === 'commit' && b.write.req.closeEffect?.id.startsWith(`${id}:`));
       if (clash) rest.push(q);
       else (batch.push(q), instances.add(id));
     }
@@ -67,21 +76,16 @@ export class CommitBatcher {
   }
 
   private async run(batch: Queued[]): Promise<void> {
-    const writes = batch.map((q, n) => toSql(q.write, n));
     try {
-      const { sql, params } = combine(writes);
-      const [row] = await this.exec(sql, params);
-      batch.forEach((q, n) => q.resolve(writes[n]!.read(row ?? {})));
+      const results = await this.execute(batch);
+      batch.forEach((q, n) => q.resolve(results[n]!));
     } catch (e) {
       if (batch.length === 1) return batch[0]!.reject(e);
       // Retry alone, so one write's error does not fail the others.
       await Promise.all(
         batch.map(async (q) => {
-          const w = toSql(q.write, 0);
           try {
-            const { sql, params } = combine([w]);
-            const [row] = await this.exec(sql, params);
-            q.resolve(w.read(row ?? {}));
+            q.resolve((await this.execute([q]))[0]!);
           } catch (err) {
             q.reject(err);
           }
@@ -89,10 +93,20 @@ export class CommitBatcher {
       );
     }
   }
-}
 
-function toSql(w: Write, n: number): WriteSql {
-  return w.kind === 'create' ? createSql(w.req, n) : commitSql(w.req, n);
+  private async execute(batch: Queued[]): Promise<(CommitResult | CreateResult)[]> {
+    const stmt: BatchSql<CommitResult | CreateResult> =
+      batch[0]!.write.kind === 'create'
+        ? createBatchSql(batch.map((q) => (q.write as { req: CreateRequest }).req))
+        : commitBatchSql(batch.map((q) => (q.write as { req: CommitRequest }).req));
+    try {
+      return stmt.read(await this.exec(stmt.prepared, stmt.params));
+    } catch (e) {
+      // A connection opened before the tables existed has no prepared form: run the statement itself.
+      if ((e as { code?: string }).code !== '26000' && !/prepared statement .* does not exist/.test(String((e as Error).message))) throw e;
+      return stmt.read(await this.exec(stmt.sql, stmt.params));
+    }
+  }
 }
 
 function instanceOf(w: Write): string {

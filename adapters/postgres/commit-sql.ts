@@ -5,117 +5,195 @@ export const json = (v: unknown): string | null => (v === undefined || v === nul
 export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
 /**
- * One write as SQL fragments: data-modifying CTEs suffixed with `_<n>` so
- * several writes can share one statement, and the select columns that report
- * the outcome. `params` are in placeholder order.
+ * The commit of any number of events (of different instances) as ONE
+ * set-based statement. Requests travel as one jsonb array, so the statement
+ * text does not depend on how many there are or what they carry, and the
+ * planner sees the same small query whatever the batch.
+ *
+ * Per request, in order: the version-checked snapshot update (only while the
+ * effect it closes is still open), then for the rows it updated: history row,
+ * effect close, cancellations, new effects, outbox. A request whose update
+ * matched nothing writes nothing.
  */
-export interface WriteSql {
-  ctes: string[];
-  columns: string[];
-  params: unknown[];
-  read(row: Row): CommitResult | CreateResult;
-}
-
-/** The first commit of an instance: insert (unless id or idempotency key exists) + history row 1 + effects + outbox. */
-export function createSql(req: CreateRequest, n: number): WriteSql {
-  const r = req.record;
-  const ins = `ins_${n}`;
-  const params: unknown[] = [
-    r.id, r.tenant, r.machineId, r.machineVersion, r.status, json(r.stateValue), json(r.tags), json(r.snapshot),
-    r.parentId, r.parentRef, r.idempotencyKey, r.inputHash, json(r.output), json(r.error), json(r.traceContext), ts(r.createdAt), ts(r.updatedAt),
-    req.event.type, json(req.event.payload), req.event.source, req.event.actor, json(r.stateValue),
-  ];
-  const ctes = [
-    `${ins} as (insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref, idempotency_key, input_hash, output, error, trace_context, created_at, updated_at)
-      values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, 1, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::timestamptz, ?::timestamptz)
-      on conflict do nothing returning id, version, created_at as at)`,
-    `ev_${n} as (insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-      select id, 1, ?, ?::jsonb, ?, ?, ?::jsonb, true, null, at from ${ins})`,
-  ];
-  ctes.push(...effectCtes(req.newEffects, params, ins, n), ...outboxCtes(req.outbox, params, ins, n));
-  if (req.startedBy) {
-    ctes.push(`started_${n} as (update sk_effect set due_at = null where id = ? and exists (select 1 from ${ins}))`);
-    params.push(req.startedBy);
-  }
-  return {
-    ctes,
-    params,
-    columns: [`(select count(*) from ${ins})::int as n_${n}`],
-    read: (row) => (Number(row[`n_${n}`]) === 1 ? { ok: true } : { ok: false, reason: 'exists' }),
-  };
-}
+const COMMIT_SQL = `with req as (
+  select * from jsonb_to_recordset(?::jsonb) as r(
+    i int, id text, expected int, snapshot jsonb, status text, state_value jsonb, tags jsonb, output jsonb, error jsonb, at timestamptz,
+    close_id text, close_status text, close_result jsonb, close_error jsonb,
+    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
+    cancel jsonb, effects jsonb, outbox jsonb)
+), chk as (
+  select r.i, e.status from req r join sk_effect e on e.id = r.close_id
+), upd as (
+  update sk_instance t set snapshot = r.snapshot, status = r.status, state_value = r.state_value, tags = r.tags, output = r.output,
+    error = r.error, version = t.version + 1, updated_at = r.at
+  from req r
+  where t.id = r.id and t.version = r.expected
+    and (r.close_id is null or exists (select 1 from chk where chk.i = r.i and chk.status = 'pending'))
+  returning r.i, t.id, t.version
+), ev as (
+  insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
+  select u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at
+  from upd u join req r on r.i = u.i
+), closed as (
+  update sk_effect e set status = r.close_status, result = r.close_result, error = r.close_error, closed_at = r.at, updated_at = r.at,
+    lease_owner = null, lease_until = null
+  from upd u join req r on r.i = u.i
+  where e.id = r.close_id
+), cancelled as (
+  -- Never the row being closed: two CTEs updating one row leave only one change.
+  update sk_effect e set status = 'cancelled', closed_at = r.at, updated_at = r.at
+  from upd u join req r on r.i = u.i
+  where r.cancel is not null and e.instance_id = r.id and e.status = 'pending' and e.id is distinct from r.close_id
+    and jsonb_exists(r.cancel, (case e.kind when 'timer' then 'timer:' when 'send' then 'send:' else 'actor:' end) || e.name)
+), eff as (
+  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
+  select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
+  from upd u join req r on r.i = u.i
+  cross join lateral jsonb_to_recordset(coalesce(r.effects, '[]'::jsonb))
+    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz)
+), ob as (
+  insert into sk_outbox (instance_id, seq, type, payload, created_at)
+  select u.id, u.version, o.type, o.payload, r.at
+  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
+)
+select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i`;
 
 /**
- * One event's commit: the version-checked snapshot update, then (only if it
- * matched) history, effect close, cancellations, new effects and outbox.
+ * The first commit of any number of instances as one statement: insert
+ * (skipped when the id or the tenant's idempotency key exists), history row 1,
+ * effects, outbox, and clearing the due time of the parent's child effect.
  */
-export function commitSql(req: CommitRequest, n: number): WriteSql {
-  const c = req.change;
-  const now = ts(req.now);
-  const upd = `upd_${n}`;
-  const closeId = req.closeEffect?.id ?? null;
-  // Placeholder order: the update's set and where clauses, its "returning ? as at", then the history insert.
-  const params: unknown[] = [json(c.snapshot), c.status, json(c.stateValue), json(c.tags), json(c.output), json(c.error), now, req.instanceId, req.expectedVersion, closeId, closeId, now];
-  params.push(req.event.type, json(req.event.payload), req.event.source, req.event.actor, json(c.stateValue), req.event.handled, req.event.idempotencyKey);
-  const ctes = [
-    `${upd} as (update sk_instance set snapshot = ?::jsonb, status = ?, state_value = ?::jsonb, tags = ?::jsonb, output = ?::jsonb, error = ?::jsonb, version = version + 1, updated_at = ?::timestamptz
-      where id = ? and version = ? and (?::text is null or exists (select 1 from sk_effect where id = ? and status = 'pending'))
-      returning id, version, ?::timestamptz as at)`,
-    `ev_${n} as (insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-      select id, version, ?, ?::jsonb, ?, ?, ?::jsonb, ?, ?, at from ${upd})`,
-    // Read before any change of this statement: tells a closed effect from a version conflict.
-    `chk_${n} as (select status from sk_effect where id = ?)`,
-  ];
-  params.push(closeId);
-  if (req.closeEffect) {
-    const e = req.closeEffect;
-    ctes.push(`closed_${n} as (update sk_effect set status = ?, result = ?::jsonb, error = ?::jsonb, closed_at = ${upd}.at, updated_at = ${upd}.at, lease_owner = null, lease_until = null
-      from ${upd} where sk_effect.id = ?)`);
-    params.push(e.status, json(e.result), json(e.error), e.id);
-  }
-  if (req.cancel.length) {
-    // Never the row being closed: two CTEs updating one row leave only one change.
-    ctes.push(`cancelled_${n} as (update sk_effect set status = 'cancelled', closed_at = ${upd}.at, updated_at = ${upd}.at
-      from ${upd} where sk_effect.instance_id = ? and sk_effect.status = 'pending' and sk_effect.id is distinct from ?
-        and (case sk_effect.kind when 'timer' then 'timer:' when 'send' then 'send:' else 'actor:' end || sk_effect.name) in (select jsonb_array_elements_text(?::jsonb)))`);
-    params.push(req.instanceId, closeId, JSON.stringify(req.cancel));
-  }
-  ctes.push(...effectCtes(req.newEffects, params, upd, n), ...outboxCtes(req.outbox, params, upd, n));
+const CREATE_SQL = `with req as (
+  select * from jsonb_to_recordset(?::jsonb) as r(
+    i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
+    parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
+    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text)
+), ins as (
+  insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
+    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at)
+  select id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, 1, parent_id, parent_ref,
+    idempotency_key, input_hash, output, error, trace_context, at, at
+  from req order by i
+  on conflict do nothing
+  returning id
+), made as (
+  select r.* from req r join ins on ins.id = r.id
+), ev as (
+  insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
+  select id, 1, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made
+), eff as (
+  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
+  select m.at, m.at, e.id, m.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
+  from made m cross join lateral jsonb_to_recordset(coalesce(m.effects, '[]'::jsonb))
+    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz)
+), ob as (
+  insert into sk_outbox (instance_id, seq, type, payload, created_at)
+  select m.id, 1, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
+), started as (
+  update sk_effect e set due_at = null from made m where e.id = m.started_by
+)
+select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i`;
+
+/**
+ * Server-side prepared forms of the two write statements, created on every
+ * new connection: planning these CTE chains costs more than running them, so
+ * they are planned once per connection (generic plan) instead of per commit.
+ */
+export const PREPARED = [
+  { name: 'sk_commit_v1', sql: COMMIT_SQL },
+  { name: 'sk_create_v1', sql: CREATE_SQL },
+].map((p) => ({ name: p.name, prepare: `prepare ${p.name}(jsonb) as ${p.sql.replace('?::jsonb', '$1')}`, execute: `execute ${p.name}(?::jsonb)` }));
+
+/** A statement for a batch of writes of one kind, and how to read each write's outcome from its rows. */
+export interface BatchSql<R> {
+  sql: string;
+  /** The same statement through its prepared form. */
+  prepared: string;
+  params: unknown[];
+  read(rows: Row[]): R[];
+}
+
+const effectJson = (effects: CreateRequest['newEffects']) =>
+  effects.length ? effects.map((e) => ({ ...e, dueAt: ts(e.dueAt), leaseUntil: ts(e.leaseUntil) })) : null;
+
+/** The statement committing `reqs` (at most one per instance). */
+export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitResult> {
+  const rows = reqs.map((q, i) => ({
+    i,
+    id: q.instanceId,
+    expected: q.expectedVersion,
+    snapshot: q.change.snapshot,
+    status: q.change.status,
+    state_value: q.change.stateValue,
+    tags: q.change.tags,
+    output: q.change.output ?? null,
+    error: q.change.error ?? null,
+    at: ts(q.now),
+    close_id: q.closeEffect?.id ?? null,
+    close_status: q.closeEffect?.status ?? null,
+    close_result: q.closeEffect?.result ?? null,
+    close_error: q.closeEffect?.error ?? null,
+    ev_type: q.event.type,
+    ev_payload: q.event.payload ?? null,
+    ev_source: q.event.source,
+    ev_actor: q.event.actor,
+    ev_handled: q.event.handled,
+    ev_key: q.event.idempotencyKey,
+    cancel: q.cancel.length ? q.cancel : null,
+    effects: effectJson(q.newEffects),
+    outbox: q.outbox.length ? q.outbox : null,
+  }));
   return {
-    ctes,
-    params,
-    columns: [`(select version from ${upd}) as v_${n}`, `(select status from chk_${n}) as es_${n}`],
-    read: (row) => {
-      const v = row[`v_${n}`];
-      if (v != null) return { ok: true, version: Number(v) };
-      if (closeId && row[`es_${n}`] !== 'pending') return { ok: false, reason: 'effect_closed' };
-      return { ok: false, reason: 'version_conflict' };
+    sql: COMMIT_SQL,
+    prepared: PREPARED[0]!.execute,
+    params: [JSON.stringify(rows)],
+    read: (result) => {
+      const byIndex = new Map(result.map((r) => [Number(r.i), r]));
+      return reqs.map((q, i): CommitResult => {
+        const r = byIndex.get(i);
+        if (r?.version != null) return { ok: true, version: Number(r.version) };
+        if (q.closeEffect && r?.effect_status !== 'pending') return { ok: false, reason: 'effect_closed' };
+        return { ok: false, reason: 'version_conflict' };
+      });
     },
   };
 }
 
-function effectCtes(effects: CreateRequest['newEffects'], params: unknown[], from: string, n: number): string[] {
-  if (!effects.length) return [];
-  params.push(JSON.stringify(effects.map((e) => ({ ...e, dueAt: ts(e.dueAt), leaseUntil: ts(e.leaseUntil) }))));
-  return [
-    `eff_${n} as (insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
-      select ${from}.at, ${from}.at, e.id, ${from}.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
-      from ${from}, jsonb_to_recordset(?::jsonb) as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz))`,
-  ];
-}
-
-function outboxCtes(items: CreateRequest['outbox'], params: unknown[], from: string, n: number): string[] {
-  if (!items.length) return [];
-  params.push(JSON.stringify(items));
-  return [
-    `ob_${n} as (insert into sk_outbox (instance_id, seq, type, payload, created_at)
-      select ${from}.id, ${from}.version, o.type, o.payload, ${from}.at from ${from}, jsonb_to_recordset(?::jsonb) as o(type text, payload jsonb))`,
-  ];
-}
-
-/** Joins writes into one statement; its single row carries every write's outcome columns. */
-export function combine(writes: WriteSql[]): { sql: string; params: unknown[] } {
-  const ctes = writes.flatMap((w) => w.ctes);
-  const params = writes.flatMap((w) => w.params);
-  return { sql: `with ${ctes.join(',\n')}\nselect ${writes.flatMap((w) => w.columns).join(', ')}`, params };
+/** The statement creating `reqs`. */
+export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateResult> {
+  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy }, i) => ({
+    i,
+    id: r.id,
+    tenant: r.tenant,
+    machine_id: r.machineId,
+    machine_version: r.machineVersion,
+    status: r.status,
+    state_value: r.stateValue,
+    tags: r.tags,
+    snapshot: r.snapshot,
+    parent_id: r.parentId,
+    parent_ref: r.parentRef,
+    idempotency_key: r.idempotencyKey,
+    input_hash: r.inputHash,
+    output: r.output ?? null,
+    error: r.error ?? null,
+    trace_context: r.traceContext,
+    at: ts(r.createdAt),
+    ev_type: event.type,
+    ev_payload: event.payload ?? null,
+    ev_source: event.source,
+    ev_actor: event.actor,
+    effects: effectJson(newEffects),
+    outbox: outbox.length ? outbox : null,
+    started_by: startedBy ?? null,
+  }));
+  return {
+    sql: CREATE_SQL,
+    prepared: PREPARED[1]!.execute,
+    params: [JSON.stringify(rows)],
+    read: (result) => {
+      const byIndex = new Map(result.map((r) => [Number(r.i), r]));
+      return reqs.map((_, i): CreateResult => (byIndex.get(i)?.created === true ? { ok: true } : { ok: false, reason: 'exists' }));
+    },
+  };
 }
