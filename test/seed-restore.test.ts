@@ -7,11 +7,13 @@ import type { InstanceStore } from '../runtime/ports.ts';
 import { MemoryStore } from '../runtime/testing/index.ts';
 import {
   historyTrace,
+  isForwardOnly,
   machineOf,
   preparedLab,
   runUntilResting,
   sagaSpecs,
   seedSimulation,
+  waitsForOperator,
   type SagaSpec,
   type SeedSimulation,
 } from './support/seed-harness.ts';
@@ -32,24 +34,35 @@ interface Scenario {
   faults: FaultSpec[];
   /** An operator sends `workflow.cancel` while this step runs. */
   cancelDuring?: string;
+  /** The run waits for an operator (a failed undo, or a failed step past the pivot), who clears the faults and retries. */
+  operatorWait?: boolean;
 }
 
 function scenariosOf(spec: SagaSpec): Scenario[] {
   const fail = (op: { system: string; operation: string }) => ({ ...op, mode: 'fail' }) as FaultSpec;
   const opKey = (op: { system: string; operation: string }) => `${op.system}.${op.operation}`;
   const actions = new Set(spec.steps.map((s) => opKey(s.action)));
+  // Steps before the pivot (all of them in a saga without one): a failure or a cancel there rolls back.
+  const reversible = spec.steps.filter((s) => !isForwardOnly(spec.machine, s.name));
+  const lastReversible = reversible.at(-1)!;
+  const pivot = spec.steps.find((s) => isForwardOnly(spec.machine, s.name));
   // An undo that can fail on its own: its operation is no step's action (not so for status changes).
   const stuck = spec.steps.find((s, i) => i > 0 && i < spec.steps.length - 1 && s.compensation && !actions.has(opKey(s.compensation)));
-  const last = spec.steps.at(-1)!;
+  // A failure after the stuck step leads into its undo; when no reversible step follows it, a cancel while it runs does.
+  const undoOf = (s: typeof stuck & {}): Scenario => s === lastReversible
+    ? { spec, name: `undo of ${s.name} fails until an operator retries (cancelled while it runs)`, outcome: 'cancelled', faults: [fail(s.compensation!)], cancelDuring: s.name, operatorWait: true }
+    : { spec, name: `undo of ${s.name} fails until an operator retries`, outcome: 'rolled_back', faults: [fail(lastReversible.action), fail(s.compensation!)], operatorWait: true };
   return [
     { spec, name: 'completes', outcome: 'completed', faults: [] },
-    ...spec.steps.map((s) => ({ spec, name: `fails at ${s.name}`, outcome: 'rolled_back' as const, faults: [fail(s.action)] })),
-    ...(stuck ? [{ spec, name: `undo of ${stuck.name} fails until an operator retries`, outcome: 'rolled_back' as const, faults: [fail(last.action), fail(stuck.compensation!)] }] : []),
-    // The only way into the last step's undo. Not for deprovisioning: a cancel
-    // during its purge cannot be undone (a known bug, see seed-workflows.test.ts).
-    ...(spec.machine === 'subscriber-deprovisioning'
-      ? []
-      : [{ spec, name: `cancelled while ${last.name} runs`, outcome: 'cancelled' as const, faults: [], cancelDuring: last.name }]),
+    ...spec.steps.map((s): Scenario => isForwardOnly(spec.machine, s.name)
+      // Past the pivot nothing is undone: it waits in `running.<step>_failed` until an operator retries.
+      ? { spec, name: `fails at ${s.name} until an operator retries`, outcome: 'completed', faults: [fail(s.action)], operatorWait: true }
+      : { spec, name: `fails at ${s.name}`, outcome: 'rolled_back', faults: [fail(s.action)] }),
+    ...(stuck ? [undoOf(stuck)] : []),
+    // The only way into the last reversible step's undo.
+    { spec, name: `cancelled while ${lastReversible.name} runs`, outcome: 'cancelled', faults: [], cancelDuring: lastReversible.name },
+    // Once the pivot started a cancel is refused: the saga completes.
+    ...(pivot ? [{ spec, name: `cancel refused while ${pivot.name} runs`, outcome: 'completed' as const, faults: [], cancelDuring: pivot.name }] : []),
   ];
 }
 
@@ -76,7 +89,7 @@ async function play(sim: SeedSimulation, scenario: Scenario, id: string, cut: Cu
     if (retries > 3) throw new Error(`${scenario.spec.machine} (${scenario.name}) still waits for an operator after ${retries} retries`);
     const view = await runUntilResting(sim, id, isClosed);
     if (isClosed()) return view;
-    if (!view.tags.includes('compensation_failed')) return view;
+    if (!waitsForOperator(view)) return view;
     if (cut && 'atOperatorWait' in cut) return view;
     lab.faults.clear();
     expect(await sim.runtime.retry(id)).toMatchObject({ handled: true });
@@ -170,7 +183,7 @@ describe.each(sagaSpecs.map((s) => [s.machine, s] as const))('%s: shut down in e
     const states = covered.get(machineId) ?? new Set<string>();
     covered.set(machineId, states);
     const cuts: Cut[] = Array.from({ length: reference.invocations }, (_, i) => ({ atInvocation: i + 1 }));
-    if (scenario.name.startsWith('undo of')) cuts.push({ atOperatorWait: true });
+    if (scenario.operatorWait) cuts.push({ atOperatorWait: true });
     for (const cut of cuts) {
       const resumed = await runScenario(scenario, cut);
       cutRuns++;
@@ -190,10 +203,12 @@ test('every step and every undo state of every saga was a cut point', () => {
     const meta = sagaMetaOf(machineOf(spec.machine))!;
     const expected = [
       ...meta.steps.map((s) => `running.${s.name}`),
+      // A forward-only step (the pivot or after it) that failed for good waits there for an operator.
+      ...meta.steps.filter((s) => s.forwardOnly).map((s) => `running.${s.name}_failed`),
       ...meta.steps.filter((s) => s.compensation).map((s) => `compensating.${s.name}`),
     ];
     const states = covered.get(spec.machine) ?? new Set();
     for (const state of expected) expect(states.has(state), `${spec.machine} was never cut in ${state}`).toBe(true);
-    if (scenariosOf(spec).some((s) => s.name.startsWith('undo of'))) expect([...states].some((s) => s.endsWith('_failed'))).toBe(true);
+    if (scenariosOf(spec).some((s) => s.name.startsWith('undo of'))) expect([...states].some((s) => /^compensating\..*_failed$/.test(s))).toBe(true);
   }
 });

@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { createBundledSteps } from '../../actors/index.ts';
 import type { StepRegistry } from '../../actors/step-types.ts';
 import { createLab, type Lab, type LiveRecord, type OperationName, type SystemName } from '../../adapters/lab/index.ts';
-import { bundledMachines } from '../../machines/index.ts';
+import { bundledMachines, sagaMetaOf } from '../../machines/index.ts';
 import { stepPolicyOf } from '../../machines/step.ts';
 import type { InstanceView } from '../../runtime/index.ts';
 import type { InstanceStore } from '../../runtime/ports.ts';
@@ -49,6 +49,20 @@ export function machineOf(id: string): AnyStateMachine {
   return found.machine;
 }
 
+/**
+ * Whether the step is forward-only: the saga's pivot or a step after it. Such a
+ * step is never undone; when it fails for good the saga waits in
+ * `running.<step>_failed` for an operator instead of rolling back.
+ */
+export function isForwardOnly(machineId: string, step: string): boolean {
+  return sagaMetaOf(machineOf(machineId))?.steps.find((s) => s.name === step)?.forwardOnly === true;
+}
+
+/** Whether the instance waits for an operator: a failed undo (`compensation_failed`) or a failed forward-only step (`failed`). */
+export function waitsForOperator(view: Pick<InstanceView, 'tags'>): boolean {
+  return view.tags.includes('compensation_failed') || view.tags.includes('failed');
+}
+
 /** Attempts a step makes before the chart sees its failure (the machine's policy, else the default 3). */
 export function maxAttemptsOf(machine: AnyStateMachine, src: string): number {
   return stepPolicyOf(machine.implementations.actors?.[src])?.maxAttempts ?? 3;
@@ -76,14 +90,14 @@ export async function seedSimulation(
 
 /**
  * Lets the instance run (steps, retries on the simulated clock) until it has
- * finished, waits for an operator (`compensation_failed`), or nothing more is
- * scheduled.
+ * finished, waits for an operator (`compensation_failed`, or `failed` past a
+ * saga's pivot), or nothing more is scheduled.
  */
 export async function runUntilResting(sim: Simulation, id: string, stop: () => boolean = () => false): Promise<InstanceView> {
   for (let round = 0; round < 10_000; round++) {
     await sim.settle();
     const view = await sim.runtime.get(id);
-    if (stop() || view.status !== 'active' || view.tags.includes('compensation_failed')) return view;
+    if (stop() || view.status !== 'active' || waitsForOperator(view)) return view;
     if (!(await sim.next())) return view;
   }
   throw new Error(`instance ${id} kept running for 10,000 timer rounds`);
@@ -225,7 +239,11 @@ export const serviceSuspension: SagaSpec = {
   state: serviceState,
 };
 
-/** subscriber-deprovisioning with an ONU, an IPAM address and a CPE: 5 steps; the purge has no undo. */
+/**
+ * subscriber-deprovisioning with an ONU, an IPAM address and a CPE: 5 steps.
+ * The purge is the saga's pivot: never undone, never cancelled once started;
+ * if it fails for good the saga waits in `running.purge_failed` for an operator.
+ */
 export const subscriberDeprovisioning: SagaSpec = {
   machine: 'subscriber-deprovisioning',
   prepare: async (lab) => {
