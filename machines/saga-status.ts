@@ -68,7 +68,11 @@ export function sagaStepStatuses(machine: AnyStateMachine, snapshot: SagaSnapsho
     }
     if (context.skipped.includes(s.name)) return { ...view, status: 'skipped' };
     if (context.failure?.step === s.name) return { ...view, status: 'failed', error: context.failure.error };
-    if (!hasResult) return view;
+    if (!hasResult) {
+      // A forward-only step an operator finished by hand (operator.resolve) has no result but is done.
+      const byHand = context.resolutions.find((r) => r.step === s.name);
+      return byHand && s.forwardOnly ? { ...view, status: 'completed', resolution: byHand.reason } : view;
+    }
     // Compensation walks backwards: everything after the step being undone is done.
     const undone = rollingBack && s.compensation !== null && (active?.phase !== 'compensation' || i > activeIndex);
     if (!undone) return { ...view, status: 'completed' };

@@ -103,6 +103,8 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
       description: s.description,
       tags: ['running'],
       meta: { step: s.name, phase: 'action' },
+      // On each step before the pivot (not on `running`), so states past it do not even list the event.
+      on: { 'workflow.cancel': { guard: 'canCancel', actions: 'recordCancel' } },
       invoke: {
         id: s.name,
         src: s.action,
@@ -153,7 +155,7 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
     actors: collectActors(id, steps),
     guards: {
       cancelRequested: ({ context }) => context.cancellation !== null,
-      pastPivot: ({ context }) => context.pivoted === true,
+      canCancel: ({ context }) => context.cancellation === null && context.pivoted !== true,
       hasResult: ({ context }, p: StepParams) => Object.hasOwn(context.results, p.step),
       shouldSkip: ({ context }, p: StepParams) => !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
       ...compensationGuards,
@@ -183,8 +185,7 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
       running: {
         initial: forward(0).slice(ref('running.').length),
         meta: { roles: { 'workflow.cancel': OPERATOR_ROLES } },
-        // Ignored while compensating: there is no handler outside `running`.
-        on: { 'workflow.cancel': { guard: and([not('cancelRequested'), not('pastPivot')]), actions: 'recordCancel' } },
+        // Ignored while compensating and past the pivot: only the steps before it handle it.
         states: running as any,
       },
       // Always entered through an explicit child target; `initial` only satisfies XState.

@@ -54,3 +54,28 @@ describe('workflow and step status derived from the runtime records', () => {
     expect(after.steps[0]).toMatchObject({ status: 'compensated', resolution: 'deleted by hand' });
   });
 });
+
+const pivotSaga = defineSaga<{ n: number }, { prepare: { id: string }; commit: { id: string } }, unknown>({
+  id: 'pivot-saga',
+  steps: [
+    { name: 'prepare', action: 'doOne', compensation: 'undoOne', input: ({ input }) => input },
+    { name: 'commit', action: 'doTwo', pivot: true, input: ({ input }) => input, policy: { maxAttempts: 1 } },
+  ],
+});
+
+test('past the pivot: no cancel offered, a failure waits as failed, an operator resolution completes the step', async () => {
+  const sim = await createSimulation({ machines: [{ machine: pivotSaga, options: { version: '1' } }], steps: steps(true, false) });
+  const { id } = await sim.runtime.start({ machine: 'pivot-saga', input: { n: 1 } });
+  await sim.settle();
+  const d = await sim.runtime.describe(id);
+  expect(d.value).toEqual({ running: 'commit_failed' });
+  expect(d.workflowStatus).toBe('failed');
+  expect(d.acceptedEvents.map((e) => e.type)).not.toContain('workflow.cancel');
+  expect(d.steps.map((s) => [s.step, s.status])).toEqual([['prepare', 'completed'], ['commit', 'failed']]);
+  const before = d.version;
+  expect((await sim.runtime.cancel(id)).version).toBe(before);
+  await sim.runtime.send(id, { type: 'operator.resolve', reason: 'committed by hand' });
+  const after = await sim.runtime.describe(id);
+  expect(after.workflowStatus).toBe('completed');
+  expect(after.steps[1]).toMatchObject({ step: 'commit', status: 'completed', resolution: 'committed by hand' });
+});
