@@ -24,7 +24,7 @@ export class CommitBatcher {
   private inFlight = 0;
 
   constructor(
-    private readonly exec: (sql: string, params: unknown[]) => Promise<Row[]>,
+    private readonly exec: (stmt: { name: string; sql: string; params: unknown[] }) => Promise<Row[]>,
     private readonly maxInFlight = 4,
     private readonly maxBatch = 48,
   ) {}
@@ -99,13 +99,7 @@ export class CommitBatcher {
       batch[0]!.write.kind === 'create'
         ? createBatchSql(batch.map((q) => (q.write as { req: CreateRequest }).req))
         : commitBatchSql(batch.map((q) => (q.write as { req: CommitRequest }).req));
-    try {
-      return stmt.read(await this.exec(stmt.prepared, stmt.params));
-    } catch (e) {
-      // A connection opened before the tables existed has no prepared form: run the statement itself.
-      if ((e as { code?: string }).code !== '26000' && !/prepared statement .* does not exist/.test(String((e as Error).message))) throw e;
-      return stmt.read(await this.exec(stmt.sql, stmt.params));
-    }
+    return stmt.read(await this.exec(stmt));
   }
 }
 

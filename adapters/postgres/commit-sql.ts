@@ -7,8 +7,8 @@ export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOStr
 /**
  * The commit of any number of events (of different instances) as ONE
  * set-based statement. Requests travel as one jsonb array, so the statement
- * text does not depend on how many there are or what they carry, and the
- * planner sees the same small query whatever the batch.
+ * text never changes: it is a named prepared statement, planned once per
+ * connection (planning this CTE chain costs more than running it).
  *
  * Per request, in order: the version-checked snapshot update (only while the
  * effect it closes is still open), then for the rows it updated: history row,
@@ -16,7 +16,7 @@ export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOStr
  * matched nothing writes nothing.
  */
 const COMMIT_SQL = `with req as (
-  select * from jsonb_to_recordset(?::jsonb) as r(
+  select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, expected int, snapshot jsonb, status text, state_value jsonb, tags jsonb, output jsonb, error jsonb, at timestamptz,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
@@ -64,7 +64,7 @@ select r.i, u.version, c.status as effect_status from req r left join upd u on u
  * effects, outbox, and clearing the due time of the parent's child effect.
  */
 const CREATE_SQL = `with req as (
-  select * from jsonb_to_recordset(?::jsonb) as r(
+  select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text)
@@ -94,21 +94,11 @@ const CREATE_SQL = `with req as (
 )
 select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i`;
 
-/**
- * Server-side prepared forms of the two write statements, created on every
- * new connection: planning these CTE chains costs more than running them, so
- * they are planned once per connection (generic plan) instead of per commit.
- */
-export const PREPARED = [
-  { name: 'sk_commit_v1', sql: COMMIT_SQL },
-  { name: 'sk_create_v1', sql: CREATE_SQL },
-].map((p) => ({ name: p.name, prepare: `prepare ${p.name}(jsonb) as ${p.sql.replace('?::jsonb', '$1')}`, execute: `execute ${p.name}(?::jsonb)` }));
-
 /** A statement for a batch of writes of one kind, and how to read each write's outcome from its rows. */
 export interface BatchSql<R> {
+  /** Name of the server-side prepared statement (the driver prepares it once per connection). */
+  name: string;
   sql: string;
-  /** The same statement through its prepared form. */
-  prepared: string;
   params: unknown[];
   read(rows: Row[]): R[];
 }
@@ -144,8 +134,8 @@ export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitR
     outbox: q.outbox.length ? q.outbox : null,
   }));
   return {
+    name: 'sk_commit_v1',
     sql: COMMIT_SQL,
-    prepared: PREPARED[0]!.execute,
     params: [JSON.stringify(rows)],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));
@@ -188,8 +178,8 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     started_by: startedBy ?? null,
   }));
   return {
+    name: 'sk_create_v1',
     sql: CREATE_SQL,
-    prepared: PREPARED[1]!.execute,
     params: [JSON.stringify(rows)],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));

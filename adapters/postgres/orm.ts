@@ -1,6 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { PREPARED } from './commit-sql.ts';
 import { Migrator } from '@mikro-orm/migrations';
 import { ApiKey, OutboxMessage, WorkflowEffect, WorkflowEvent, WorkflowInstance } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
@@ -28,27 +27,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<MikroO
     pool: { min: 1, max: options.poolSize ?? 20 },
     debug: false,
     allowGlobalContext: false,
-    onCreateConnection: prepareStatements,
   });
-  if (options.migrate !== false) {
-    await migrateExclusively(orm, options.url);
-    // Connections opened before the migration could not prepare the write statements: start afresh.
-    await orm.reconnect();
-  }
+  if (options.migrate !== false) await migrateExclusively(orm, options.url);
   return orm;
-}
-
-/** Prepares the write statements on a new connection (skipped while the tables do not exist yet). */
-async function prepareStatements(connection: unknown): Promise<void> {
-  const conn = connection as { executeQuery(q: unknown): Promise<unknown> };
-  for (const p of PREPARED) {
-    try {
-      // The connection is the driver's (kysely) connection: it takes a compiled query object.
-      await conn.executeQuery({ sql: p.prepare, parameters: [], query: { kind: 'RawNode' } });
-    } catch (e) {
-      if ((e as { code?: string }).code !== '42P01') throw e; // undefined_table: not migrated yet
-    }
-  }
 }
 
 // Any constant works; it only has to be the same in every process sharing the database.

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { json, ts } from './commit-sql.ts';
@@ -16,6 +17,7 @@ import { EFFECT_COLUMNS, INSTANCE_COLUMNS, toEffect, toEvent, toInstance, type R
  */
 export class PgInstanceStore implements InstanceStore {
   private readonly batcher: CommitBatcher;
+  private pool?: Pool;
 
   /**
    * @param options.maxConcurrentWrites statements carrying commits in flight at once (default 4);
@@ -25,7 +27,7 @@ export class PgInstanceStore implements InstanceStore {
     private readonly orm: MikroORM,
     options: { maxConcurrentWrites?: number } = {},
   ) {
-    this.batcher = new CommitBatcher((sql, params) => this.rows(sql, params), options.maxConcurrentWrites ?? 4);
+    this.batcher = new CommitBatcher((stmt) => this.prepared(stmt), options.maxConcurrentWrites ?? 4);
   }
 
   private get conn() {
@@ -34,6 +36,17 @@ export class PgInstanceStore implements InstanceStore {
 
   private async rows(sql: string, params: unknown[]): Promise<Row[]> {
     return (await this.conn.execute(sql, params, 'all')) as Row[];
+  }
+
+  /**
+   * Runs a write statement as a named prepared statement on MikroORM's own pg
+   * pool, with its jsonb argument bound (not inlined): planned once per
+   * connection, no escaping of the request on the hot path.
+   */
+  private async prepared(stmt: { name: string; sql: string; params: unknown[] }): Promise<Row[]> {
+    this.pool ??= await this.orm.em.getConnection().getNativeClient();
+    const res = await this.pool.query({ name: stmt.name, text: stmt.sql, values: stmt.params });
+    return res.rows as Row[];
   }
 
   async create(req: CreateRequest): Promise<CreateResult> {
