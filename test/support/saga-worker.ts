@@ -1,49 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startWorker, type Worker } from './worker.ts';
 
 const script = fileURLToPath(new URL('./saga-worker-process.ts', import.meta.url));
 
 /** A saga runtime in a real child process (see `saga-worker-process.ts`) that a test can call and kill with SIGKILL. */
-export interface SagaWorker {
-  call<T = any>(op: string, ...args: unknown[]): Promise<T>;
-  kill(): Promise<void>;
-  readonly pid: number;
-}
+export type SagaWorker = Worker;
 
 /** Forks `saga-worker-process.ts` and resolves once its runtime has resumed. */
-export async function startSagaWorker(env: Record<string, string>): Promise<SagaWorker> {
-  const child: ChildProcess = fork(script, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  let seq = 0;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    const onMsg = (m: any) => m?.ready && (child.off('message', onMsg), resolve());
-    child.on('message', onMsg);
-    child.once('exit', (code) => reject(new Error(`worker exited early with code ${code}`)));
-  });
-  child.on('message', (m: any) => {
-    const p = pending.get(m?.id);
-    if (!p) return;
-    pending.delete(m.id);
-    m.ok ? p.resolve(m.result) : p.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-  });
-  return {
-    pid: child.pid!,
-    call(op, ...args) {
-      const id = ++seq;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        child.send({ id, op, args });
-      });
-    },
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-      for (const p of pending.values()) p.reject(new Error('worker killed'));
-    },
-  };
+export function startSagaWorker(env: Record<string, string>): Promise<SagaWorker> {
+  return startWorker(env, script);
 }

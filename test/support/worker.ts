@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const defaultScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** A runtime in a real child process that a test can call and kill with SIGKILL. */
 export interface Worker {
@@ -10,8 +10,11 @@ export interface Worker {
   readonly pid: number;
 }
 
-/** Forks `worker-process.ts` and resolves once its runtime has resumed. */
-export async function startWorker(env: Record<string, string>): Promise<Worker> {
+/**
+ * Forks a runtime process (`worker-process.ts` unless `script` names another
+ * speaking the same IPC protocol) and resolves once its runtime has resumed.
+ */
+export async function startWorker(env: Record<string, string>, script = defaultScript): Promise<Worker> {
   const child: ChildProcess = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
