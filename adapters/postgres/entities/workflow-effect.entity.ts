@@ -37,5 +37,5 @@ export const WorkflowEffect = defineEntity({
     updatedAt: p.datetime(),
     closedAt: p.datetime().nullable(),
   },
-  indexes: [{ properties: ['instanceId', 'kind', 'name'] }],
+  indexes: [{ properties: ['instanceId', 'seq'] }],
 });
