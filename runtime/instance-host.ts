@@ -3,7 +3,7 @@ import { EventNotAllowedError, RuntimeError } from './errors.ts';
 import { planEffects, type EffectPlan } from './effect-plan.ts';
 import { eventStep, initialStep, persist, restore } from './machine-snapshot.ts';
 import { Mailboxes } from './mailboxes.ts';
-import type { Clock, EffectClose, EventSource, InstanceRecord, InstanceStore, NewEffect } from './ports.ts';
+import type { Clock, EffectClose, EventSource, InstanceRecord, InstanceStore } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
 import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
 import type { Caller, InstanceChange, SendResult } from './types.ts';
@@ -300,4 +300,3 @@ export function serializeError(e: unknown): { name: string; message: string; det
   return { name: 'Error', message: String(e) };
 }
 
-export type { NewEffect };

@@ -3,7 +3,8 @@ import { setup } from 'xstate';
 import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import { IncompatibleSnapshotError, Runtime } from '../runtime/index.ts';
-import { approval } from './fixtures/machines.ts';
+import { Client } from 'pg';
+import { approval, parentFlow } from './fixtures/machines.ts';
 import { createTestDatabase } from './support/database.ts';
 
 const db = await createTestDatabase();
@@ -60,4 +61,25 @@ test('a snapshot that does not fit the registered version is refused with a type
   const v2 = await openRuntime((r) => r.register(approval, { version: '2' }));
   await expect(v2.runtime.send(id, { type: 'legal.approve', by: 'x' })).rejects.toMatchObject({ code: 'machine_version_not_found', details: { instanceId: id, version: '1' } });
   await v2.close();
+});
+
+test('a child that finished while its parent was never told (a crash in between) is reported on resume', async () => {
+  const first = await openRuntime((r) => r.register(parentFlow, { version: '1' }));
+  const { id } = await first.runtime.start({ machine: 'parent-flow' });
+  await first.runtime.settled();
+  const [child] = (await first.runtime.list({ parentId: id })).items;
+  await first.close();
+
+  // The child's final commit landed, the delivery to its parent did not.
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  await pg.query(`update sk_instance set status = 'done', output = '{"label":"DONE ELSEWHERE"}' where id = $1`, [child!.id]);
+  await pg.end();
+
+  const second = await openRuntime((r) => r.register(parentFlow, { version: '1' }));
+  const parent = await second.runtime.waitFor(id, (v) => v.status === 'done', 10_000);
+  expect(parent.context).toMatchObject({ childOutput: { label: 'DONE ELSEWHERE' } });
+  const effects = await second.runtime.effects(id);
+  expect(effects.find((e) => e.kind === 'child')).toMatchObject({ status: 'done', result: { label: 'DONE ELSEWHERE' } });
+  await second.close();
 });

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { json, ts } from './commit-sql.ts';
-import { EFFECT_COLUMNS, INSTANCE_COLUMNS, toEffect, toEvent, toInstance, type Row } from './rows.ts';
+import { toEffect, toEvent, toInstance, type Row } from './rows.ts';
 
 /**
  * The runtime's store on PostgreSQL through MikroORM's connection.
@@ -63,12 +63,12 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async get(id: string): Promise<InstanceRecord | undefined> {
-    const [row] = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where id = ?`, [id]);
+    const [row] = await this.rows(`select * from sk_instance where id = ?`, [id]);
     return row ? toInstance(row) : undefined;
   }
 
   async getByIdempotencyKey(tenant: string, key: string): Promise<InstanceRecord | undefined> {
-    const [row] = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where tenant = ? and idempotency_key = ?`, [tenant, key]);
+    const [row] = await this.rows(`select * from sk_instance where tenant = ? and idempotency_key = ?`, [tenant, key]);
     return row ? toInstance(row) : undefined;
   }
 
@@ -88,7 +88,7 @@ export class PgInstanceStore implements InstanceStore {
     if (f.updatedBefore) add('updated_at < ?::timestamptz', ts(f.updatedBefore));
     if (f.after) add('(created_at, id) < (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);
     params.push(f.limit);
-    const rows = await this.rows(`select ${INSTANCE_COLUMNS} from sk_instance where ${where.join(' and ')} order by created_at desc, id desc limit ?`, params);
+    const rows = await this.rows(`select * from sk_instance where ${where.join(' and ')} order by created_at desc, id desc limit ?`, params);
     return rows.map(toInstance);
   }
 
@@ -103,12 +103,12 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async effects(instanceId: string): Promise<EffectRecord[]> {
-    const rows = await this.rows(`select ${EFFECT_COLUMNS} from sk_effect where instance_id = ? order by seq`, [instanceId]);
+    const rows = await this.rows(`select * from sk_effect where instance_id = ? order by seq`, [instanceId]);
     return rows.map(toEffect);
   }
 
   async getEffect(id: string): Promise<EffectRecord | undefined> {
-    const [row] = await this.rows(`select ${EFFECT_COLUMNS} from sk_effect where id = ?`, [id]);
+    const [row] = await this.rows(`select * from sk_effect where id = ?`, [id]);
     return row ? toEffect(row) : undefined;
   }
 
@@ -130,13 +130,13 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async finishedChildren(limit: number): Promise<{ effect: EffectRecord; child: InstanceRecord }[]> {
-    const rows = await this.rows(`select e.id from sk_effect e join sk_instance c on c.id = e.id where e.kind = 'child' and e.status = 'pending' and c.status <> 'active' limit ?`, [limit]);
-    const out: { effect: EffectRecord; child: InstanceRecord }[] = [];
-    for (const { id } of rows) {
-      const [effect, child] = await Promise.all([this.getEffect(String(id)), this.get(String(id))]);
-      if (effect && child) out.push({ effect, child });
-    }
-    return out;
+    // One query each poll: the child instance's id is its parent's child-effect id.
+    const rows = await this.rows(
+      `select to_jsonb(e) as effect, to_jsonb(c) as child from sk_effect e join sk_instance c on c.id = e.id
+       where e.kind = 'child' and e.status = 'pending' and c.status <> 'active' limit ?`,
+      [limit],
+    );
+    return rows.map((r) => ({ effect: toEffect(r.effect as Row), child: toInstance(r.child as Row) }));
   }
 
   async scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void> {

@@ -3,8 +3,6 @@ import type { EffectRecord, EventRecord, InstanceRecord } from '../../runtime/po
 /** A raw row as the driver returns it (snake_case columns). */
 export type Row = Record<string, unknown>;
 
-export const INSTANCE_COLUMNS = '*';
-export const EFFECT_COLUMNS = '*';
 
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 const dateOrNull = (v: unknown): Date | null => (v == null ? null : date(v));

@@ -20,6 +20,7 @@ import { openDatabase } from '../../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
 import { bundledMachines } from '../../machines/index.ts';
 import { createRuntime } from '../../runtime/index.ts';
+import { serveRuntimeOverIpc } from './serve-ipc.ts';
 
 const url = process.env.DATABASE_URL!;
 const hangAfter = process.env.HANG_AFTER_STEP;
@@ -50,12 +51,4 @@ const runtime = await createRuntime({
   steps,
 });
 
-process.on('message', async (msg: { id: number; op: string; args: any[] }) => {
-  try {
-    const result = await (runtime as any)[msg.op](...msg.args);
-    process.send!({ id: msg.id, ok: true, result });
-  } catch (e) {
-    process.send!({ id: msg.id, ok: false, error: { message: (e as Error).message, code: (e as { code?: string }).code } });
-  }
-});
-process.send!({ ready: true });
+serveRuntimeOverIpc(runtime);

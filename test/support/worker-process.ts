@@ -13,6 +13,7 @@ import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
 import { createRuntime } from '../../runtime/index.ts';
 import type { StepContext } from '../../actors/step-types.ts';
 import { deadline, threeSteps } from '../fixtures/machines.ts';
+import { serveRuntimeOverIpc } from './serve-ipc.ts';
 
 const url = process.env.DATABASE_URL!;
 const hang = process.env.HANG_STEP;
@@ -37,12 +38,4 @@ const runtime = await createRuntime({
   steps: { stepA: logged('stepA', (n) => ({ a: n + 1 })), stepB: logged('stepB', (n) => ({ b: n + 2 })), stepC: logged('stepC', (n) => ({ c: n + 3 })) },
 });
 
-process.on('message', async (msg: { id: number; op: string; args: any[] }) => {
-  try {
-    const result = await (runtime as any)[msg.op](...msg.args);
-    process.send!({ id: msg.id, ok: true, result });
-  } catch (e) {
-    process.send!({ id: msg.id, ok: false, error: { message: (e as Error).message, code: (e as { code?: string }).code } });
-  }
-});
-process.send!({ ready: true });
+serveRuntimeOverIpc(runtime);
