@@ -6,6 +6,7 @@ import type {
   SubscriberStatusResult,
 } from '../actors/service-steps.ts';
 import { defineSaga } from './saga.ts';
+import { suspendBillingStep, suspendRadiusStep, suspendSubscriberStep } from './suspension-steps.ts';
 
 const DEFAULT_REASON = 'unpaid invoices';
 
@@ -42,30 +43,9 @@ export const serviceSuspensionMachine = defineSaga<ServiceSuspensionInput, Servi
   id: 'service-suspension',
   description: 'Suspend a subscriber service in RADIUS, billing and CRM',
   steps: [
-    {
-      name: 'radiusAccount',
-      description: 'Reject authentication in RADIUS',
-      action: 'suspendRadiusAccount',
-      compensation: 'resumeRadiusAccount',
-      input: ({ input }) => ({ username: input.username }),
-      compensationInput: ({ result }) => ({ username: result.username }),
-    },
-    {
-      name: 'billingService',
-      description: 'Stop billing the service',
-      action: 'suspendBillingService',
-      compensation: 'resumeBillingService',
-      input: ({ input }) => ({ serviceId: input.serviceId }),
-      compensationInput: ({ result }) => ({ serviceId: result.serviceId }),
-    },
-    {
-      name: 'subscriber',
-      description: 'Mark the subscriber suspended',
-      action: 'suspendSubscriber',
-      compensation: 'activateSubscriber',
-      input: ({ input }) => ({ subscriberId: input.subscriberId }),
-      compensationInput: ({ result }) => ({ subscriberId: result.subscriberId }),
-    },
+    suspendRadiusStep(),
+    suspendBillingStep(),
+    suspendSubscriberStep(),
     {
       name: 'notice',
       description: 'Tell the customer why (skipped without an address)',

@@ -7,6 +7,7 @@ import type {
   SubscriberStatusResult,
 } from '../actors/service-steps.ts';
 import { defineSaga } from './saga.ts';
+import { suspendBillingStep, suspendRadiusStep, suspendSubscriberStep } from './suspension-steps.ts';
 
 /** Input of `subscriber-deprovisioning`: the ids provisioning returned. */
 export const SubscriberDeprovisioningInputSchema = z.object({
@@ -49,30 +50,9 @@ export const subscriberDeprovisioningMachine = defineSaga<SubscriberDeprovisioni
   id: 'subscriber-deprovisioning',
   description: 'Suspend everywhere, deactivate the ONU, then purge the subscriber',
   steps: [
-    {
-      name: 'subscriber',
-      description: 'Suspend the subscriber record',
-      action: 'suspendSubscriber',
-      compensation: 'activateSubscriber',
-      input: ({ input }) => ({ subscriberId: input.subscriberId }),
-      compensationInput: ({ result }) => ({ subscriberId: result.subscriberId }),
-    },
-    {
-      name: 'radiusAccount',
-      description: 'Reject authentication in RADIUS',
-      action: 'suspendRadiusAccount',
-      compensation: 'resumeRadiusAccount',
-      input: ({ input }) => ({ username: input.username }),
-      compensationInput: ({ result }) => ({ username: result.username }),
-    },
-    {
-      name: 'billingService',
-      description: 'Stop billing the service',
-      action: 'suspendBillingService',
-      compensation: 'resumeBillingService',
-      input: ({ input }) => ({ serviceId: input.serviceId }),
-      compensationInput: ({ result }) => ({ serviceId: result.serviceId }),
-    },
+    suspendSubscriberStep('Suspend the subscriber record'),
+    suspendRadiusStep(),
+    suspendBillingStep(),
     {
       name: 'onu',
       description: 'Deactivate the ONU (skipped without one)',
