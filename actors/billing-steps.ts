@@ -1,6 +1,6 @@
 import type { Clients } from './clients/index.ts';
 import { callOptions, defineStep } from './step-helpers.ts';
-import type { StepImplementation } from './step-types.ts';
+import type { StepImplementation } from '../runtime/step-types.ts';
 
 /**
  * Steps of a billing run: select the billable accounts, then per account rate

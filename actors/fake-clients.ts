@@ -1,5 +1,5 @@
 import { ExternalSystemError, type Clients } from './clients/index.ts';
-import type { StepContext } from './step-types.ts';
+import type { StepContext } from '../runtime/step-types.ts';
 
 /**
  * Hand-written fakes of the client interfaces for step tests: every call is

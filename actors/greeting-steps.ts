@@ -1,4 +1,4 @@
-import type { StepImplementation } from './step-types.ts';
+import type { StepImplementation } from '../runtime/step-types.ts';
 
 /** Steps of the greeting example (pure computation: safe to repeat). */
 export const greetingSteps: Record<string, StepImplementation> = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bundledMachines } from '../machines/index.ts';
-import { stepPolicyOf } from '../machines/step.ts';
+import { stepPolicyOf } from '../runtime/step.ts';
 import { createFakeClients } from './fake-clients.ts';
 import { createBundledSteps } from './index.ts';
 

@@ -3,7 +3,7 @@ import { createBillingSteps } from './billing-steps.ts';
 import { createServiceSteps } from './service-steps.ts';
 import { createSignupSteps } from './signup-steps.ts';
 import { DuplicateStepNameError } from './errors.ts';
-import type { StepImplementation } from './step-types.ts';
+import type { StepImplementation } from '../runtime/step-types.ts';
 import { createSubscriberSteps } from './subscriber-steps.ts';
 import { createTenantSteps } from './tenant-steps.ts';
 
@@ -50,5 +50,5 @@ export type * from './service-steps.ts';
 export type * from './signup-steps.ts';
 export type * from './subscriber-steps.ts';
 export type * from './tenant-steps.ts';
-export type { StepContext, StepFn, StepImplementation, StepRegistry, StepPolicy } from './step-types.ts';
+export type { StepContext, StepFn, StepImplementation, StepRegistry, StepPolicy } from '../runtime/step-types.ts';
 export type { Clients } from './clients/index.ts';

@@ -1,5 +1,5 @@
 import { ExternalSystemError, type CallOptions } from './clients/index.ts';
-import type { StepContext, StepFn, StepImplementation, StepPolicy } from './step-types.ts';
+import type { StepContext, StepFn, StepImplementation, StepPolicy } from '../runtime/step-types.ts';
 
 /**
  * Small building blocks shared by the step families.

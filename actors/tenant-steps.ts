@@ -1,6 +1,6 @@
 import type { Clients } from './clients/index.ts';
 import { callOptions, defineStep, undo } from './step-helpers.ts';
-import type { StepImplementation } from './step-types.ts';
+import type { StepImplementation } from '../runtime/step-types.ts';
 import type { UndoResult } from './subscriber-steps.ts';
 
 /**

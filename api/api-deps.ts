@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime/index.ts';
 import { ApiKeyAuthenticator } from './auth/api-keys.ts';
 import { ensureDevKey } from './auth/dev-key.ts';
 import { combineAuthenticators, createJwtAuthenticator } from './auth/jwt.ts';
-import { PgApiKeyStore } from './auth/pg-key-store.ts';
+import { PgApiKeyStore } from '../adapters/postgres/pg-key-store.ts';
 import { ROUTE_ROLES, type Authenticator } from './auth/principal.ts';
 import type { AppDeps } from './app.ts';
 import type { ServerConfig } from './config.ts';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
 import { createApiKey, type ApiKeyRecord } from './auth/api-keys.ts';
-import { PgApiKeyStore } from './auth/pg-key-store.ts';
+import { PgApiKeyStore } from '../adapters/postgres/pg-key-store.ts';
 import { ROUTE_ROLES } from './auth/principal.ts';
 import { loadConfig } from './config.ts';
 

@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import { createBundledSteps } from '../actors/index.ts';
 import { greetingSteps } from '../actors/greeting-steps.ts';
 import type { Clients } from '../actors/clients/index.ts';
-import type { StepRegistry } from '../actors/step-types.ts';
-import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../adapters/lab/index.ts';
+import type { StepRegistry } from '../runtime/step-types.ts';
+import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../lab/index.ts';
 import { greetingMachine } from '../machines/greeting.machine.ts';
 import { bundledMachines } from '../machines/index.ts';
 

@@ -16,9 +16,9 @@ import type {
   SelectAccountsInput,
   SelectAccountsResult,
 } from '../actors/billing-steps.ts';
-import { toStepError } from './compensation.ts';
-import { OPERATOR_ROLES, type SagaFailure } from './saga-types.ts';
-import { step } from './step.ts';
+import { toStepError } from '../sagas/compensation.ts';
+import { OPERATOR_ROLES, type SagaFailure } from '../sagas/saga-types.ts';
+import { step } from '../runtime/step.ts';
 
 /** Input of `billing-run`. */
 export const BillingRunInputSchema = z.object({

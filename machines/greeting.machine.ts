@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { step } from './step.ts';
+import { step } from '../runtime/step.ts';
 
 /** Input of the greeting example. */
 export interface GreetingInput {

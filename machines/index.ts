@@ -65,9 +65,9 @@ export type {
 } from './subscriber-provisioning.machine.ts';
 export type { TenantProvisioningInput, TenantProvisioningOutput, TenantProvisioningResults } from './tenant-provisioning.machine.ts';
 
-export { defineSaga } from './saga.ts';
-export { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike, type SagaStepView } from './saga-status.ts';
-export { compensationInvokeId, OPERATOR_ROLES } from './saga-types.ts';
+export { defineSaga } from '../sagas/saga.ts';
+export { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike, type SagaStepView } from '../sagas/saga-status.ts';
+export { compensationInvokeId, OPERATOR_ROLES } from '../sagas/saga-types.ts';
 export type {
   SagaArgs,
   SagaConfig,
@@ -81,7 +81,7 @@ export type {
   SagaStepOf,
   SagaStepStatus,
   StepError,
-} from './saga-types.ts';
+} from '../sagas/saga-types.ts';
 export {
   cancelledOutput,
   compensationActions,
@@ -93,6 +93,6 @@ export {
   type CompensationNext,
   type CompensationStatesOptions,
   type OutcomeContext,
-} from './compensation.ts';
-export { MachineDefinitionError, type MachineDefinitionErrorCode } from './errors.ts';
-export { step, stepPolicyOf, type StepLogic, type StepPolicy } from './step.ts';
+} from '../sagas/compensation.ts';
+export { MachineDefinitionError, type MachineDefinitionErrorCode } from '../sagas/errors.ts';
+export { step, stepPolicyOf, type StepLogic, type StepPolicy } from '../runtime/step.ts';

@@ -5,7 +5,7 @@ import type {
   ServiceStatusResult,
   SubscriberStatusResult,
 } from '../actors/service-steps.ts';
-import { defineSaga } from './saga.ts';
+import { defineSaga } from '../sagas/saga.ts';
 
 /** Input of `service-activation`: a provisioned (or suspended) subscriber's ids. */
 export const ServiceActivationInputSchema = z.object({

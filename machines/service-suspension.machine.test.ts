@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Drive, done, fail } from './machine-testing.ts';
-import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from './saga-testing.ts';
+import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from '../sagas/saga-testing.ts';
 import { ServiceSuspensionInputSchema, serviceSuspensionMachine } from './service-suspension.machine.ts';
 
 const ids = { subscriberId: 'sub_1', username: 'ada', serviceId: 'svc_1' };

@@ -5,7 +5,7 @@ import type {
   ServiceStatusResult,
   SubscriberStatusResult,
 } from '../actors/service-steps.ts';
-import { defineSaga } from './saga.ts';
+import { defineSaga } from '../sagas/saga.ts';
 import { suspendBillingStep, suspendRadiusStep, suspendSubscriberStep } from './suspension-steps.ts';
 
 const DEFAULT_REASON = 'unpaid invoices';

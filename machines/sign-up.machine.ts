@@ -18,9 +18,9 @@ import {
   compensationStates,
   rolledBackOutput,
   toStepError,
-} from './compensation.ts';
-import { OPERATOR_ROLES, type SagaFailure, type SagaOutput, type SagaResolution } from './saga-types.ts';
-import { step } from './step.ts';
+} from '../sagas/compensation.ts';
+import { OPERATOR_ROLES, type SagaFailure, type SagaOutput, type SagaResolution } from '../sagas/saga-types.ts';
+import { step } from '../runtime/step.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Drive, done, fail } from './machine-testing.ts';
-import { sagaStepStatuses } from './saga-status.ts';
-import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from './saga-testing.ts';
-import { stepPolicyOf } from './step.ts';
+import { sagaStepStatuses } from '../sagas/saga-status.ts';
+import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from '../sagas/saga-testing.ts';
+import { stepPolicyOf } from '../runtime/step.ts';
 import {
   SubscriberProvisioningInputSchema,
   subscriberProvisioningMachine as machine,

@@ -8,7 +8,7 @@ import type {
   ServiceRef,
   SubscriberRef,
 } from '../actors/subscriber-steps.ts';
-import { defineSaga } from './saga.ts';
+import { defineSaga } from '../sagas/saga.ts';
 
 const cpeParameter = z.tuple([z.string(), z.union([z.string(), z.number(), z.boolean()])], z.string());
 

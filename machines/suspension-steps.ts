@@ -1,5 +1,5 @@
 import type { RadiusStatusResult, ServiceStatusResult, SubscriberStatusResult } from '../actors/service-steps.ts';
-import type { SagaStepOf } from './saga-types.ts';
+import type { SagaStepOf } from '../sagas/saga-types.ts';
 
 /**
  * Saga steps that suspend a subscriber in one system each, undone by

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Drive, done, fail } from './machine-testing.ts';
-import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from './saga-testing.ts';
+import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from '../sagas/saga-testing.ts';
 import { TenantProvisioningInputSchema, tenantProvisioningMachine as machine, type TenantProvisioningInput } from './tenant-provisioning.machine.ts';
 
 const input: TenantProvisioningInput = {

@@ -9,7 +9,7 @@ import type {
   TenantStatusResult,
   UserRef,
 } from '../actors/tenant-steps.ts';
-import { defineSaga } from './saga.ts';
+import { defineSaga } from '../sagas/saga.ts';
 
 /**
  * Input of `tenant-provisioning`.

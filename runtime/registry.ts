@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
-import { stepPolicyOf, type StepPolicy } from '../machines/step.ts';
-import type { StepFn, StepImplementation, StepRegistry } from '../actors/step-types.ts';
+import { stepPolicyOf, type StepPolicy } from './step.ts';
+import type { StepFn, StepImplementation, StepRegistry } from './step-types.ts';
 import { RuntimeError } from './errors.ts';
 
 /** A machine registered under `id@version`. */

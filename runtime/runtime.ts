@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, EventObject } from 'xstate';
-import type { StepRegistry } from '../actors/step-types.ts';
+import type { StepRegistry } from './step-types.ts';
 import { systemClock } from './clock.ts';
 import { EffectDispatcher } from './effect-dispatcher.ts';
 import { RuntimeError } from './errors.ts';

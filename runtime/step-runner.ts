@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import type { StepContext } from '../actors/step-types.ts';
+import type { StepContext } from './step-types.ts';
 import type { InstanceHost } from './instance-host.ts';
 import { serializeError } from './instance-host.ts';
 import type { Clock, EffectRecord, InstanceStore } from './ports.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { defineSaga } from '../machines/saga.ts';
+import { defineSaga } from '../sagas/saga.ts';
 import { createSimulation } from './testing/index.ts';
 
 const saga = defineSaga<{ n: number }, { one: { id: string }; two: { id: string }; three: { id: string } }, unknown>({

@@ -1,6 +1,6 @@
 import type { AnyStateMachine } from 'xstate';
-import { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike } from '../machines/saga-status.ts';
-import { compensationInvokeId } from '../machines/saga-types.ts';
+import { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike } from '../sagas/saga-status.ts';
+import { compensationInvokeId } from '../sagas/saga-types.ts';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
 
 /** Workflow status as operators track it, derived from the instance row (no second bookkeeping). */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createLab, startLabServer, type FaultSpec, type Lab, type LabServer } from '../adapters/lab/index.ts';
+import { createLab, startLabServer, type FaultSpec, type Lab, type LabServer } from '../lab/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { eventually } from './support/poll.ts';
 import { startSagaWorker, type SagaWorker } from './support/saga-worker.ts';

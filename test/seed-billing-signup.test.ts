@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLab, type Lab } from '../adapters/lab/index.ts';
+import { createLab, type Lab } from '../lab/index.ts';
 import { BillingRunInputSchema, SignUpInputSchema } from '../machines/index.ts';
 import { refs, runUntilResting, seedSimulation } from './support/seed-harness.ts';
 

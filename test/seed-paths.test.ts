@@ -2,7 +2,7 @@ import { initialTransition, transition, type AnyEventObject, type AnyMachineSnap
 import { getShortestPaths } from 'xstate/graph';
 import { describe, expect, test } from 'vitest';
 import { createBundledSteps } from '../actors/index.ts';
-import type { StepContext, StepImplementation, StepRegistry } from '../actors/step-types.ts';
+import type { StepContext, StepImplementation, StepRegistry } from '../runtime/step-types.ts';
 import { childEvents } from '../machines/machine-testing.ts';
 import {
   fullProvisioningInput,
@@ -28,7 +28,7 @@ import {
  */
 
 const EXTRA: AnyEventObject[] = [{ type: 'workflow.cancel', reason: 'test' }, { type: 'operator.retry' }, { type: 'operator.resolve', reason: 'fixed by hand' }];
-// As machines/saga-testing.ts: which compensations were resolved does not make a new vertex.
+// As sagas/saga-testing.ts: which compensations were resolved does not make a new vertex.
 const vertex = (s: AnyMachineSnapshot) => JSON.stringify({ value: s.value, context: { ...s.context, resolutions: s.context.resolutions.length > 0 } });
 
 async function pathsOf(spec: SagaSpec): Promise<AnyEventObject[][]> {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { FaultSpec } from '../adapters/lab/index.ts';
-import type { StepContext, StepImplementation, StepRegistry } from '../actors/step-types.ts';
+import type { FaultSpec } from '../lab/index.ts';
+import type { StepContext, StepImplementation, StepRegistry } from '../runtime/step-types.ts';
 import { sagaMetaOf } from '../machines/index.ts';
 import type { InstanceView, Runtime } from '../runtime/index.ts';
 import type { InstanceStore } from '../runtime/ports.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createLab, type Lab } from '../adapters/lab/index.ts';
+import { createLab, type Lab } from '../lab/index.ts';
 import { sagaStepStatuses, type SagaSnapshotLike } from '../machines/index.ts';
 import { eventually } from './support/poll.ts';
 import {

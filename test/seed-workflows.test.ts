@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { Lab } from '../adapters/lab/index.ts';
+import type { Lab } from '../lab/index.ts';
 import { eventually } from './support/poll.ts';
 import {
   isForwardOnly,

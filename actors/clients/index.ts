@@ -2,7 +2,7 @@
  * Interfaces of the external systems the bundled step actors talk to.
  *
  * @remarks Step actors receive these clients by configuration: the lab
- * (`adapters/lab`) implements all of them for tests and `npm start`; a user
+ * (`lab/`) implements all of them for tests and `npm start`; a user
  * points them at their real systems by supplying other implementations.
  * Every mutating call takes the step's idempotency key: a second call with the
  * same key must return the first result and create nothing new.

@@ -1,7 +1,7 @@
 import { exportSPKI, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutInput } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutInput } from '../../test/fixtures/api-machines.ts';
 import { createJwtAuthenticator } from './jwt.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';

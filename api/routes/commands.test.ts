@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi, type TestApi } from '../test-support.ts';
-import { payoutInput } from '../test-machines.ts';
+import { createStandardTestApi, type TestApi } from '../../test/support/api-test-support.ts';
+import { payoutInput } from '../../test/fixtures/api-machines.ts';
 
 async function payout(api: TestApi, id = 'p-1'): Promise<string> {
   const r = await api.call('POST', '/v1/machines/payout/instances?wait=settled', { body: { input: payoutInput(), instanceId: id } });

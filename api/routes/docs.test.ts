@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
 
 /** The parts of OpenAPI 3.1 that tools rely on, checked structurally. */
 const Parameter = z.object({ name: z.string().min(1), in: z.enum(['path', 'query', 'header', 'cookie']), required: z.boolean().optional(), schema: z.record(z.string(), z.unknown()) });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutInput } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutInput } from '../../test/fixtures/api-machines.ts';
 
 describe('GET /v1/instances/{id}/history', () => {
   test('pages by sequence number, gapless, with actors and redacted payloads', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutInput } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutInput } from '../../test/fixtures/api-machines.ts';
 
 const start = (api: Awaited<ReturnType<typeof createStandardTestApi>>, body: unknown, o: { key?: string; headers?: Record<string, string>; query?: string; machine?: string } = {}) =>
   api.call('POST', `/v1/machines/${o.machine ?? 'payout'}/instances${o.query ?? ''}`, { body, key: o.key, headers: o.headers });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutMachine } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutMachine } from '../../test/fixtures/api-machines.ts';
 
 describe('machines', () => {
   test('GET /v1/machines lists every machine with its versions (child machines included)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutInput } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutInput } from '../../test/fixtures/api-machines.ts';
 
 describe('GET /v1/stats', () => {
   test("counts the caller's tenant only", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
-import { createStandardTestApi } from '../test-support.ts';
-import { payoutMachine } from '../test-machines.ts';
+import { createStandardTestApi } from '../../test/support/api-test-support.ts';
+import { payoutMachine } from '../../test/fixtures/api-machines.ts';
 
 interface SseMessage {
   event?: string;

@@ -1,5 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
-import type { StepRegistry } from '../../actors/step-types.ts';
+import type { StepRegistry } from '../step-types.ts';
 import { SimulatedClock } from '../clock.ts';
 import { MemoryStore } from '../memory-store.ts';
 import type { InstanceStore } from '../ports.ts';

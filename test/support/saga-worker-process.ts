@@ -14,8 +14,8 @@
  */
 import pg from 'pg';
 import { createBundledSteps } from '../../actors/index.ts';
-import type { StepContext, StepImplementation } from '../../actors/step-types.ts';
-import { createHttpClients } from '../../adapters/lab/index.ts';
+import type { StepContext, StepImplementation } from '../../runtime/step-types.ts';
+import { createHttpClients } from '../../lab/index.ts';
 import { openDatabase } from '../../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
 import { bundledMachines } from '../../machines/index.ts';

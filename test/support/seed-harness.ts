@@ -1,9 +1,9 @@
 import type { AnyStateMachine } from 'xstate';
 import { createBundledSteps } from '../../actors/index.ts';
-import type { StepRegistry } from '../../actors/step-types.ts';
-import { createLab, type Lab, type LiveRecord, type OperationName, type SystemName } from '../../adapters/lab/index.ts';
+import type { StepRegistry } from '../../runtime/step-types.ts';
+import { createLab, type Lab, type LiveRecord, type OperationName, type SystemName } from '../../lab/index.ts';
 import { bundledMachines, sagaMetaOf } from '../../machines/index.ts';
-import { stepPolicyOf } from '../../machines/step.ts';
+import { stepPolicyOf } from '../../runtime/step.ts';
 import type { InstanceView } from '../../runtime/index.ts';
 import type { InstanceStore } from '../../runtime/ports.ts';
 import { createSimulation, type Simulation } from '../../runtime/testing/index.ts';

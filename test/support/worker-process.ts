@@ -11,7 +11,7 @@ import pg from 'pg';
 import { openDatabase } from '../../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
 import { createRuntime } from '../../runtime/index.ts';
-import type { StepContext } from '../../actors/step-types.ts';
+import type { StepContext } from '../../runtime/step-types.ts';
 import { deadline, threeSteps } from '../fixtures/machines.ts';
 import { serveRuntimeOverIpc } from './serve-ipc.ts';
 

@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import type { Clients } from '../actors/clients/index.ts';
+import { BillingSystem, createBillingClient, type BillingOptions } from './billing-system.ts';
+import { CallCounter } from './call-counter.ts';
+import { CallGate } from './call-gate.ts';
+import { CpeSystem, createCpeClient } from './cpe-system.ts';
+import { createCustomerClient, CustomerSystem } from './customer-system.ts';
+import { FaultInjector } from './faults.ts';
+import { IdempotencyLedger } from './idempotency-ledger.ts';
+import { IdSequence } from './ids.ts';
+import { createIpamClient, IpamSystem, type IpamPrefix } from './ipam-system.ts';
+import type { LiveRecord, LiveRecordRef } from './live-record.ts';
+import { createMessagingClient, MessagingSystem } from './messaging-system.ts';
+import { createOnuClient, OnuSystem } from './onu-system.ts';
+import { createPaymentsClient, PaymentsSystem } from './payments-system.ts';
+import { PgRadiusStore } from './pg-radius-store.ts';
+import { MemoryRadiusStore } from './radius-store.ts';
+import { createRadiusClient, RadiusSystem } from './radius-system.ts';
+import { orphansAmong, type LabRecords } from './records.ts';
+import { createTenantInfraClient, TenantInfraSystem } from './tenant-infra-system.ts';
+
+/** Options of {@link createLab}; everything is optional. */
+export interface LabOptions {
+  /** Postgres for the RADIUS tables (`lab.radcheck` / `lab.radreply`); memory when omitted. */
+  database?: pg.Pool | string;
+  /** IPAM prefixes (default {@link DEFAULT_PREFIXES}). */
+  prefixes?: readonly IpamPrefix[];
+  billing?: BillingOptions;
+  /** Billing accounts whose charges decline. */
+  declinedAccounts?: readonly string[];
+  /** Clock for timestamps on tasks and messages. */
+  now?: () => Date;
+}
+
+/** The lab's systems, for assertions and set-up beyond the client interfaces. */
+export interface LabSystems {
+  customers: CustomerSystem;
+  radius: RadiusSystem;
+  ipam: IpamSystem;
+  onu: OnuSystem;
+  cpe: CpeSystem;
+  billing: BillingSystem;
+  payments: PaymentsSystem;
+  messaging: MessagingSystem;
+  tenants: TenantInfraSystem;
+}
+
+/** A lab of external systems: the {@link Clients}, their state, faults and call counts. */
+export interface Lab {
+  /** The client interfaces, served by the lab's systems. */
+  readonly clients: Clients;
+  readonly faults: FaultInjector;
+  readonly calls: CallCounter;
+  readonly systems: LabSystems;
+  /** Everything the systems hold that stands for a side effect. */
+  records(): Promise<LabRecords>;
+  /** The same as a flat list of live records (messages excluded). */
+  liveRecords(): Promise<LiveRecord[]>;
+  /** Number of live records; 0 after a complete rollback. */
+  liveRecordCount(): Promise<number>;
+  /** Live records not named in `expected`: what a workflow left behind. */
+  orphans(expected?: readonly LiveRecordRef[]): Promise<LiveRecord[]>;
+  /** Empties every system, clears faults, call counts and recorded idempotency keys. */
+  reset(): Promise<void>;
+  /** Closes what the lab opened (the Postgres pool it created from a connection string). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a lab implementing every external-system client in process.
+ *
+ * @remarks State is in memory, except RADIUS rows when `database` is given.
+ * Every mutating call is idempotent by its key (see {@link IdempotencyLedger});
+ * the ledger is in memory, so a new lab on the same database relies on the
+ * RADIUS system's own check-then-create instead.
+ *
+ * @example
+ * ```ts
+ * const lab = createLab({ declinedAccounts: ['acct_000002'] });
+ * lab.faults.inject({ system: 'onu', operation: 'activate', mode: 'fail', times: 2 });
+ * const runtime = createRuntime({ steps: subscriberSteps(lab.clients) });
+ * expect(await lab.orphans()).toEqual([]);
+ * ```
+ */
+export function createLab(options: LabOptions = {}): Lab {
+  const ids = new IdSequence();
+  const calls = new CallCounter();
+  const faults = new FaultInjector();
+  const ledger = new IdempotencyLedger();
+  const gate = new CallGate(calls, faults, ledger);
+  const radiusStore = options.database === undefined ? new MemoryRadiusStore() : new PgRadiusStore(options.database);
+  const systems: LabSystems = {
+    customers: new CustomerSystem(ids),
+    radius: new RadiusSystem(radiusStore),
+    ipam: new IpamSystem(options.prefixes),
+    onu: new OnuSystem(ids),
+    cpe: new CpeSystem(ids, options.now),
+    billing: new BillingSystem(ids, options.billing),
+    payments: new PaymentsSystem(ids, options.declinedAccounts),
+    messaging: new MessagingSystem(ids, options.now),
+    tenants: new TenantInfraSystem(ids),
+  };
+  const clients: Clients = {
+    customers: createCustomerClient(systems.customers, gate),
+    radius: createRadiusClient(systems.radius, gate),
+    ipam: createIpamClient(systems.ipam, gate),
+    onu: createOnuClient(systems.onu, gate),
+    cpe: createCpeClient(systems.cpe, gate),
+    billing: createBillingClient(systems.billing, gate),
+    payments: createPaymentsClient(systems.payments, gate),
+    messaging: createMessagingClient(systems.messaging, gate),
+    tenants: createTenantInfraClient(systems.tenants, gate),
+  };
+
+  const liveRecords = async (): Promise<LiveRecord[]> => [
+    ...systems.customers.liveRecords(), ...(await systems.radius.liveRecords()), ...systems.ipam.liveRecords(),
+    ...systems.onu.liveRecords(), ...systems.cpe.liveRecords(), ...systems.billing.liveRecords(),
+    ...systems.payments.liveRecords(), ...systems.tenants.liveRecords(),
+  ];
+
+  return {
+    clients, faults, calls, systems,
+    records: async () => ({
+      customers: systems.customers.records(),
+      radius: await systems.radius.records(),
+      ipam: { ipAddresses: systems.ipam.records() },
+      onu: { activations: systems.onu.records() },
+      cpe: { configs: systems.cpe.records() },
+      billing: systems.billing.records(),
+      payments: systems.payments.records(),
+      messaging: { messages: systems.messaging.records() },
+      tenants: systems.tenants.records(),
+    }),
+    liveRecords,
+    liveRecordCount: async () => (await liveRecords()).length,
+    orphans: async (expected) => orphansAmong(await liveRecords(), expected),
+    reset: async () => {
+      await systems.radius.reset();
+      const { customers, ipam, onu, cpe, billing, payments, messaging, tenants } = systems;
+      for (const system of [customers, ipam, onu, billing, payments, messaging, tenants]) system.reset();
+      cpe.resetAll();
+      faults.clear();
+      calls.reset();
+      ledger.clear();
+      ids.reset();
+    },
+    close: () => radiusStore.close(),
+  };
+}
