@@ -10,6 +10,7 @@ import { authenticate } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
+import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps) {
 
   registerHealthRoutes(app, deps);
   registerMachineRoutes(app, deps);
+  registerDefinitionRoutes(app, deps);
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerHistoryRoutes(app, deps);

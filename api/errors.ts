@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | 'input_invalid'
   | 'event_not_accepted'
   | 'idempotency_conflict'
+  | 'unsupported_format'
   | 'internal_error';
 
 /**
@@ -45,6 +46,9 @@ export class ApiError extends Error {
   }
   static payloadTooLarge(limit: number): ApiError {
     return new ApiError(413, 'payload_too_large', `The request body exceeds the limit of ${limit} bytes.`, { limitBytes: limit });
+  }
+  static unsupportedFormat(format: string, supported: readonly string[]): ApiError {
+    return new ApiError(400, 'unsupported_format', `Unknown format "${format}"; use one of: ${supported.join(', ')}.`, { format, supported: [...supported] });
   }
   static inputInvalid(machine: string, issues: { path: string; message: string }[]): ApiError {
     const first = issues[0];

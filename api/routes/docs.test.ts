@@ -33,6 +33,7 @@ describe('OpenAPI document and docs', () => {
         'GET /readyz',
         'GET /v1/machines',
         'GET /v1/machines/{id}',
+        'GET /v1/machines/{id}/definition',
         'POST /v1/machines/{id}/instances',
         'GET /v1/instances',
         'GET /v1/instances/{id}',
@@ -72,7 +73,7 @@ describe('OpenAPI document and docs', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).not.toContain('<script');
-    expect(html.match(/<section /g)).toHaveLength(13);
+    expect(html.match(/<section /g)).toHaveLength(14);
     expect(html).toContain('<code>/v1/instances/{id}/events</code>');
     expect(html).toContain('href="/openapi.json"');
   });
