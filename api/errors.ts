@@ -14,6 +14,7 @@ export type ApiErrorCode =
   | 'event_not_accepted'
   | 'idempotency_conflict'
   | 'unsupported_format'
+  | 'database_unavailable'
   | 'internal_error';
 
 /**

@@ -6,38 +6,53 @@ import { createRuntime } from '../runtime/index.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { isDatabaseUnavailable } from './middleware/unavailable.ts';
+import { createShutdown, StopRequested, type Shutdown } from './shutdown.ts';
 import { bundledWorkflows } from './workflows.ts';
 
 /**
  * The composition root: configuration, database (embedded or DATABASE_URL),
  * runtime with the bundled machines and steps, HTTP server, graceful stop.
+ * @remarks Each part is registered with the stop sequence as soon as it runs,
+ * so SIGINT/SIGTERM at any moment stops exactly what was started, in reverse
+ * order: HTTP server, runtime (leases released), lab, store, and the embedded
+ * database last.
  */
-async function main() {
+async function main(shutdown: Shutdown) {
   const config = loadConfig();
   let embedded: EmbeddedPostgresServer | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
     const dataDir = path.join(config.dataDir, 'pg');
     embedded = await startEmbeddedPostgres({ dataDir });
+    shutdown.add('embedded PostgreSQL', () => embedded!.stop());
     url = embedded.url;
     console.log(`statekeeper: embedded PostgreSQL, data lives in ${dataDir}`);
   } else {
     console.log(`statekeeper: using the PostgreSQL server in DATABASE_URL`);
   }
+  shutdown.checkpoint();
   const orm = await openDatabase({ url });
   const store = new PgInstanceStore(orm);
+  shutdown.add('store', () => store.close());
+  shutdown.checkpoint();
   // Stable across restarts of this server, so a restarted process takes its own leases back at once.
   const workerId = config.STATEKEEPER_WORKER_ID ?? `${hostname()}:${config.dataDir}:${config.PORT}`;
   // The bundled workflows and the lab of external systems they call (LAB_URL: use a lab running elsewhere).
   const workflows = await bundledWorkflows({ databaseUrl: url, labUrl: config.LAB_URL, labPort: config.LAB_PORT });
+  shutdown.add('lab', () => workflows.close());
   if (workflows.lab) console.log(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
+  shutdown.checkpoint();
   const runtime = await createRuntime({
     store,
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
     steps: workflows.steps,
+    onError: logBackgroundError,
   });
+  shutdown.add('runtime', () => runtime.close());
+  shutdown.checkpoint();
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined });
@@ -45,24 +60,26 @@ async function main() {
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
   });
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`statekeeper: ${signal}, stopping`);
-    server.close();
-    await runtime.close();
-    await workflows.close();
-    await store.close();
-    await embedded?.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  shutdown.add('HTTP server', () => closeServer(server));
+  shutdown.ready();
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+/** Background failures (pollers, steps): one line while the database is away, the whole error otherwise. */
+function logBackgroundError(error: unknown): void {
+  if (isDatabaseUnavailable(error)) console.error(`statekeeper: database unavailable (${(error as Error).message}); retrying`);
+  else console.error('[statekeeper]', error);
+}
+
+/** Stops accepting connections and ends the open ones (event streams would hold the stop forever). */
+function closeServer(server: ReturnType<typeof serve>): void {
+  server.close();
+  if ('closeAllConnections' in server) server.closeAllConnections();
+}
+
+const shutdown = createShutdown();
+shutdown.listen();
+main(shutdown).catch((e: unknown) => {
+  if (e instanceof StopRequested) return shutdown.stop(e.message);
+  console.error(`statekeeper: start-up failed: ${e instanceof Error ? e.message : String(e)}`);
+  return shutdown.stop('start-up failed', 1);
 });

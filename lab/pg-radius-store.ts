@@ -42,6 +42,7 @@ export class PgRadiusStore implements RadiusStore {
   constructor(database: pg.Pool | string) {
     this.ownsPool = typeof database === 'string';
     this.pool = typeof database === 'string' ? new pg.Pool({ connectionString: database, max: 4 }) : database;
+    guardPool(this.pool);
   }
 
   async createAccount(username: string, rows: RadiusTables<RadiusRowInput>): Promise<CreateAccountOutcome> {
@@ -138,6 +139,23 @@ export class PgRadiusStore implements RadiusStore {
       db.release();
     }
   }
+}
+
+const guarded = new WeakSet<pg.Pool>();
+
+/**
+ * A dropped connection (server restart, `pg_terminate_backend`) is emitted as
+ * an `'error'` event, and one without a listener ends the process. The query
+ * in flight rejects on its own and the pool discards the client, so logging
+ * is all that is left to do. Clients need their own listener: the pool
+ * removes its listener from a client while it is checked out.
+ */
+function guardPool(pool: pg.Pool): void {
+  if (guarded.has(pool)) return;
+  guarded.add(pool);
+  const warn = (e: Error) => console.warn(`lab: PostgreSQL connection lost (${e.message})`);
+  pool.on('error', warn);
+  pool.on('connect', (client) => client.on('error', warn));
 }
 
 async function accountRows(db: pg.PoolClient, username: string): Promise<RadiusTables<RadiusRowInput>> {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { spawnPostmaster } from './postmaster.ts';
 
 /** Options of {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -20,10 +21,15 @@ export interface EmbeddedPostgresServer {
   readonly url: string;
   readonly dataDir: string;
   readonly port: number;
+  /** Process id of the postmaster (it runs in a session of its own). */
+  readonly pid: number;
+  /** Fast shutdown; resolves when the server process is gone. */
   stop(): Promise<void>;
 }
 
 const USER = 'statekeeper';
+// Loopback only; fsync stays on: the durability we promise is the real one.
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='];
 const PASSWORD = 'statekeeper';
 
 /**
@@ -33,7 +39,9 @@ const PASSWORD = 'statekeeper';
  * @remarks PostgreSQL refuses to run as root, so under root the cluster runs
  * as the `postgres` OS user (created when missing). A server left running by a
  * process that was killed (its `postmaster.pid` names a live process) is shut
- * down first, so a restart after SIGKILL reuses the same data safely.
+ * down first, so a restart after SIGKILL reuses the same data safely. The
+ * server runs detached from the caller's process group (a terminal's Ctrl-C
+ * does not reach it) and logs to `<dataDir>.log`.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
   const dataDir = path.resolve(options.dataDir);
@@ -55,18 +63,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     persistent: true,
     createPostgresUser: userInfo().uid === 0,
-    // Loopback only; fsync stays on: the durability we promise is the real one.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    postgresFlags: POSTGRES_FLAGS,
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
   });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  // Not `pg.start()`: that server would share the terminal's process group and take Ctrl-C itself.
+  const postmaster = await spawnPostmaster({ dataDir, port, flags: POSTGRES_FLAGS, logFile: `${dataDir}.log` });
+  log(`PostgreSQL pid ${postmaster.pid} on port ${port}, log in ${dataDir}.log`);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     dataDir,
     port,
-    stop: () => pg.stop(),
+    pid: postmaster.pid,
+    stop: () => postmaster.stop(),
   };
 }
 

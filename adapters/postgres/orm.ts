@@ -42,6 +42,8 @@ const MIGRATION_LOCK = 0x5354_4b50;
  */
 async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
   const lock = new pg.Client({ connectionString: url });
+  // A connection dropped while migrating is reported by the failing query; the event must not end the process.
+  lock.on('error', () => undefined);
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -73,4 +73,21 @@ describe('error mapping', () => {
       expect([res.status, (await res.json()).error.code]).toEqual([status, code]);
     }
   });
+
+  test('a database outage is a 503 with Retry-After and code database_unavailable, not a 500', async () => {
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const wrapped = new Error('query failed', { cause: new Error('Connection terminated unexpectedly') });
+    for (const e of [terminated, refused, wrapped]) {
+      const { app, reported } = appThrowing(() => e);
+      const res = await app.request('/boom');
+      expect(res.status, e.message).toBe(503);
+      expect(res.headers.get('Retry-After')).toBe('2');
+      expect((await res.json()).error.code).toBe('database_unavailable');
+      expect(reported).toEqual([]);
+    }
+    // A query error is the server's fault: still a 500.
+    const { app } = appThrowing(() => Object.assign(new Error('syntax error'), { code: '42601' }));
+    expect((await app.request('/boom')).status).toBe(500);
+  });
 });

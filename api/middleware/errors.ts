@@ -6,6 +6,7 @@ import type { ZodError } from 'zod';
 import { RuntimeError } from '../../runtime/index.ts';
 import type { ApiEnv } from '../env.ts';
 import { ApiError, RUNTIME_STATUS } from '../errors.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './unavailable.ts';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -42,8 +43,14 @@ export function errorHandler(report: InternalErrorReporter): ErrorHandler<ApiEnv
       if (err.status === 401) c.header('WWW-Authenticate', 'Bearer');
       return send(c, err.status, err.code, err.message, err.details);
     }
+    if (isDatabaseUnavailable(err)) {
+      // An outage is the server's state, not the request's fault: the client may retry as is.
+      c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return send(c, 503, 'database_unavailable', 'The database cannot be reached right now; retry after a moment.');
+    }
     if (err instanceof RuntimeError) {
       const status = RUNTIME_STATUS[err.code] ?? 500;
+      if (status === 503) c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
       if (status >= 500 && status !== 503 && status !== 504) return internal(c, err, report);
       return send(c, status, err.code, err.message, err.details);
     }
