@@ -29,7 +29,8 @@ describe('SIGKILL and restart', () => {
     await db?.drop();
   });
 
-  test('a step in flight is re-run with the same idempotency key; the chart sees one completion; history is gapless', { timeout: 120_000 }, async () => {
+  const inFlight = 'a step in flight is re-run with the same idempotency key; the chart sees one completion; history is gapless';
+  test(inFlight, { timeout: 120_000 }, async () => {
     const first = await spawn({ HANG_STEP: 'stepB' });
     const { id } = await first.call('start', { machine: 'three-steps', input: { n: 1 } });
     await eventually(async () => (await q(`select 1 from test_step_log where step = 'stepB'`)).length > 0, 'stepB to start');
@@ -56,10 +57,13 @@ describe('SIGKILL and restart', () => {
     expect(inst.output).toEqual({ results: [{ a: 2 }, { b: 3 }, { c: 4 }] });
   });
 
-  test('pending timers survive SIGKILL: an overdue one fires on restart, a later one at its original time; a cancelled one never fires', { timeout: 120_000 }, async () => {
+  const timers =
+    'pending timers survive SIGKILL: an overdue one fires on restart, a later one at its original time; a cancelled one never fires';
+  test(timers, { timeout: 120_000 }, async () => {
     // Times are the database's (event and instance rows), so the assertions compare one clock with itself.
     const dbNow = async () => new Date((await q(`select now() as t`))[0].t).getTime();
-    const createdAt = async (id: string) => new Date((await q(`select created_at from sk_instance where id = $1`, [id]))[0].created_at).getTime();
+    const createdAt = async (id: string) =>
+      new Date((await q(`select created_at from sk_instance where id = $1`, [id]))[0].created_at).getTime();
     const first = await spawn();
     const overdue = await first.call('start', { machine: 'deadline' });
     const cancelled = await first.call('start', { machine: 'deadline' });

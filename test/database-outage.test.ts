@@ -43,10 +43,12 @@ describe('database outage under a running API', () => {
     orm = await openDatabase({ url: server.url, poolSize: 4 });
     store = new PgInstanceStore(orm);
     workflows = await bundledWorkflows({ databaseUrl: server.url });
-    runtime = await createRuntime({ store, workerId: 'outage', pollIntervalMs: 50, machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })), steps: workflows.steps });
+    const machines = workflows.machines.map((m) => ({ machine: m.machine, options: m.options }));
+    runtime = await createRuntime({ store, workerId: 'outage', pollIntervalMs: 50, machines, steps: workflows.steps });
     const keys = new PgApiKeyStore(orm);
     key = (await createApiKey(keys, { tenant: 'acme', name: 'ops', roles: 'admin' })).key;
-    app = createApp({ runtime, auth: new ApiKeyAuthenticator(keys), reportError: (e) => internalErrors.push(e), ready: async () => (await orm.checkConnection()).ok });
+    const ready = async () => (await orm.checkConnection()).ok;
+    app = createApp({ runtime, auth: new ApiKeyAuthenticator(keys), reportError: (e) => internalErrors.push(e), ready });
   });
 
   afterAll(async () => {
@@ -81,7 +83,9 @@ describe('database outage under a running API', () => {
     await workflows.lab!.lab.systems.radius.records();
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
-    const { rowCount } = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    const { rowCount } = await admin.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
     await admin.end();
     expect(rowCount).toBeGreaterThan(0);
     await eventually(async () => expectOkOrRetry(await call('GET', '/v1/instances')), 'the API to serve again');

@@ -46,13 +46,15 @@ async function startServer() {
     const file = path.join(dataDir, 'pg', 'postmaster.pid');
     return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
   };
-  return { child, dataDir, base: `http://127.0.0.1:${port}`, lab: `http://127.0.0.1:${labPort}`, exited, ctrlC, postmasterPid, out: () => ({ stdout, stderr }) };
+  const out = () => ({ stdout, stderr });
+  return { child, dataDir, base: `http://127.0.0.1:${port}`, lab: `http://127.0.0.1:${labPort}`, exited, ctrlC, postmasterPid, out };
 }
 
 describe('Ctrl-C of the server', () => {
   test('with a step in flight: quiet stop, exit 0, embedded PostgreSQL gone', { timeout: 120_000 }, async () => {
     const server = await startServer();
-    await eventually(async () => server.out().stdout.includes('listening on') || server.child.exitCode !== null, 'the server to listen', 90_000);
+    const listening = async () => server.out().stdout.includes('listening on') || server.child.exitCode !== null;
+    await eventually(listening, 'the server to listen', 90_000);
     expect(server.child.exitCode, server.out().stderr).toBeNull();
     const key = readFileSync(path.join(server.dataDir, 'dev-api-key'), 'utf8').trim();
     // The first step's call hangs in the lab until the stop aborts it.

@@ -6,10 +6,20 @@
 
 // SQLSTATE class 08 (connection exception) and the shutdown / start-up codes of class 57.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300)$/;
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+]);
 // What node-postgres and its pool say when a connection drops or cannot be had in time.
-const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end|the database system is (starting up|shutting down)/i;
+const UNAVAILABLE_MESSAGE = new RegExp(
+  [
+    'Connection terminated',
+    'connection error and is not queryable',
+    'timeout exceeded when trying to connect',
+    'Cannot use a pool after calling end',
+    'the database system is (starting up|shutting down)',
+  ].join('|'),
+  'i',
+);
 
 /** Seconds a client should wait before retrying during a database outage. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
