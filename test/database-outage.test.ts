@@ -23,6 +23,9 @@ import { createRuntime, type Runtime } from '../runtime/index.ts';
 import { freePort } from '../adapters/postgres/postmaster.ts';
 import { eventually } from './support/poll.ts';
 
+// Starting, stopping and restarting a server of its own (initdb, shutdown checkpoints) is slow on a loaded machine.
+const SLOW_HOOK_MS = 180_000;
+
 describe('database outage under a running API', () => {
   let dir: string;
   let port: number;
@@ -49,7 +52,7 @@ describe('database outage under a running API', () => {
     key = (await createApiKey(keys, { tenant: 'acme', name: 'ops', roles: 'admin' })).key;
     const ready = async () => (await orm.checkConnection()).ok;
     app = createApp({ runtime, auth: new ApiKeyAuthenticator(keys), reportError: (e) => internalErrors.push(e), ready });
-  });
+  }, SLOW_HOOK_MS);
 
   afterAll(async () => {
     await runtime?.close();
@@ -57,7 +60,7 @@ describe('database outage under a running API', () => {
     await store?.close();
     await server?.stop();
     await rm(dir, { recursive: true, force: true });
-  });
+  }, SLOW_HOOK_MS);
 
   const call = async (method: string, url: string, body?: unknown) => {
     const res = await app.request(url, {
@@ -77,7 +80,7 @@ describe('database outage under a running API', () => {
     return false;
   };
 
-  test('terminated backends: the pools drop them, requests answer 200 or 503, then 200', async () => {
+  test('terminated backends: the pools drop them, requests answer 200 or 503, then 200', { timeout: 120_000 }, async () => {
     // Idle clients in every pool: the instance store's, the key store's (MikroORM) and the lab's.
     expect((await start('before')).status).toBe(201);
     await workflows.lab!.lab.systems.radius.records();
@@ -94,7 +97,7 @@ describe('database outage under a running API', () => {
     expect(internalErrors).toEqual([]);
   });
 
-  test('server stopped: 503 with Retry-After on reads, writes and readiness; served again after it starts', async () => {
+  test('server stopped: 503 with Retry-After on reads, writes and readiness; served again after it starts', { timeout: 120_000 }, async () => {
     const before = await start('kept');
     expect(before.status).toBe(201);
     await server.stop();
