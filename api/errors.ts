@@ -75,4 +75,8 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   // Configuration faults of the server, not of the request.
   machine_already_registered: 500,
   step_not_registered: 500,
+  unsupported_machine: 500,
+  // Raised inside a transition; the instance records it (status `error`), a request sees it only if it carried the value.
+  unserializable_value: 422,
+  transition_failed: 422,
 };

@@ -5,7 +5,7 @@ import { greetingSteps } from '../actors/greeting-steps.ts';
 import type { Clients } from '../actors/clients/index.ts';
 import type { StepRegistry } from '../runtime/step-types.ts';
 import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../lab/index.ts';
-import { greetingMachine } from '../machines/greeting.machine.ts';
+import { GreetingInputSchema, greetingMachine } from '../machines/greeting.machine.ts';
 import { bundledMachines } from '../machines/index.ts';
 
 /** The workflows a server registers, with the schema each start input must pass. */
@@ -41,7 +41,11 @@ export async function bundledWorkflows(options: { databaseUrl: string; labUrl?: 
   }
   return {
     machines: [
-      { machine: greetingMachine, options: { version: '1', description: 'Example: one step, a reminder timer, a confirmation' } },
+      {
+        machine: greetingMachine,
+        options: { version: '1', description: 'Example: one step, a reminder timer, a confirmation' },
+        inputSchema: GreetingInputSchema,
+      },
       ...bundledMachines.map((b) => ({ machine: b.machine, options: { version: b.version, description: b.machine.config.description }, inputSchema: b.inputSchema })),
     ],
     steps: { ...greetingSteps, ...createBundledSteps(clients) },

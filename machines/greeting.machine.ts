@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { z } from 'zod';
 import { step } from '../runtime/step.ts';
 
 /** Input of the greeting example. */
@@ -7,6 +8,19 @@ export interface GreetingInput {
   /** How long to wait for `greeting.confirm` before sending a reminder (default 1 h). */
   reminderAfterMs?: number;
 }
+
+/** What `greeting` accepts as input: a name, and a reminder delay of 1 s to 30 days. */
+export const GreetingInputSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    reminderAfterMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 86_400_000)
+      .optional(),
+  })
+  .strict();
 
 /**
  * The small example bundled with `npm start`: one step, a wait for an event
@@ -37,7 +51,9 @@ export const greetingMachine = setup({
     },
     awaitingConfirmation: {
       tags: ['waiting'],
-      after: { reminder: { target: 'awaitingConfirmation', reenter: true, actions: assign({ reminders: ({ context }) => context.reminders + 1 }) } },
+      after: {
+        reminder: { target: 'awaitingConfirmation', reenter: true, actions: assign({ reminders: ({ context }) => context.reminders + 1 }) },
+      },
       on: { 'greeting.confirm': 'confirmed', 'greeting.cancel': 'cancelled' },
     },
     confirmed: { type: 'final' },

@@ -13,7 +13,10 @@ export type RuntimeErrorCode =
   | 'step_not_registered'
   | 'concurrency_exhausted'
   | 'runtime_closed'
-  | 'timeout';
+  | 'timeout'
+  | 'unsupported_machine'
+  | 'unserializable_value'
+  | 'transition_failed';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

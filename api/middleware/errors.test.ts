@@ -35,6 +35,9 @@ describe('error mapping', () => {
     timeout: 504,
     machine_already_registered: 500,
     step_not_registered: 500,
+    unsupported_machine: 500,
+    unserializable_value: 422,
+    transition_failed: 422,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -23,7 +23,9 @@ afterAll(() => undefined);
 
 /** Emitted events as the outbox table holds them. */
 async function outbox(s: InstanceStore, id: string): Promise<unknown[]> {
-  const conn = (s as unknown as { orm: { em: { getConnection(): { execute(sql: string, p: unknown[], m: 'all'): Promise<{ payload: unknown }[]> } } } }).orm.em.getConnection();
+  const conn = (
+    s as unknown as { orm: { em: { getConnection(): { execute(sql: string, p: unknown[], m: 'all'): Promise<{ payload: unknown }[]> } } } }
+  ).orm.em.getConnection();
   return (await conn.execute('select payload from sk_outbox where instance_id = ? order by seq, id', [id], 'all')).map((r) => r.payload);
 }
 

@@ -20,13 +20,14 @@ const simulation: RuntimeTarget = {
 };
 
 describe('XState conformance in simulation mode', () => {
-  for (const [i, c] of identicalCases.entries()) (PENDING[c.name] ? test.fails : test)(c.name, async () => {
-    const walks = [...(c.walks ?? []), ...graphWalks(c, 6), ...randomWalks(c, SEED + i, 6, 7)];
-    for (const walk of walks) {
-      const expected = await observeReference(c, walk);
-      const actual = await observeRuntime(c, walk, simulation);
-      const diff = firstDifference(expected, actual, walk);
-      expect(diff, `seed ${SEED + i}`).toBeUndefined();
-    }
-  });
+  for (const [i, c] of identicalCases.entries())
+    (PENDING[c.name] ? test.fails : test)(c.name, async () => {
+      const walks = [...(c.walks ?? []), ...graphWalks(c, 6), ...randomWalks(c, SEED + i, 6, 7)];
+      for (const walk of walks) {
+        const expected = await observeReference(c, walk);
+        const actual = await observeRuntime(c, walk, simulation);
+        const diff = firstDifference(expected, actual, walk);
+        expect(diff, `seed ${SEED + i}`).toBeUndefined();
+      }
+    });
 });

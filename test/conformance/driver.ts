@@ -1,6 +1,7 @@
 import { createActor, SimulatedClock, type AnyStateMachine, type EventObject } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { RuntimeError } from '../../runtime/errors.ts';
+import { decodeStored } from '../../runtime/stored-values.ts';
 import type { InstanceStore } from '../../runtime/ports.ts';
 import { createSimulation, type Simulation } from '../../runtime/testing/index.ts';
 import type { IdenticalCase, WalkMove } from './case-types.ts';
@@ -47,7 +48,15 @@ export async function observeReference(c: IdenticalCase, walk: readonly WalkMove
   await flush();
   const observe = (): Observation => {
     const s = actor.getSnapshot();
-    return { value: s.value, context: s.context, status: s.status, output: s.output ?? null, error: errorShape(s.error), tags: [...s.tags].sort(), emitted: [...emitted] };
+    return {
+      value: s.value,
+      context: s.context,
+      status: s.status,
+      output: s.output ?? null,
+      error: errorShape(s.error),
+      tags: [...s.tags].sort(),
+      emitted: [...emitted],
+    };
   };
   const out = [observe()];
   for (const move of walk) {
@@ -78,13 +87,22 @@ export async function observeReference(c: IdenticalCase, walk: readonly WalkMove
 export async function observeRuntime(c: IdenticalCase, walk: readonly WalkMove[], target: RuntimeTarget): Promise<Observation[]> {
   const store = await target.store();
   const machine = target.alter ? target.alter(c.machine) : c.machine;
-  const open = (at: number) => createSimulation({ machines: [{ machine, options: { version: '1' } }], store, startTime: new Date(at), onError: () => {} });
+  const open = (at: number) =>
+    createSimulation({ machines: [{ machine, options: { version: '1' } }], store, startTime: new Date(at), onError: () => {} });
   let sim: Simulation = await open(START);
   const { id } = await sim.runtime.start({ machine: machine.id, input: c.input });
   await sim.settle();
   const observe = async (): Promise<Observation> => {
     const v = await sim.runtime.get(id);
-    return { value: v.value, context: v.context, status: v.status, output: v.output ?? null, error: errorShape(v.error), tags: [...v.tags].sort(), emitted: await target.emitted(store, id) };
+    return {
+      value: v.value,
+      context: decodeStored(v.context),
+      status: v.status,
+      output: decodeStored(v.output ?? null),
+      error: errorShape(v.error),
+      tags: [...v.tags].sort(),
+      emitted: await target.emitted(store, id),
+    };
   };
   const out = [await observe()];
   try {
@@ -143,7 +161,8 @@ export function firstDifference(expected: Observation[], actual: Observation[], 
     const diff = e && a ? differingField(e, a) : 'length';
     if (diff) {
       const moves = walk.slice(0, i).map((m) => ('send' in m ? m.send.type : `wait ${m.wait}`));
-      return `after [${moves.join(', ')}]: ${diff} differs\n  createActor: ${JSON.stringify(e?.[diff as keyof Observation])}\n  runtime:     ${JSON.stringify(a?.[diff as keyof Observation])}`;
+      const show = (o: Observation | undefined) => JSON.stringify(o?.[diff as keyof Observation]);
+      return `after [${moves.join(', ')}]: ${diff} differs\n  createActor: ${show(e)}\n  runtime:     ${show(a)}`;
     }
   }
   return undefined;
@@ -163,6 +182,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   if (a instanceof Date) return a.getTime() === (b as Date).getTime();
+  if (a instanceof Error && (a.name !== (b as Error).name || a.message !== (b as Error).message || !deepEqual(a.cause, (b as Error).cause)))
+    return false;
   const keys = new Set([...Object.keys(a), ...Object.keys(b as object)]);
   for (const k of keys) if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   return true;

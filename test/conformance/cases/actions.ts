@@ -8,7 +8,12 @@ const assignMachine = setup({}).createMachine({
   context: { count: 0, history: [] as number[] },
   on: {
     inc: { actions: assign({ count: ({ context }) => context.count + 1 }) },
-    add: { actions: assign(({ context, event }) => ({ count: context.count + (event as any).n, history: [...context.history, (event as any).n] })) },
+    add: {
+      actions: assign(({ context, event }) => ({
+        count: context.count + (event as any).n,
+        history: [...context.history, (event as any).n],
+      })),
+    },
     reset: { actions: assign({ count: 0 }) },
   },
 });
@@ -75,12 +80,17 @@ const emitMachine = setup({}).createMachine({
   initial: 'a',
   states: {
     a: { entry: emit({ type: 'entered.a' }), on: { next: 'b' } },
-    b: { entry: [assign({ n: ({ context }) => context.n + 1 }), emit(({ context }) => ({ type: 'entered.b', n: context.n }))], on: { next: 'a' } },
+    b: {
+      entry: [assign({ n: ({ context }) => context.n + 1 }), emit(({ context }) => ({ type: 'entered.b', n: context.n }))],
+      on: { next: 'a' },
+    },
   },
   on: { notify: { actions: emit(({ event }) => ({ type: 'notified', by: (event as any).by ?? 'nobody' })) } },
 });
 
-const enqueueMachine = setup({ types: { context: {} as { count: number; log: string[] }, emitted: {} as { type: 'odd'; count: number } } }).createMachine({
+const enqueueMachine = setup({
+  types: { context: {} as { count: number; log: string[] }, emitted: {} as { type: 'odd'; count: number } },
+}).createMachine({
   id: 'c-enqueue',
   context: { count: 0, log: [] as string[] },
   initial: 'on',
@@ -152,9 +162,14 @@ export const actionCases: IdenticalCase[] = [
   { name: 'action.raise', machine: raiseMachine, events: [{ type: 'go' }, { type: 'next' }, { type: 'back' }], noGraph: true },
   { name: 'action.sendTo', machine: sendToMachine, events: [{ type: 'ping' }, { type: 'finish' }], noGraph: true },
   { name: 'action.sendParent', machine: sendParentMachine, events: [{ type: 'work' }], noGraph: true },
-  { name: 'action.emit', machine: emitMachine, events: [{ type: 'next' }, { type: 'notify', by: 'ada' }] , noGraph: true },
+  { name: 'action.emit', machine: emitMachine, events: [{ type: 'next' }, { type: 'notify', by: 'ada' }], noGraph: true },
   { name: 'action.enqueueActions', machine: enqueueMachine, events: [{ type: 'bump' }, { type: 'reset' }], noGraph: true },
   { name: 'action.cancel', machine: cancelMachine, events: [{ type: 'arm' }, { type: 'disarm' }], waits: [400, 1000], noGraph: true },
-  { name: 'action.spawnChild', machine: spawnChildMachine, events: [{ type: 'start' }, { type: 'finish' }, { type: 'stop' }], noGraph: true },
+  {
+    name: 'action.spawnChild',
+    machine: spawnChildMachine,
+    events: [{ type: 'start' }, { type: 'finish' }, { type: 'stop' }],
+    noGraph: true,
+  },
   { name: 'action.sendTo-self', machine: selfSendMachine, events: [{ type: 'shout' }, { type: 'later' }], waits: [500], noGraph: true },
 ];

@@ -12,7 +12,12 @@ const promiseMachine = setup({ actors: { fetchUser } }).createMachine({
   states: {
     idle: { on: { load: 'loading' } },
     loading: {
-      invoke: { id: 'fetch', src: 'fetchUser', input: ({ context }) => ({ id: context.id }), onDone: { target: 'loaded', actions: assign({ user: ({ event }) => event.output }) } },
+      invoke: {
+        id: 'fetch',
+        src: 'fetchUser',
+        input: ({ context }) => ({ id: context.id }),
+        onDone: { target: 'loaded', actions: assign({ user: ({ event }) => event.output }) },
+      },
     },
     loaded: { on: { next: { target: 'loading', actions: assign({ id: ({ context }) => context.id + 1 }) } } },
   },
@@ -28,14 +33,32 @@ const promiseErrorMachine = setup({ actors: { failing } }).createMachine({
   context: { kind: 'error', outcome: null as unknown },
   initial: 'idle',
   states: {
-    idle: { on: { plain: { target: 'calling', actions: assign({ kind: 'plain' }) }, error: { target: 'calling', actions: assign({ kind: 'error' }) } } },
+    idle: {
+      on: {
+        plain: { target: 'calling', actions: assign({ kind: 'plain' }) },
+        error: { target: 'calling', actions: assign({ kind: 'error' }) },
+      },
+    },
     calling: {
       invoke: {
         src: 'failing',
         input: ({ context }) => ({ kind: context.kind }),
         onError: [
-          { guard: ({ event }) => (event.error as any)?.type === 'ServiceNotAvailable', target: 'unavailable', actions: assign({ outcome: ({ event }) => event.error }) },
-          { target: 'failed', actions: assign({ outcome: ({ event }) => ({ text: `Details: ${event.error}`, code: (event.error as any).code, isError: event.error instanceof Error }) }) },
+          {
+            guard: ({ event }) => (event.error as any)?.type === 'ServiceNotAvailable',
+            target: 'unavailable',
+            actions: assign({ outcome: ({ event }) => event.error }),
+          },
+          {
+            target: 'failed',
+            actions: assign({
+              outcome: ({ event }) => ({
+                text: `Details: ${event.error}`,
+                code: (event.error as any).code,
+                isError: event.error instanceof Error,
+              }),
+            }),
+          },
         ],
       },
     },
@@ -48,7 +71,10 @@ const childMachine = setup({}).createMachine({
   id: 'c-child-machine-child',
   context: ({ input }: { input: { start: number } }) => ({ value: input.start }),
   initial: 'counting',
-  states: { counting: { on: { add: { actions: assign({ value: ({ context }) => context.value + 1 }) }, done: 'finished' } }, finished: { type: 'final' } },
+  states: {
+    counting: { on: { add: { actions: assign({ value: ({ context }) => context.value + 1 }) }, done: 'finished' } },
+    finished: { type: 'final' },
+  },
   output: ({ context }) => ({ total: context.value }),
 });
 
@@ -59,7 +85,12 @@ const childMachineParent = setup({ types: { context: {} as { total: number | nul
   states: {
     waiting: { on: { begin: 'running' } },
     running: {
-      invoke: { id: 'counter', src: 'counter', input: { start: 10 }, onDone: { target: 'finished', actions: assign({ total: ({ event }) => (event.output as { total: number }).total }) } },
+      invoke: {
+        id: 'counter',
+        src: 'counter',
+        input: { start: 10 },
+        onDone: { target: 'finished', actions: assign({ total: ({ event }) => (event.output as { total: number }).total }) },
+      },
       on: { add: { actions: sendTo('counter', { type: 'add' }) }, done: { actions: sendTo('counter', { type: 'done' }) } },
     },
     finished: { type: 'final' },
@@ -80,7 +111,13 @@ const inlineMachineParent = createMachine({
   initial: 'idle',
   states: {
     idle: { on: { begin: 'running' } },
-    running: { invoke: { id: 'inline', src: inlineChild as never, onDone: { target: 'done', actions: assign({ out: ({ event }) => event.output }) } } },
+    running: {
+      invoke: {
+        id: 'inline',
+        src: inlineChild as never,
+        onDone: { target: 'done', actions: assign({ out: ({ event }) => event.output }) },
+      },
+    },
     done: { type: 'final' },
   },
 });
@@ -95,7 +132,10 @@ const inlinePromiseMachine = createMachine({
       invoke: {
         src: fromPromise(async ({ input }: { input: { n: number } }) => input.n * 2) as never,
         input: ({ context }: { context: { n: number } }) => ({ n: context.n }),
-        onDone: { target: 'idle', actions: assign({ doubled: ({ event }) => (event as unknown as { output: number }).output, n: ({ context }) => context.n + 1 }) },
+        onDone: {
+          target: 'idle',
+          actions: assign({ doubled: ({ event }) => (event as unknown as { output: number }).output, n: ({ context }) => context.n + 1 }),
+        },
       },
     },
   },
@@ -107,14 +147,29 @@ const undefinedOutput = setup({ actors: { nothing: fromPromise(async () => undef
   initial: 'idle',
   states: {
     idle: { on: { run: 'running' } },
-    running: { invoke: { src: 'nothing', onDone: { target: 'idle', actions: assign({ outputWasUndefined: ({ event }) => event.output === undefined }) } } },
+    running: {
+      invoke: {
+        src: 'nothing',
+        onDone: { target: 'idle', actions: assign({ outputWasUndefined: ({ event }) => event.output === undefined }) },
+      },
+    },
   },
 });
 
 export const actorCases: IdenticalCase[] = [
   { name: 'actor.fromPromise', machine: promiseMachine, events: [{ type: 'load' }, { type: 'next' }], noGraph: true },
-  { name: 'actor.fromPromise-rejection', machine: promiseErrorMachine, events: [{ type: 'plain' }, { type: 'error' }, { type: 'again' }], noGraph: true },
-  { name: 'actor.child-machine', machine: childMachineParent, events: [{ type: 'begin' }, { type: 'add' }, { type: 'done' }], noGraph: true },
+  {
+    name: 'actor.fromPromise-rejection',
+    machine: promiseErrorMachine,
+    events: [{ type: 'plain' }, { type: 'error' }, { type: 'again' }],
+    noGraph: true,
+  },
+  {
+    name: 'actor.child-machine',
+    machine: childMachineParent,
+    events: [{ type: 'begin' }, { type: 'add' }, { type: 'done' }],
+    noGraph: true,
+  },
   { name: 'actor.inline-child-machine', machine: inlineMachineParent, events: [{ type: 'begin' }], noGraph: true },
   { name: 'actor.inline-fromPromise', machine: inlinePromiseMachine, events: [{ type: 'run' }], noGraph: true },
   { name: 'actor.fromPromise-undefined-output', machine: undefinedOutput, events: [{ type: 'run' }], noGraph: true },

@@ -56,8 +56,17 @@ const parametrised = setup({
   initial: 'bronze',
   on: { earn: { actions: assign({ points: ({ context, event }) => context.points + (event as any).points }) } },
   states: {
-    bronze: { on: { check: [{ guard: { type: 'atLeast', params: { min: 100 } }, target: 'gold' }, { guard: { type: 'atLeast', params: { min: 50 } }, target: 'silver' }] } },
-    silver: { on: { check: { guard: { type: 'atLeast', params: ({ context }) => ({ min: context.points > 500 ? 1000 : 100 }) }, target: 'gold' } } },
+    bronze: {
+      on: {
+        check: [
+          { guard: { type: 'atLeast', params: { min: 100 } }, target: 'gold' },
+          { guard: { type: 'atLeast', params: { min: 50 } }, target: 'silver' },
+        ],
+      },
+    },
+    silver: {
+      on: { check: { guard: { type: 'atLeast', params: ({ context }) => ({ min: context.points > 500 ? 1000 : 100 }) }, target: 'gold' } },
+    },
     gold: { type: 'final' },
   },
 });
@@ -82,8 +91,26 @@ const inlineGuards = setup({}).createMachine({
 });
 
 export const guardCases: IdenticalCase[] = [
-  { name: 'guard.and-or-not', machine: combinators, events: [{ type: 'enter' }, { type: 'lock' }, { type: 'admin' }, { type: 'verify' }, { type: 'ban' }], noGraph: true },
+  {
+    name: 'guard.and-or-not',
+    machine: combinators,
+    events: [{ type: 'enter' }, { type: 'lock' }, { type: 'admin' }, { type: 'verify' }, { type: 'ban' }],
+    noGraph: true,
+  },
   { name: 'guard.stateIn', machine: stateInGuard, events: [{ type: 'open' }, { type: 'close' }, { type: 'start' }, { type: 'stop' }] },
-  { name: 'guard.parametrised', machine: parametrised, events: [{ type: 'earn', points: 30 }, { type: 'earn', points: 300 }, { type: 'check' }], noGraph: true },
-  { name: 'guard.inline', machine: inlineGuards, events: [{ type: 'answer', value: 1 }, { type: 'answer', value: 42 }], noGraph: true },
+  {
+    name: 'guard.parametrised',
+    machine: parametrised,
+    events: [{ type: 'earn', points: 30 }, { type: 'earn', points: 300 }, { type: 'check' }],
+    noGraph: true,
+  },
+  {
+    name: 'guard.inline',
+    machine: inlineGuards,
+    events: [
+      { type: 'answer', value: 1 },
+      { type: 'answer', value: 42 },
+    ],
+    noGraph: true,
+  },
 ];

@@ -1,7 +1,10 @@
 import { assign, setup } from 'xstate';
 import type { IdenticalCase } from '../case-types.ts';
 
-/** State node kinds (https://stately.ai/docs/states): atomic, compound, parallel, history, final; eventless and re-entering transitions; tags. */
+/**
+ * State node kinds (https://stately.ai/docs/states): atomic, compound, parallel, history, final;
+ * eventless and re-entering transitions; tags.
+ */
 
 const compound = setup({}).createMachine({
   id: 'c-compound',
@@ -13,7 +16,11 @@ const compound = setup({}).createMachine({
       on: { power: 'off' },
       states: {
         idle: { on: { play: 'playing' } },
-        playing: { initial: 'normal', on: { pause: 'idle' }, states: { normal: { on: { fast: 'fast' } }, fast: { on: { fast: 'normal' } } } },
+        playing: {
+          initial: 'normal',
+          on: { pause: 'idle' },
+          states: { normal: { on: { fast: 'fast' } }, fast: { on: { fast: 'normal' } } },
+        },
       },
     },
   },
@@ -25,7 +32,14 @@ const parallel = setup({}).createMachine({
   states: {
     bold: { initial: 'off', states: { off: { on: { bold: 'on' } }, on: { on: { bold: 'off' } } } },
     italic: { initial: 'off', states: { off: { on: { italic: 'on' } }, on: { on: { italic: 'off' } } } },
-    list: { initial: 'none', states: { none: { on: { bullets: 'bullets', numbers: 'numbers' } }, bullets: { on: { none: 'none', numbers: 'numbers' } }, numbers: { on: { none: 'none', bullets: 'bullets' } } } },
+    list: {
+      initial: 'none',
+      states: {
+        none: { on: { bullets: 'bullets', numbers: 'numbers' } },
+        bullets: { on: { none: 'none', numbers: 'numbers' } },
+        numbers: { on: { none: 'none', bullets: 'bullets' } },
+      },
+    },
   },
 });
 
@@ -39,7 +53,11 @@ const history = (id: string, type: 'shallow' | 'deep') =>
         on: { settings: 'settings' },
         states: {
           stopped: { on: { play: 'playing' } },
-          playing: { initial: 'slow', on: { stop: 'stopped' }, states: { slow: { on: { speed: 'fast' } }, fast: { on: { speed: 'slow' } } } },
+          playing: {
+            initial: 'slow',
+            on: { stop: 'stopped' },
+            states: { slow: { on: { speed: 'fast' } }, fast: { on: { speed: 'slow' } } },
+          },
           hist: { type: 'history', history: type },
         },
       },
@@ -85,7 +103,10 @@ const eventless = setup({ guards: { big: ({ context }) => context.n >= 3 } }).cr
   initial: 'small',
   states: {
     small: { always: { guard: 'big', target: 'large' }, on: { add: { actions: assign({ n: ({ context }) => context.n + 1 }) } } },
-    large: { always: { guard: ({ context }) => context.n > 4, target: 'huge' }, on: { add: { actions: assign({ n: ({ context }) => context.n + 1 }) } } },
+    large: {
+      always: { guard: ({ context }) => context.n > 4, target: 'huge' },
+      on: { add: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    },
     huge: { type: 'final' },
   },
 });
@@ -125,13 +146,30 @@ const wildcard = setup({}).createMachine({
 
 export const stateCases: IdenticalCase[] = [
   { name: 'state.compound', machine: compound, events: [{ type: 'power' }, { type: 'play' }, { type: 'pause' }, { type: 'fast' }] },
-  { name: 'state.parallel', machine: parallel, events: [{ type: 'bold' }, { type: 'italic' }, { type: 'bullets' }, { type: 'numbers' }, { type: 'none' }] },
-  { name: 'state.history-shallow', machine: history('c-history-shallow', 'shallow'), events: [{ type: 'play' }, { type: 'speed' }, { type: 'settings' }, { type: 'back' }, { type: 'stop' }] },
-  { name: 'state.history-deep', machine: history('c-history-deep', 'deep'), events: [{ type: 'play' }, { type: 'speed' }, { type: 'settings' }, { type: 'back' }, { type: 'stop' }] },
+  {
+    name: 'state.parallel',
+    machine: parallel,
+    events: [{ type: 'bold' }, { type: 'italic' }, { type: 'bullets' }, { type: 'numbers' }, { type: 'none' }],
+  },
+  {
+    name: 'state.history-shallow',
+    machine: history('c-history-shallow', 'shallow'),
+    events: [{ type: 'play' }, { type: 'speed' }, { type: 'settings' }, { type: 'back' }, { type: 'stop' }],
+  },
+  {
+    name: 'state.history-deep',
+    machine: history('c-history-deep', 'deep'),
+    events: [{ type: 'play' }, { type: 'speed' }, { type: 'settings' }, { type: 'back' }, { type: 'stop' }],
+  },
   { name: 'state.final', machine: finalStates, events: [{ type: 'next' }, { type: 'finish' }] },
   { name: 'state.parallel-final', machine: parallelDone, events: [{ type: 'uploaded' }, { type: 'scanned' }] },
   { name: 'transition.always', machine: eventless, events: [{ type: 'add' }], noGraph: true },
   { name: 'transition.reenter', machine: reenter, events: [{ type: 'again' }, { type: 'same' }, { type: 'stay' }], noGraph: true },
   { name: 'state.tags', machine: tags, events: [{ type: 'fetch' }, { type: 'ok' }, { type: 'fail' }] },
-  { name: 'transition.wildcard', machine: wildcard, events: [{ type: 'feedback.good' }, { type: 'other' }, { type: 'exact' }], noGraph: true },
+  {
+    name: 'transition.wildcard',
+    machine: wildcard,
+    events: [{ type: 'feedback.good' }, { type: 'other' }, { type: 'exact' }],
+    noGraph: true,
+  },
 ];

@@ -14,12 +14,17 @@ const after = setup({}).createMachine({
   },
 });
 
-const namedDelay = setup({ delays: { patience: 3000, quick: ({ context }: { context: { factor: number } }) => 100 * context.factor } }).createMachine({
+const namedDelay = setup({
+  delays: { patience: 3000, quick: ({ context }: { context: { factor: number } }) => 100 * context.factor },
+}).createMachine({
   id: 'c-after-named',
   context: { factor: 2 },
   initial: 'waiting',
   states: {
-    waiting: { after: { quick: 'quickDone' }, on: { slower: { actions: assign({ factor: ({ context }) => context.factor * 2 }), target: 'waiting', reenter: true } } },
+    waiting: {
+      after: { quick: 'quickDone' },
+      on: { slower: { actions: assign({ factor: ({ context }) => context.factor * 2 }), target: 'waiting', reenter: true } },
+    },
     quickDone: { after: { patience: 'waiting' } },
   },
 });
@@ -76,7 +81,11 @@ const sameInstant = setup({}).createMachine({
       on: {
         arm: {
           target: 'armed',
-          actions: [raise({ type: 'tick', n: 'c' }, { delay: 1000, id: 'z' }), raise({ type: 'tick', n: 'a' }, { delay: 1000, id: 'a' }), raise({ type: 'tick', n: 'b' }, { delay: 1000, id: 'm' })],
+          actions: [
+            raise({ type: 'tick', n: 'c' }, { delay: 1000, id: 'z' }),
+            raise({ type: 'tick', n: 'a' }, { delay: 1000, id: 'a' }),
+            raise({ type: 'tick', n: 'b' }, { delay: 1000, id: 'm' }),
+          ],
         },
       },
     },
