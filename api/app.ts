@@ -10,6 +10,7 @@ import { authenticate } from './middleware/auth.ts';
 import { errorHandler, notFoundHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps) {
   registerStreamRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerDocsRoutes(app);
+  registerDashboardRoutes(app);
   return app;
 }
 

@@ -59,6 +59,7 @@ async function main(shutdown: Shutdown) {
   const app = createApp({ runtime, ...api, machineInfo, ready: async () => (await orm.checkConnection()).ok });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
+    console.log(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
   });
   shutdown.add('HTTP server', () => closeServer(server));
   shutdown.ready();

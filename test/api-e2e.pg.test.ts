@@ -4,25 +4,17 @@
  * killed with SIGKILL while the workflow waits, restarted, and the workflow
  * finished; nothing may be lost (gapless history, same instance, same keys).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../adapters/postgres/postmaster.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { REPO_ROOT as root, startServerProcess, type ServerProcess as Server } from './support/server-process.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
 
 describe('HTTP API end to end (real server, kill -9, restart)', () => {
   let db: TestDatabase;
@@ -48,20 +40,9 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
 
   /** Starts `api/main.ts` and resolves once it answers /healthz. */
   async function startServer(): Promise<Server> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const server = { child, output: () => out, exited };
+    const server = await startServerProcess(env, base, 300);
     servers.push(server);
-    for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
-      const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-      if (ok) return server;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`server did not answer /healthz:\n${out}`);
+    return server;
   }
 
   test('start → settled → SIGKILL → restart → confirm, with nothing lost', { timeout: 180_000 }, async () => {

@@ -10,7 +10,7 @@ import { instanceBody, sendResultBody } from '../views.ts';
 
 const EventBody = z
   .looseObject({ type: z.string().min(1).max(200).openapi({ example: 'greeting.confirm' }) })
-  .openapi('Event', { description: 'The event: its type and any payload fields' });
+  .openapi('Event', { description: 'The event: its type and any payload fields', example: { type: 'operator.resolve', reason: 'refunded by hand, ticket 4711' } });
 
 const sendEvent = createRoute({
   method: 'post',
@@ -26,7 +26,7 @@ const sendEvent = createRoute({
   },
 });
 
-const RetryBody = z.object({}).strict().openapi('RetryRequest');
+const RetryBody = z.object({}).strict().openapi('RetryRequest', { example: {} });
 const retry = createRoute({
   method: 'post',
   path: '/v1/instances/{id}/retry',
@@ -41,7 +41,7 @@ const retry = createRoute({
   },
 });
 
-const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().openapi('CancelRequest');
+const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().openapi('CancelRequest', { example: { reason: 'the customer withdrew the order' } });
 const cancel = createRoute({
   method: 'post',
   path: '/v1/instances/{id}/cancel',

@@ -66,16 +66,43 @@ describe('OpenAPI document and docs', () => {
     expect(Object.keys(start.responses).sort()).toEqual(['200', '201', '400', '401', '403', '404', '409', '413', '415', '422', '503']);
   });
 
-  test('GET /docs renders every operation as plain HTML, without scripts', async () => {
+  test('GET /docs loads Swagger UI from this server, with every operation listed as plain HTML for readers without JavaScript', async () => {
     const api = await createStandardTestApi();
     const res = await api.request('GET', '/docs', { key: null });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await res.text();
-    expect(html).not.toContain('<script');
-    expect(html.match(/<section /g)).toHaveLength(14);
-    expect(html).toContain('<code>/v1/instances/{id}/events</code>');
-    expect(html).toContain('href="/openapi.json"');
+    // Only scripts of this origin: the page works offline.
+    expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/docs.js']);
+    const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
+    expect(noscript.match(/<section /g)).toHaveLength(14);
+    expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
+    expect(noscript).toContain('href="/openapi.json"');
+
+    const bundle = await api.request('GET', '/docs/assets/swagger-ui-bundle.js', { key: null });
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    const init = await (await api.request('GET', '/docs/assets/docs.js', { key: null })).text();
+    expect(init).toContain("url: '/openapi.json'");
+    expect(init).toContain('validatorUrl: null');
+    // Nothing else of the package (nor of the disk) is served.
+    for (const path of ['/docs/assets/package.json', '/docs/assets/index.html', '/docs/assets/../package.json', '/docs/assets/%2e%2e/package.json']) {
+      expect((await api.request('GET', path, { key: null })).status, path).toBe(404);
+    }
+  });
+
+  test('request bodies carry examples', async () => {
+    const api = await createStandardTestApi();
+    const doc = (await api.call('GET', '/openapi.json', { key: null })).body;
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        const media = op.requestBody?.content?.['application/json'];
+        if (!media) continue;
+        const schema = media.schema.$ref ? doc.components.schemas[media.schema.$ref.split('/').at(-1)] : media.schema;
+        expect(media.example ?? schema.example ?? media.examples, `${method} ${path}`).toBeDefined();
+      }
+    }
   });
 
   test('health routes need no credential; readiness follows the dependency', async () => {

@@ -20,7 +20,7 @@ const StartBody = z
       .openapi({ description: 'Chosen instance id (default: a random UUID)' }),
   })
   .strict()
-  .openapi('StartRequest');
+  .openapi('StartRequest', { example: { input: { name: 'Ada' } } });
 
 const StartQuery = z
   .object({
