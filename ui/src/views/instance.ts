@@ -155,7 +155,10 @@ function renderSteps(el: HTMLElement, i: Instance): void {
     ));
     return;
   }
-  if (!i.steps.length) return replace(el, h('p', { class: 'hint' }, 'No steps yet.'));
+  if (!i.steps.length) {
+    replace(el, h('p', { class: 'hint' }, 'No steps yet.'));
+    return;
+  }
   replace(el, h('table', null,
     h('thead', null, h('tr', null, h('th', null, 'invoke'), h('th', null, 'status'), h('th', null, 'attempts'), h('th', null, 'error'))),
     h('tbody', null, i.steps.map((s) =>

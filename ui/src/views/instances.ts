@@ -87,7 +87,10 @@ export function mountInstancesView(root: HTMLElement, actions: Actions, ctx: Das
 function renderCounts(el: HTMLElement, stats: Stats): void {
   const byMachine = new Map<string, Record<string, number>>();
   for (const row of stats.instances) byMachine.set(row.machineId, { ...byMachine.get(row.machineId), [row.status]: row.count });
-  if (byMachine.size === 0) return replace(el, h('p', { class: 'hint' }, 'No instances yet: start one from a machine’s page.'));
+  if (byMachine.size === 0) {
+    replace(el, h('p', { class: 'hint' }, 'No instances yet: start one from a machine’s page.'));
+    return;
+  }
   const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   replace(el, h('table', null,
     h('thead', null, h('tr', null, h('th', null, 'machine'), STATUSES.map((s) => h('th', null, s)), h('th', null, 'total'))),
