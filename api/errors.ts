@@ -49,7 +49,8 @@ export class ApiError extends Error {
     return new ApiError(413, 'payload_too_large', `The request body exceeds the limit of ${limit} bytes.`, { limitBytes: limit });
   }
   static unsupportedFormat(format: string, supported: readonly string[]): ApiError {
-    return new ApiError(400, 'unsupported_format', `Unknown format "${format}"; use one of: ${supported.join(', ')}.`, { format, supported: [...supported] });
+    const message = `Unknown format "${format}"; use one of: ${supported.join(', ')}.`;
+    return new ApiError(400, 'unsupported_format', message, { format, supported: [...supported] });
   }
   static inputInvalid(machine: string, issues: { path: string; message: string }[]): ApiError {
     const first = issues[0];

@@ -29,7 +29,11 @@ const PROVISIONING_INPUT = {
 /** Builds the dashboard when `ui/dist` is missing or older than its sources (the install builds it once). */
 async function ensureDashboardBuilt(): Promise<void> {
   const built = statSync(path.join(REPO_ROOT, 'ui/dist/index.html'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const sources = [path.join(REPO_ROOT, 'ui/index.html'), path.join(REPO_ROOT, 'ui/vite.config.ts'), path.join(REPO_ROOT, 'api/exports/mermaid-ids.ts')];
+  const sources = [
+    path.join(REPO_ROOT, 'ui/index.html'),
+    path.join(REPO_ROOT, 'ui/vite.config.ts'),
+    path.join(REPO_ROOT, 'api/exports/mermaid-ids.ts'),
+  ];
   for (const dir of ['ui/src', 'ui/src/views']) {
     for (const f of await readdir(path.join(REPO_ROOT, dir))) if (/\.(ts|css)$/.test(f)) sources.push(path.join(REPO_ROOT, dir, f));
   }
@@ -69,7 +73,14 @@ describe('dashboard and API reference in Chromium', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'statekeeper-dashboard-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env = { ...process.env, DATABASE_URL: db.url, PORT: String(port), STATEKEEPER_DATA_DIR: dataDir, STATEKEEPER_POLL_MS: '100', STATEKEEPER_DEV_KEY: 'on' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      STATEKEEPER_DATA_DIR: dataDir,
+      STATEKEEPER_POLL_MS: '100',
+      STATEKEEPER_DEV_KEY: 'on',
+    };
     server = await startServerProcess(env, base);
     key = (await readFile(path.join(dataDir, 'dev-api-key'), 'utf8')).trim();
     lab = /lab of external systems on (http:\/\/\S+)/.exec(server.output())![1]!;
@@ -88,7 +99,9 @@ describe('dashboard and API reference in Chromium', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('an instance: current state highlighted, an accepted event clicked, the state and the history follow', { timeout: 90_000 }, async () => {
+  test('an instance: current state highlighted, an accepted event clicked, the state and the history follow', {
+    timeout: 90_000,
+  }, async () => {
     const started = await api('POST', '/v1/machines/greeting/instances?wait=settled&timeoutMs=20000', { input: { name: 'Ada' } });
     expect(started.state).toBe('awaitingConfirmation');
 
@@ -124,7 +137,11 @@ describe('dashboard and API reference in Chromium', () => {
   });
 
   test('a provisioning started from its machine page compensates while the page watches the stream', { timeout: 90_000 }, async () => {
-    const fault = await fetch(`${lab}/lab/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ system: 'onu', operation: 'activate', mode: 'fail' }) });
+    const fault = await fetch(`${lab}/lab/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ system: 'onu', operation: 'activate', mode: 'fail' }),
+    });
     expect(fault.ok).toBe(true);
     try {
       await page.goto(`${base}/#/machines/subscriber-provisioning`);
@@ -157,13 +174,17 @@ describe('dashboard and API reference in Chromium', () => {
     const greetingCounts = page.locator('[data-testid=counts] tr[data-machine="greeting"]');
     const cell = (status: string) => greetingCounts.locator(`td[data-status="${status}"]`).textContent();
     await poll(async () => [await cell('active'), await cell('done'), await cell('total')]).toEqual(['1', '1', '2']);
-    expect(await page.locator('[data-testid=counts] tr[data-machine="subscriber-provisioning"] td[data-status="done"]').textContent()).toBe('1');
+    expect(await page.locator('[data-testid=counts] tr[data-machine="subscriber-provisioning"] td[data-status="done"]').textContent()).toBe(
+      '1',
+    );
     await poll(() => count('[data-testid=instance-rows] tr')).toBe(3);
 
     await page.selectOption('[data-testid=filter-machine]', 'greeting');
     await poll(() => count('[data-testid=instance-rows] tr')).toBe(2);
     await page.selectOption('[data-testid=filter-status]', 'active');
-    await poll(() => page.locator('[data-testid=instance-rows] tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-instance')))).toEqual([waiting.id]);
+    await poll(() =>
+      page.locator('[data-testid=instance-rows] tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-instance'))),
+    ).toEqual([waiting.id]);
     await page.selectOption('[data-testid=filter-status]', '');
     await page.fill('[data-testid=filter-state]', 'confirmed');
     await poll(() => page.locator('[data-testid=instance-rows] tr td:nth-child(4)').allTextContents()).toEqual(['confirmed']);

@@ -7,7 +7,11 @@ import { activeLeafPaths, mermaidStateId } from './mermaid-ids.ts';
 import { delayLabel, label, machineToMermaid } from './mermaid.ts';
 
 /** The lines of a diagram, trimmed, without the header. */
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 describe('machineToMermaid', () => {
   test('greeting: initial, states with their step, final states, done/error and named-delay edges', () => {
@@ -54,7 +58,13 @@ describe('machineToMermaid', () => {
     const text = machineToMermaid(deadline);
     expect(text).toContain('s_waiting --> s_expired : after 5s');
     expect(text).toContain('s_poked --> s_expired : after 1h');
-    expect([delayLabel(1500), delayLabel(90_000), delayLabel(86_400_000 * 7), delayLabel('3000'), delayLabel('slow')]).toEqual(['1500ms', '90s', '7d', '3s', 'slow']);
+    expect([delayLabel(1500), delayLabel(90_000), delayLabel(86_400_000 * 7), delayLabel('3000'), delayLabel('slow')]).toEqual([
+      '1500ms',
+      '90s',
+      '7d',
+      '3s',
+      'slow',
+    ]);
   });
 
   test('history states, eventless transitions, compound guards, ids and labels that need escaping', () => {

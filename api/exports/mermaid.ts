@@ -76,7 +76,8 @@ function writeState(node: StateNode, depth: number, out: string[], edges: Map<st
     return;
   }
   out.push(`${pad}state "${label(node.key)}" as ${id}`);
-  if (showSteps) for (const invoke of node.invoke) out.push(`${pad}${id} : ${label(`step ${typeof invoke.src === 'string' ? invoke.src : invoke.id}`)}`);
+  if (showSteps)
+    for (const invoke of node.invoke) out.push(`${pad}${id} : ${label(`step ${typeof invoke.src === 'string' ? invoke.src : invoke.id}`)}`);
   // A final state ends its parent: drawn as an edge to the parent's end marker.
   if (node.type === 'final') out.push(`${pad}${id} --> [*]`);
 }
@@ -133,7 +134,12 @@ function eventLabel(eventType: string, delay: unknown): string {
 export function delayLabel(delay: unknown): string {
   if (typeof delay === 'string') return /^\d+$/.test(delay) ? delayLabel(Number(delay)) : delay;
   if (typeof delay !== 'number' || !Number.isFinite(delay)) return typeof delay === 'function' ? delay.name || 'delay' : 'delay';
-  for (const [unit, ms] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1000]] as const) {
+  for (const [unit, ms] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['min', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (delay >= ms && delay % ms === 0) return `${delay / ms}${unit}`;
   }
   return `${delay}ms`;

@@ -11,7 +11,10 @@ describe('dashboard routes', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'statekeeper-ui-'));
     await mkdir(path.join(dir, 'dist/assets'), { recursive: true });
-    await writeFile(path.join(dir, 'dist/index.html'), '<!doctype html><title>Statekeeper</title><script type="module" src="/ui/assets/index-abc.js"></script>');
+    await writeFile(
+      path.join(dir, 'dist/index.html'),
+      '<!doctype html><title>Statekeeper</title><script type="module" src="/ui/assets/index-abc.js"></script>',
+    );
     await writeFile(path.join(dir, 'dist/assets/index-abc.js'), 'console.log("dashboard")');
     await writeFile(path.join(dir, 'secret.txt'), 'not served');
   });

@@ -46,8 +46,11 @@ export function registerDashboardRoutes(app: OpenAPIHono<ApiEnv>, options: Dashb
     c.header('Cache-Control', 'no-cache');
     const html = await readFile(`${dir}/index.html`, 'utf8').catch(() => undefined);
     if (html === undefined) {
-      return c.html('<!doctype html><title>Statekeeper</title><p>The dashboard is not built: run <code>npm run build:ui</code> and reload. ' +
-        'The API is at <a href="/docs">/docs</a>.</p>', 503);
+      return c.html(
+        '<!doctype html><title>Statekeeper</title><p>The dashboard is not built: run <code>npm run build:ui</code> and reload. ' +
+          'The API is at <a href="/docs">/docs</a>.</p>',
+        503,
+      );
     }
     return c.html(html);
   };

@@ -14,10 +14,14 @@ describe('GET /v1/machines/{id}/definition', () => {
     expect(await pinned.text()).toBe(machineToMermaid(greetingMachine, { direction: 'TB' }));
   });
 
-  test('an unknown format is a 400 with a stable code naming the supported ones; unknown machines 404; a credential is needed', async () => {
+  test('an unknown format is a 400 naming the supported ones; unknown machines 404; a credential is needed', async () => {
     const api = await createStandardTestApi();
     const bad = await api.call('GET', '/v1/machines/greeting/definition?format=xml', { key: api.keys.viewer });
-    expect([bad.status, bad.body.error.code, bad.body.error.details]).toEqual([400, 'unsupported_format', { format: 'xml', supported: ['mermaid'] }]);
+    expect([bad.status, bad.body.error.code, bad.body.error.details]).toEqual([
+      400,
+      'unsupported_format',
+      { format: 'xml', supported: ['mermaid'] },
+    ]);
     const extra = await api.call('GET', '/v1/machines/greeting/definition?format=mermaid&direction=up', { key: api.keys.viewer });
     expect([extra.status, extra.body.error.code]).toEqual([400, 'validation_failed']);
     const missing = await api.call('GET', '/v1/machines/nope/definition?format=mermaid', { key: api.keys.viewer });

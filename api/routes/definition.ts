@@ -43,7 +43,8 @@ const getDefinition = createRoute({
   request: { params: MachineParams, query: DefinitionQuery },
   responses: {
     200: {
-      description: 'format=mermaid: `stateDiagram-v2` text; compound states as composite states, parallel regions split by `--`, ' +
+      description:
+        'format=mermaid: `stateDiagram-v2` text; compound states as composite states, parallel regions split by `--`, ' +
         'transitions labelled with event, [guard] and delay; state ids are `s_` + the state path (see api/exports/mermaid-ids.ts)',
       content: { 'text/vnd.mermaid': { schema: z.string().openapi({ example: MERMAID_EXAMPLE }) } },
     },

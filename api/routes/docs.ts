@@ -44,7 +44,15 @@ const DOCS_SCRIPT = `window.ui = SwaggerUIBundle({
 `;
 
 /** The docs page's content security policy: scripts and styles from this server only (Swagger UI sets inline styles). */
-const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'";
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+].join('; ');
 
 /**
  * `GET /openapi.json` (OpenAPI 3.1 from the route schemas) and `GET /docs`:

@@ -27,7 +27,10 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, base: string, t
   const server = { child, output: () => out, exited };
   for (let i = 0; i < tries; i++) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return server;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -63,7 +63,12 @@ export function createApiClient(key: string) {
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string; requestId?: string } } | undefined)?.error;
-      throw new ApiRequestError(res.status, err?.code ?? 'http_error', err?.message ?? `${method} ${path}: HTTP ${res.status}`, err?.requestId);
+      throw new ApiRequestError(
+        res.status,
+        err?.code ?? 'http_error',
+        err?.message ?? `${method} ${path}: HTTP ${res.status}`,
+        err?.requestId,
+      );
     }
     return json as T;
   };
@@ -88,14 +93,19 @@ export function createApiClient(key: string) {
     async history(id: string): Promise<HistoryEntry[]> {
       const all: HistoryEntry[] = [];
       for (let cursor: string | null = null; ; ) {
-        const page: { items: HistoryEntry[]; nextCursor: string | null } = await call('GET', `/v1/instances/${enc(id)}/history?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { items: HistoryEntry[]; nextCursor: string | null } = await call(
+          'GET',
+          `/v1/instances/${enc(id)}/history?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         all.push(...page.items);
         if (!page.nextCursor) return all;
         cursor = page.nextCursor;
       }
     },
-    start: (machine: string, input: unknown) => call<Instance & { created: boolean }>('POST', `/v1/machines/${enc(machine)}/instances`, { input }),
-    send: (id: string, event: { type: string } & Record<string, unknown>) => call<SendResult>('POST', `/v1/instances/${enc(id)}/events`, event),
+    start: (machine: string, input: unknown) =>
+      call<Instance & { created: boolean }>('POST', `/v1/machines/${enc(machine)}/instances`, { input }),
+    send: (id: string, event: { type: string } & Record<string, unknown>) =>
+      call<SendResult>('POST', `/v1/instances/${enc(id)}/events`, event),
     retry: (id: string) => call<SendResult>('POST', `/v1/instances/${enc(id)}/retry`, {}),
     cancel: (id: string, reason?: string) => call<Instance>('POST', `/v1/instances/${enc(id)}/cancel`, reason ? { reason } : {}),
   };

@@ -4,7 +4,7 @@
  */
 import { activeLeafPaths, mermaidStateId } from '../../api/exports/mermaid-ids.ts';
 
-type Mermaid = (typeof import('mermaid'))['default'];
+type Mermaid = typeof import('mermaid')['default'];
 let loading: Promise<Mermaid> | undefined;
 let counter = 0;
 

@@ -33,7 +33,10 @@ function report(e: unknown): void {
     notify('error', 'The API key was refused: enter a valid one.');
     return;
   }
-  const text = e instanceof ApiRequestError ? `${e.message} (${e.code}${e.requestId ? `, request ${e.requestId}` : ''})` : String((e as Error)?.message ?? e);
+  const text =
+    e instanceof ApiRequestError
+      ? `${e.message} (${e.code}${e.requestId ? `, request ${e.requestId}` : ''})`
+      : String((e as Error)?.message ?? e);
   notify('error', text);
 }
 
@@ -175,11 +178,25 @@ function render(ctx: DashboardContext): void {
     mounted = which;
     if (!ctx.key) {
       view = undefined;
-      replace(app, h('section', { class: 'welcome' },
-        h('h2', null, 'Enter an API key'),
-        h('p', null, 'Paste a key in the field above. ', h('code', null, 'npm start'), ' prints a development key (also in ',
-          h('code', null, '.statekeeper/dev-api-key'), '); ', h('code', null, 'npm run apikey -- create'), ' makes others. The key stays in this tab only.'),
-      ));
+      replace(
+        app,
+        h(
+          'section',
+          { class: 'welcome' },
+          h('h2', null, 'Enter an API key'),
+          h(
+            'p',
+            null,
+            'Paste a key in the field above. ',
+            h('code', null, 'npm start'),
+            ' prints a development key (also in ',
+            h('code', null, '.statekeeper/dev-api-key'),
+            '); ',
+            h('code', null, 'npm run apikey -- create'),
+            ' makes others. The key stays in this tab only.',
+          ),
+        ),
+      );
     } else if (ctx.route.view === 'instance') view = mountInstanceView(app, ctx.route.id, actions);
     else if (ctx.route.view === 'machines') view = mountMachinesView(app, ctx.route.id, actions);
     else view = mountInstancesView(app, actions, ctx);

@@ -91,7 +91,9 @@ export function createDashboardStore(initial: { key: string | null; route: Route
       instancesLoaded: (ctx, e: { instances: InstanceSummary[] }) => ({ ...ctx, instances: e.instances }),
       machineLoaded: (ctx, e: { machine: Machine }) => ({ ...ctx, machine: e.machine }),
       instanceLoaded: (ctx, e: { instance: Instance; history?: HistoryEntry[] }) =>
-        ctx.route.view === 'instance' && ctx.route.id === e.instance.id ? { ...ctx, instance: e.instance, history: e.history ?? ctx.history } : ctx,
+        ctx.route.view === 'instance' && ctx.route.id === e.instance.id
+          ? { ...ctx, instance: e.instance, history: e.history ?? ctx.history }
+          : ctx,
       liveChanged: (ctx, e: { live: LiveStatus }) => ({ ...ctx, live: e.live }),
       diagramLoaded: (ctx, e: { ref: string; text: string }) => ({ ...ctx, diagrams: { ...ctx.diagrams, [e.ref]: e.text } }),
       noticed: (ctx, e: { notice: Notice | null }) => ({ ...ctx, notice: e.notice }),

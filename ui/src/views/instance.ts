@@ -17,23 +17,44 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
   const summary = h('p', { class: 'summary', 'data-testid': 'state' });
   const diagram = h('div', { class: 'diagram', 'data-testid': 'diagram' }, 'Loading the statechart…');
   const buttons = h('div', { class: 'event-buttons', 'data-testid': 'accepted-events' });
-  const payload = h('textarea', { class: 'payload', rows: 3, spellcheck: 'false', 'aria-label': 'Event payload (JSON object)', 'data-testid': 'payload' });
+  const payload = h('textarea', {
+    class: 'payload',
+    rows: 3,
+    spellcheck: 'false',
+    'aria-label': 'Event payload (JSON object)',
+    'data-testid': 'payload',
+  });
   payload.value = '{}';
-  const reason = h('input', { type: 'text', placeholder: 'reason (optional)', 'aria-label': 'Cancel reason', 'data-testid': 'cancel-reason' });
+  const reason = h('input', {
+    type: 'text',
+    placeholder: 'reason (optional)',
+    'aria-label': 'Cancel reason',
+    'data-testid': 'cancel-reason',
+  });
   const retry = h('button', { type: 'button', 'data-testid': 'retry', onclick: () => void actions.retry(id) }, 'Retry');
-  const cancel = h('button', { type: 'button', class: 'danger', 'data-testid': 'cancel', onclick: () => void actions.cancel(id, reason.value.trim()) }, 'Cancel');
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'danger', 'data-testid': 'cancel', onclick: () => void actions.cancel(id, reason.value.trim()) },
+    'Cancel',
+  );
   const steps = h('div', { class: 'steps', 'data-testid': 'steps' });
   const history = h('ol', { class: 'timeline', 'data-testid': 'history' });
   const context = h('pre', { class: 'json' });
 
   replace(
     root,
-    h('section', { class: 'instance' },
+    h(
+      'section',
+      { class: 'instance' },
       h('div', { class: 'heading' }, title, status, live),
       summary,
-      h('div', { class: 'columns' },
+      h(
+        'div',
+        { class: 'columns' },
         diagram,
-        h('aside', null,
+        h(
+          'aside',
+          null,
           h('h3', null, 'Send an event'),
           h('p', { class: 'hint' }, 'Events the current state accepts. The payload fields are sent with the event type.'),
           buttons,
@@ -92,19 +113,37 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
     replace(title, `${i.machine.id}@${i.machine.version} · `, h('code', null, i.id));
     status.className = badgeClass(i.workflow.status);
     status.textContent = i.workflow.status;
-    replace(summary, 'State ', h('code', null, stateText(i.state)), ` · instance ${i.status} · version ${i.version} · updated ${timeText(i.updatedAt)}`);
+    replace(
+      summary,
+      'State ',
+      h('code', null, stateText(i.state)),
+      ` · instance ${i.status} · version ${i.version} · updated ${timeText(i.updatedAt)}`,
+    );
     replace(
       buttons,
       i.acceptedEvents.length
         ? i.acceptedEvents.map((e) =>
-            h('button', { type: 'button', 'data-event': e.type, title: e.roles ? `needs role ${e.roles.join(' or ')}` : null, onclick: () => send(e.type) }, e.type),
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-event': e.type,
+                title: e.roles ? `needs role ${e.roles.join(' or ')}` : null,
+                onclick: () => send(e.type),
+              },
+              e.type,
+            ),
           )
         : h('span', { class: 'hint' }, 'none now'),
     );
     retry.disabled = !i.acceptedEvents.some((e) => e.type === 'operator.retry');
     cancel.disabled = i.status !== 'active';
     renderSteps(steps, i);
-    context.textContent = JSON.stringify({ context: i.context, output: i.output, error: i.error, children: i.children, timers: i.timers }, null, 2);
+    context.textContent = JSON.stringify(
+      { context: i.context, output: i.output, error: i.error, children: i.children, timers: i.timers },
+      null,
+      2,
+    );
     void drawChart(i);
   };
 
@@ -129,7 +168,9 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
 
 /** One history row: sequence, time, event, where it came from and who sent it, the state it led to. */
 function historyItem(e: HistoryEntry): HTMLElement {
-  return h('li', { 'data-seq': e.seq, class: e.handled ? null : 'unhandled' },
+  return h(
+    'li',
+    { 'data-seq': e.seq, class: e.handled ? null : 'unhandled' },
     h('span', { class: 'seq' }, `#${e.seq}`),
     h('time', { datetime: e.createdAt }, timeText(e.createdAt)),
     h('code', { class: 'event' }, e.type),
@@ -143,30 +184,54 @@ function historyItem(e: HistoryEntry): HTMLElement {
 /** The workflow's steps as operators track them (sagas), else the raw step invocations. */
 function renderSteps(el: HTMLElement, i: Instance): void {
   if (i.workflow.steps.length) {
-    replace(el, h('table', null,
-      h('thead', null, h('tr', null, h('th', null, 'step'), h('th', null, 'status'), h('th', null, 'attempts'), h('th', null, 'error'))),
-      h('tbody', null, i.workflow.steps.map((s) =>
-        h('tr', { 'data-step': s.step },
-          h('td', null, s.step),
-          h('td', null, h('span', { class: badgeClass(s.status) }, s.status)),
-          h('td', null, s.compensationAttempts ? `${s.attempts} + ${s.compensationAttempts} undo` : String(s.attempts)),
-          h('td', { class: 'error' }, valueText(s.compensation?.error ?? s.error ?? s.lastError) || s.resolution || ''),
-        ))),
-    ));
+    replace(
+      el,
+      h(
+        'table',
+        null,
+        h('thead', null, h('tr', null, h('th', null, 'step'), h('th', null, 'status'), h('th', null, 'attempts'), h('th', null, 'error'))),
+        h(
+          'tbody',
+          null,
+          i.workflow.steps.map((s) =>
+            h(
+              'tr',
+              { 'data-step': s.step },
+              h('td', null, s.step),
+              h('td', null, h('span', { class: badgeClass(s.status) }, s.status)),
+              h('td', null, s.compensationAttempts ? `${s.attempts} + ${s.compensationAttempts} undo` : String(s.attempts)),
+              h('td', { class: 'error' }, valueText(s.compensation?.error ?? s.error ?? s.lastError) || s.resolution || ''),
+            ),
+          ),
+        ),
+      ),
+    );
     return;
   }
   if (!i.steps.length) {
     replace(el, h('p', { class: 'hint' }, 'No steps yet.'));
     return;
   }
-  replace(el, h('table', null,
-    h('thead', null, h('tr', null, h('th', null, 'invoke'), h('th', null, 'status'), h('th', null, 'attempts'), h('th', null, 'error'))),
-    h('tbody', null, i.steps.map((s) =>
-      h('tr', { 'data-step': s.name },
-        h('td', null, s.step ? `${s.name} (${s.step})` : s.name),
-        h('td', null, h('span', { class: badgeClass(s.status) }, s.status)),
-        h('td', null, String(s.attempts)),
-        h('td', { class: 'error' }, valueText(s.error ?? s.lastError)),
-      ))),
-  ));
+  replace(
+    el,
+    h(
+      'table',
+      null,
+      h('thead', null, h('tr', null, h('th', null, 'invoke'), h('th', null, 'status'), h('th', null, 'attempts'), h('th', null, 'error'))),
+      h(
+        'tbody',
+        null,
+        i.steps.map((s) =>
+          h(
+            'tr',
+            { 'data-step': s.name },
+            h('td', null, s.step ? `${s.name} (${s.step})` : s.name),
+            h('td', null, h('span', { class: badgeClass(s.status) }, s.status)),
+            h('td', null, String(s.attempts)),
+            h('td', { class: 'error' }, valueText(s.error ?? s.lastError)),
+          ),
+        ),
+      ),
+    ),
+  );
 }

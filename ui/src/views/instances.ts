@@ -9,8 +9,14 @@ const STATUSES = ['active', 'done', 'error', 'stopped'] as const;
 
 /** Mounts the instance list into `root`. */
 export function mountInstancesView(root: HTMLElement, actions: Actions, ctx: DashboardContext): View {
-  const machine = h('select', { name: 'machine', 'data-testid': 'filter-machine', onchange: () => actions.setFilters({ machine: machine.value }) });
-  const status = h('select', { name: 'status', 'data-testid': 'filter-status', onchange: () => actions.setFilters({ status: status.value }) },
+  const machine = h('select', {
+    name: 'machine',
+    'data-testid': 'filter-machine',
+    onchange: () => actions.setFilters({ machine: machine.value }),
+  });
+  const status = h(
+    'select',
+    { name: 'status', 'data-testid': 'filter-status', onchange: () => actions.setFilters({ status: status.value }) },
     h('option', { value: '' }, 'any status'),
     STATUSES.map((s) => h('option', { value: s }, s)),
   );
@@ -29,22 +35,47 @@ export function mountInstancesView(root: HTMLElement, actions: Actions, ctx: Das
 
   replace(
     root,
-    h('section', null,
+    h(
+      'section',
+      null,
       h('h2', null, 'Instances'),
-      h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
+      h(
+        'form',
+        { class: 'filters', onsubmit: (e) => e.preventDefault() },
         h('label', null, 'Machine ', machine),
         h('label', null, 'Status ', status),
         h('label', null, 'State ', state),
-        h('button', { type: 'button', onclick: () => {
-          machine.value = status.value = state.value = '';
-          actions.setFilters({ machine: '', status: '', state: '' });
-        } }, 'Clear'),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: () => {
+              machine.value = status.value = state.value = '';
+              actions.setFilters({ machine: '', status: '', state: '' });
+            },
+          },
+          'Clear',
+        ),
       ),
       h('h3', null, 'Counts ', h('small', { class: 'hint' }, '(all instances of this tenant, refreshed live)')),
       counts,
       h('h3', null, 'Newest first'),
-      h('table', { class: 'list' },
-        h('thead', null, h('tr', null, h('th', null, 'instance'), h('th', null, 'machine'), h('th', null, 'status'), h('th', null, 'state'), h('th', null, 'updated'))),
+      h(
+        'table',
+        { class: 'list' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', null, 'instance'),
+            h('th', null, 'machine'),
+            h('th', null, 'status'),
+            h('th', null, 'state'),
+            h('th', null, 'updated'),
+          ),
+        ),
         list,
       ),
       empty,
@@ -58,7 +89,11 @@ export function mountInstancesView(root: HTMLElement, actions: Actions, ctx: Das
     update(c) {
       if (c.machines !== machines) {
         machines = c.machines;
-        replace(machine, h('option', { value: '' }, 'any machine'), c.machines.map((m) => h('option', { value: m.id }, m.id)));
+        replace(
+          machine,
+          h('option', { value: '' }, 'any machine'),
+          c.machines.map((m) => h('option', { value: m.id }, m.id)),
+        );
         machine.value = c.filters.machine;
       }
       if (c.stats !== stats && c.stats) {
@@ -68,15 +103,20 @@ export function mountInstancesView(root: HTMLElement, actions: Actions, ctx: Das
       if (c.instances !== instances) {
         instances = c.instances;
         empty.hidden = c.instances.length > 0;
-        replace(list, c.instances.map((i) =>
-          h('tr', { 'data-instance': i.id },
-            h('td', null, h('a', { href: routeHash({ view: 'instance', id: i.id }) }, i.id)),
-            h('td', null, `${i.machine.id}@${i.machine.version}`),
-            h('td', null, h('span', { class: badgeClass(i.status) }, i.status)),
-            h('td', null, h('code', null, stateText(i.state))),
-            h('td', null, timeText(i.updatedAt)),
+        replace(
+          list,
+          c.instances.map((i) =>
+            h(
+              'tr',
+              { 'data-instance': i.id },
+              h('td', null, h('a', { href: routeHash({ view: 'instance', id: i.id }) }, i.id)),
+              h('td', null, `${i.machine.id}@${i.machine.version}`),
+              h('td', null, h('span', { class: badgeClass(i.status) }, i.status)),
+              h('td', null, h('code', null, stateText(i.state))),
+              h('td', null, timeText(i.updatedAt)),
+            ),
           ),
-        ));
+        );
       }
     },
     destroy: () => clearTimeout(typing),
@@ -92,10 +132,37 @@ function renderCounts(el: HTMLElement, stats: Stats): void {
     return;
   }
   const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-  replace(el, h('table', null,
-    h('thead', null, h('tr', null, h('th', null, 'machine'), STATUSES.map((s) => h('th', null, s)), h('th', null, 'total'))),
-    h('tbody', null, [...byMachine.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, r]) =>
-      h('tr', { 'data-machine': id }, h('td', null, id), STATUSES.map((s) => h('td', { 'data-status': s }, String(r[s] ?? 0))), h('td', { 'data-status': 'total' }, String(total(r)))),
-    )),
-  ));
+  replace(
+    el,
+    h(
+      'table',
+      null,
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', null, 'machine'),
+          STATUSES.map((s) => h('th', null, s)),
+          h('th', null, 'total'),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        [...byMachine.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([id, r]) =>
+            h(
+              'tr',
+              { 'data-machine': id },
+              h('td', null, id),
+              STATUSES.map((s) => h('td', { 'data-status': s }, String(r[s] ?? 0))),
+              h('td', { 'data-status': 'total' }, String(total(r))),
+            ),
+          ),
+      ),
+    ),
+  );
 }
