@@ -2,6 +2,8 @@ import type { AnyStateMachine } from 'xstate';
 import { stepPolicyOf, type StepPolicy } from './step.ts';
 import type { StepFn, StepImplementation, StepRegistry } from './step-types.ts';
 import { RuntimeError } from './errors.ts';
+import { type ActorUse, checkMachine, unsupported } from './machine-check.ts';
+import type { StepContext } from './step-types.ts';
 
 /** A machine registered under `id@version`. */
 export interface RegisteredMachine {
@@ -19,6 +21,11 @@ export interface RegisterOptions {
   readonly description?: string;
   /** Step implementations by actor name (merged into the runtime's step registry). */
   readonly steps?: StepRegistry;
+  /**
+   * Accept custom actions and `log` knowingly: the runtime does not execute them
+   * (side effects belong in steps). Without it such a machine is refused.
+   */
+  readonly allowCustomActions?: boolean;
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -27,38 +34,133 @@ const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
 export class Registry {
   private readonly machines = new Map<string, Map<string, RegisteredMachine>>();
   private readonly steps = new Map<string, StepImplementation>();
+  private readonly promiseSteps = new Map<string, { creator: unknown; impl: StepImplementation }>();
+  private readonly uses = new WeakMap<AnyStateMachine, ActorUse[]>();
 
   register(machine: AnyStateMachine, options: RegisterOptions): RegisteredMachine {
-    if (!machine || typeof machine !== 'object' || typeof (machine as { transition?: unknown }).transition !== 'function' || !(machine as { root?: unknown }).root) {
+    if (
+      !machine ||
+      typeof machine !== 'object' ||
+      typeof (machine as { transition?: unknown }).transition !== 'function' ||
+      !(machine as { root?: unknown }).root
+    ) {
       throw RuntimeError.invalidArgument('register', 'expected an XState machine (from setup(...).createMachine(...))');
     }
     const version = options?.version;
     if (typeof version !== 'string' || !ID_RE.test(version)) {
-      throw RuntimeError.invalidArgument('register', `version must be a non-empty string of letters, digits, ".", "_" or "-" (got ${JSON.stringify(version)})`);
+      throw RuntimeError.invalidArgument(
+        'register',
+        `version must be a non-empty string of letters, digits, ".", "_" or "-" (got ${JSON.stringify(version)})`,
+      );
     }
     if (!ID_RE.test(machine.id) || machine.id === '(machine)') {
-      throw RuntimeError.invalidArgument('register', `the machine needs an explicit id of letters, digits, ".", "_" or "-" (got "${machine.id}")`);
+      throw RuntimeError.invalidArgument(
+        'register',
+        `the machine needs an explicit id of letters, digits, ".", "_" or "-" (got "${machine.id}")`,
+      );
     }
-    const versions = this.machines.get(machine.id) ?? new Map<string, RegisteredMachine>();
-    const existing = versions.get(version);
+    const existing = this.machines.get(machine.id)?.get(version);
     if (existing && existing.machine !== machine) {
-      throw new RuntimeError('machine_already_registered', `Machine ${machine.id}@${version} is already registered with another definition; register a new version instead.`, { machine: `${machine.id}@${version}` });
+      throw new RuntimeError(
+        'machine_already_registered',
+        `Machine ${machine.id}@${version} is already registered with another definition; register a new version instead.`,
+        { machine: `${machine.id}@${version}` },
+      );
     }
-    const entry: RegisteredMachine = { id: machine.id, version, ref: `${machine.id}@${version}`, machine, description: options.description };
-    versions.set(version, entry);
-    this.machines.set(machine.id, versions);
+    // Check the machine and every machine it invokes before registering anything.
+    const plan = this.checkTree(machine, options.allowCustomActions === true);
     if (options.steps) this.registerSteps(options.steps);
-    // Invoked child machines become instances of their own: register them alongside.
-    for (const logic of Object.values(machine.implementations.actors ?? {})) {
-      if (isMachine(logic) && !this.machines.get(logic.id)?.size) this.register(logic, { version });
+    for (const { machine: m, uses } of plan) {
+      const versions = this.machines.get(m.id) ?? new Map<string, RegisteredMachine>();
+      if (m === machine || !versions.size)
+        versions.set(version, {
+          id: m.id,
+          version,
+          ref: `${m.id}@${version}`,
+          machine: m,
+          description: m === machine ? options.description : undefined,
+        });
+      this.machines.set(m.id, versions);
+      this.uses.set(m, uses);
+      for (const u of uses) if (u.kind === 'promise') this.addPromiseStep(m, u);
     }
-    return entry;
+    return this.find(machine.id, version)!;
+  }
+
+  /** The machine and the child machines it invokes (registered alongside unless registered already), each checked. */
+  private checkTree(machine: AnyStateMachine, allowCustomActions: boolean): { machine: AnyStateMachine; uses: ActorUse[] }[] {
+    const out: { machine: AnyStateMachine; uses: ActorUse[] }[] = [];
+    const visit = (m: AnyStateMachine) => {
+      if (out.some((o) => o.machine === m)) return;
+      if (m !== machine) {
+        if (!ID_RE.test(m.id) || m.id === '(machine)')
+          throw unsupported(machine, '(child)', `an invoked machine without an explicit id`, 'give the child machine an id');
+        if (this.machines.get(m.id)?.size) return;
+      }
+      const uses = checkMachine(m, { allowCustomActions });
+      out.push({ machine: m, uses });
+      for (const u of uses) if (u.kind === 'machine') visit(u.logic as AnyStateMachine);
+    };
+    visit(machine);
+    return out;
+  }
+
+  /**
+   * Plain `fromPromise` logic runs as a step whose implementation is its own
+   * promise function, once per invocation as in XState (no retries unless a
+   * step of that name is registered with a policy).
+   */
+  private addPromiseStep(machine: AnyStateMachine, u: ActorUse): void {
+    const creator = (u.logic as { config: (args: Record<string, unknown>) => Promise<unknown> }).config;
+    const known = this.promiseSteps.get(u.src);
+    if (known && String(known.creator) !== String(creator) && !this.steps.has(u.src)) {
+      throw unsupported(
+        machine,
+        u.where,
+        `actor "${u.src}"`,
+        'another machine declares different fromPromise logic under the same name; ' +
+          `rename one, or register a step implementation "${u.src}"`,
+      );
+    }
+    const run = (input: unknown, ctx: StepContext) =>
+      creator({ input, signal: ctx.signal, self: undefined, system: undefined, emit: () => {} });
+    this.promiseSteps.set(u.src, { creator, impl: { run, policy: PROMISE_POLICY } });
+  }
+
+  /** Step actors (`step()` placeholders) of registered machines that have no implementation, as `machine@version: name`. */
+  missingSteps(machineRef?: string): string[] {
+    const regs = machineRef ? [this.resolve(machineRef)] : this.list();
+    const missing = new Set<string>();
+    const visit = (m: AnyStateMachine, ref: string, seen: Set<AnyStateMachine>) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      for (const u of this.uses.get(m) ?? []) {
+        if (u.kind === 'step' && !this.steps.has(u.src)) missing.add(`${ref}: ${u.src}`);
+        if (u.kind === 'machine') visit(u.logic as AnyStateMachine, ref, seen);
+      }
+    };
+    for (const r of regs) visit(r.machine, r.ref, new Set());
+    return [...missing];
+  }
+
+  /** @throws RuntimeError `step_not_registered` listing every step without an implementation. */
+  assertStepsRegistered(machineRef?: string): void {
+    const missing = this.missingSteps(machineRef);
+    if (missing.length) {
+      throw new RuntimeError(
+        'step_not_registered',
+        `No step implementation is registered for: ${missing.join(', ')}; register them with runtime.registerSteps({ name: fn }).`,
+        { missing },
+      );
+    }
   }
 
   registerSteps(steps: StepRegistry): void {
-    if (!steps || typeof steps !== 'object') throw RuntimeError.invalidArgument('registerSteps', 'expected an object of step implementations by name');
+    if (!steps || typeof steps !== 'object')
+      throw RuntimeError.invalidArgument('registerSteps', 'expected an object of step implementations by name');
     for (const [name, impl] of Object.entries(steps)) {
-      const normalized: StepImplementation | undefined = typeof impl === 'function' ? { run: impl as StepFn } : impl && typeof impl.run === 'function' ? impl : undefined;
+      const normalized: StepImplementation | undefined =
+        typeof impl === 'function' ? { run: impl as StepFn } : impl && typeof impl.run === 'function' ? impl : undefined;
       if (!normalized) throw RuntimeError.invalidArgument('registerSteps', `step "${name}" must be a function or { run, policy? }`);
       this.steps.set(name, normalized);
     }
@@ -74,10 +176,14 @@ export class Registry {
     if (at <= 0) return [...versions.values()].at(-1)!;
     const entry = versions.get(ref.slice(at + 1));
     if (!entry) {
-      throw new RuntimeError('machine_version_not_found', `Machine ${id} has no version "${ref.slice(at + 1)}" registered (registered: ${[...versions.keys()].join(', ')}).`, {
-        machine: id,
-        version: ref.slice(at + 1),
-      });
+      throw new RuntimeError(
+        'machine_version_not_found',
+        `Machine ${id} has no version "${ref.slice(at + 1)}" registered (registered: ${[...versions.keys()].join(', ')}).`,
+        {
+          machine: id,
+          version: ref.slice(at + 1),
+        },
+      );
     }
     return entry;
   }
@@ -91,12 +197,12 @@ export class Registry {
   }
 
   step(name: string): StepImplementation | undefined {
-    return this.steps.get(name);
+    return this.steps.get(name) ?? this.promiseSteps.get(name)?.impl;
   }
 
   /** Effective policy: runtime defaults < implementation's policy < the machine's declared policy. */
   policyFor(machine: AnyStateMachine, src: string): Required<StepPolicy> {
-    return { ...DEFAULT_POLICY, ...this.steps.get(src)?.policy, ...stepPolicyOf(machine.implementations.actors?.[src]) };
+    return { ...DEFAULT_POLICY, ...this.step(src)?.policy, ...stepPolicyOf(machine.implementations.actors?.[src]) };
   }
 }
 
@@ -109,6 +215,9 @@ export const DEFAULT_POLICY: Required<StepPolicy> = {
   jitter: 0.2,
   timeoutMs: 30_000,
 };
+
+/** Policy of plain fromPromise logic: one attempt, as XState runs it; a day before it counts as timed out. */
+const PROMISE_POLICY: StepPolicy = { maxAttempts: 1, timeoutMs: 86_400_000 };
 
 /** True for XState machine logic (as opposed to promise/callback logic). */
 export function isMachine(logic: unknown): logic is AnyStateMachine {

@@ -115,15 +115,19 @@ export class PgInstanceStore implements InstanceStore {
   async claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number): Promise<EffectRecord[]> {
     // SKIP LOCKED: several processes poll at once without blocking or double-claiming.
     const rows = await this.rows(
-      `update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz,
-         attempts = case when e.kind = 'step' then e.attempts + 1 else e.attempts end
-       where e.id in (
-         select id from sk_effect
-         where status = 'pending' and due_at <= ?::timestamptz
-           and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
-           and (lease_until is null or lease_until < ?::timestamptz)
-         order by due_at limit ? for update skip locked)
-       returning e.*`,
+      // Returned in due order, ties in creation order (seq): timers due at the same instant are armed,
+      // and so fire, in the order XState scheduled them.
+      `with claimed as (
+         update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz,
+           attempts = case when e.kind = 'step' then e.attempts + 1 else e.attempts end
+         where e.id in (
+           select id from sk_effect
+           where status = 'pending' and due_at <= ?::timestamptz
+             and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
+             and (lease_until is null or lease_until < ?::timestamptz)
+           order by due_at, seq limit ? for update skip locked)
+         returning e.*)
+       select * from claimed order by due_at, seq`,
       [owner, ts(leaseUntil), ts(now), ts(dueBefore), ts(dueBefore), ts(now), ts(now), limit],
     );
     return rows.map(toEffect);

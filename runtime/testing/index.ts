@@ -50,6 +50,8 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
   // Every timer is armed in memory (infinite horizon) and no poller runs: nothing can be missed in one process.
   const runtime = new Runtime({ store, clock, workerId: 'simulation', pollIntervalMs: 0, timerHorizonMs: Number.POSITIVE_INFINITY, steps: options.steps, onError: options.onError });
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
+  // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.
+  runtime.registry.assertStepsRegistered();
   await runtime.resume();
   const settle = async () => {
     // Step promises may resolve on later ticks (fake I/O); settle until quiet twice in a row.

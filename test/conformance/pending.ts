@@ -4,10 +4,8 @@
  */
 export const PENDING: Readonly<Record<string, string>> = {
   'action.sendTo-self': 'sendTo(({ self }) => self) is planned as a send to a child and dropped',
-  'actor.fromPromise': 'fromPromise logic without a registered step ends the instance in error',
   'actor.fromPromise-rejection': 'the rejected value reaches onError as { name, message, attempts }',
   'actor.inline-child-machine': 'an inline child machine is treated as an unregistered step',
-  'actor.inline-fromPromise': 'inline fromPromise is treated as an unregistered step',
   'actor.fromPromise-undefined-output': 'a step resolving undefined reaches onDone with null',
   'delay.sendTo': 'a delayed sendTo self is dropped',
 };

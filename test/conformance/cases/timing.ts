@@ -99,5 +99,12 @@ export const timingCases: IdenticalCase[] = [
   { name: 'delay.raise', machine: delayedRaise, events: [{ type: 'off' }, { type: 'on' }], waits: [100, 250, 1000], noGraph: true },
   { name: 'delay.sendTo', machine: delayedSendTo, events: [{ type: 'poke' }, { type: 'remind' }], waits: [300, 700], noGraph: true },
   { name: 'delay.dynamic', machine: dynamicDelay, events: [{ type: 'start' }, { type: 'longer' }], waits: [100, 300, 900], noGraph: true },
-  { name: 'delay.same-instant-order', machine: sameInstant, events: [{ type: 'arm' }, { type: 'disarm' }], waits: [1000], noGraph: true },
+  {
+    name: 'delay.same-instant-order',
+    machine: sameInstant,
+    walks: [[{ send: { type: 'arm' } }, { wait: 1000 }]],
+    events: [{ type: 'arm' }, { type: 'disarm' }],
+    waits: [1000],
+    noGraph: true,
+  },
 ];
