@@ -7,8 +7,9 @@ import type { ApiEnv } from './env.ts';
 import { ApiError } from './errors.ts';
 import type { MachineInfoMap } from './machine-info.ts';
 import { authenticate } from './middleware/auth.ts';
-import { errorHandler, notFoundHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
+import { createNotFoundHandler, errorHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
+import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
@@ -59,7 +60,7 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   app.use(secureHeaders());
   app.onError(errorHandler(report));
-  app.notFound(notFoundHandler);
+  app.notFound(createNotFoundHandler(() => app.routes));
   app.use('/v1/*', authenticate(deps.auth));
   app.use(
     '/v1/*',
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use('/v1/*', rejectUnstorable());
 
   registerHealthRoutes(app, deps);
   registerMachineRoutes(app, deps);

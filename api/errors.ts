@@ -15,6 +15,10 @@ export type ApiErrorCode =
   | 'idempotency_conflict'
   | 'unsupported_format'
   | 'database_unavailable'
+  | 'method_not_allowed'
+  | 'headers_too_large'
+  | 'malformed_request'
+  | 'request_timeout'
   | 'internal_error';
 
 /**

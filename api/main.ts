@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
@@ -6,6 +7,7 @@ import { createRuntime } from '../runtime/index.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { answerClientErrors } from './middleware/protocol-errors.ts';
 import { isDatabaseUnavailable } from './middleware/unavailable.ts';
 import { createShutdown, StopRequested, type Shutdown } from './shutdown.ts';
 import { bundledWorkflows } from './workflows.ts';
@@ -61,6 +63,7 @@ async function main(shutdown: Shutdown) {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
     console.log(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
   });
+  answerClientErrors(server as Server);
   shutdown.add('HTTP server', () => closeServer(server));
   shutdown.ready();
 }

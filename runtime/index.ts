@@ -2,6 +2,8 @@
 export { Runtime, createRuntime } from './runtime.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
 export type { AcceptedEvent, InstanceDetails } from './views.ts';
+export { decodeCursor } from './views.ts';
+export { badString, isStorableDate, unstorable } from './storable.ts';
 export { workflowStatus, stepViews } from './workflow-status.ts';
 export type { WorkflowStatus, StepView } from './workflow-status.ts';
 export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError } from './errors.ts';

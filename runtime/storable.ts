@@ -60,6 +60,8 @@ function walk(v: unknown, path: string, depth: number, seen: Set<object>): { pat
   }
   seen.add(v);
   for (const [k, item] of Object.entries(v)) {
+    const badKey = badString(k);
+    if (badKey) return { path: `${path}[${JSON.stringify(k)}]`, reason: `a key with ${badKey}` };
     if (item === undefined) continue;
     const bad = walk(item, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, depth + 1, seen);
     if (bad) return bad;
@@ -68,10 +70,21 @@ function walk(v: unknown, path: string, depth: number, seen: Set<object>): { pat
   return undefined;
 }
 
-/** What makes a string unstorable in jsonb, if anything. */
-function badString(s: string): string | undefined {
+/** What makes a string (a value or a key) unstorable in Postgres text or jsonb, if anything. */
+export function badString(s: string): string | undefined {
   if (s.includes('\u0000')) return 'a NUL character';
   // A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) return 'a lone surrogate';
   return undefined;
+}
+
+/** Earliest instant stored: Postgres has no year 0, and `pg` writes earlier years in a form it refuses. */
+export const MIN_DATE_MS = Date.parse('0001-01-01T00:00:00Z');
+/** Latest instant accepted from outside: the end of year 9999 (ISO 8601 without expanded years). */
+export const MAX_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether a date lies in the range every store and the HTTP layer hold (years 1 to 9999). */
+export function isStorableDate(date: Date): boolean {
+  const t = date.getTime();
+  return t >= MIN_DATE_MS && t <= MAX_DATE_MS;
 }

@@ -1,18 +1,23 @@
 import { z } from 'zod';
 import { RuntimeError } from './errors.ts';
+import { badString, unstorable } from './storable.ts';
 import type { StartOptions } from './types.ts';
+
+const storableMessage = { message: 'must not contain NUL characters or lone surrogates' };
+/** Free text that is stored (keys, caller ids, roles, event types). */
+const text = (max: number) => z.string().min(1).max(max).refine((s) => badString(s) === undefined, storableMessage);
 
 // Ids travel in URLs, effect keys (joined with ":") and logs: keep them plain.
 // A chosen id has no ":" so it can never collide with a child instance id (`parent:invokeId:generation`).
 const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits, ".", "_", "~" or "-" only');
 const anyIdSchema = z.string().min(1).max(600).regex(/^[A-Za-z0-9._~:-]+$/);
 const tenantSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/);
-const keySchema = z.string().min(1).max(255);
-const callerSchema = z.object({ id: z.string().min(1).max(200), roles: z.array(z.string().min(1)).optional() }).strict();
+const keySchema = text(255);
+const callerSchema = z.object({ id: text(200), roles: z.array(text(200)).optional() }).strict();
 
 const startSchema = z
   .object({
-    machine: z.string().min(1).max(210),
+    machine: text(210),
     input: z.unknown().optional(),
     instanceId: idSchema.optional(),
     idempotencyKey: keySchema.optional(),
@@ -21,7 +26,7 @@ const startSchema = z
   })
   .strict();
 
-const eventSchema = z.looseObject({ type: z.string().min(1).max(200) });
+const eventSchema = z.looseObject({ type: text(200) });
 
 /** Checks `runtime.start` options. */
 export function checkStartOptions(options: StartOptions): void {
@@ -46,25 +51,14 @@ export function checkTenant(fn: string, value: unknown): void {
   if (!tenantSchema.safeParse(value).success) throw RuntimeError.invalidArgument(fn, `tenant must be a plain string id (got ${JSON.stringify(value)})`);
 }
 
-/** Inputs and payloads are stored as JSON: refuse what JSON cannot represent faithfully. */
+/**
+ * Inputs and payloads are stored as JSON: refuse what JSON cannot represent
+ * faithfully (see {@link unstorable}), before anything is hashed or stored.
+ */
 export function checkJson(fn: string, name: string, value: unknown): void {
-  const seen = new Set<unknown>();
-  const walk = (v: unknown, path: string): void => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean' || v === undefined) return;
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw RuntimeError.invalidArgument(fn, `${path} is ${v}, which JSON cannot store`);
-      return;
-    }
-    if (typeof v !== 'object') throw RuntimeError.invalidArgument(fn, `${path} is a ${typeof v}, which JSON cannot store`);
-    if (seen.has(v)) throw RuntimeError.invalidArgument(fn, `${path} is a circular reference`);
-    seen.add(v);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (v instanceof Date) throw RuntimeError.invalidArgument(fn, `${path} is a Date: send an ISO string`);
-    else if (Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) throw RuntimeError.invalidArgument(fn, `${path} must be a plain object`);
-    else for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
-    seen.delete(v);
-  };
-  walk(value, name);
+  if (value === undefined) return;
+  const bad = unstorable(value, name);
+  if (bad) throw RuntimeError.invalidArgument(fn, `${bad.path} is ${bad.reason}, which cannot be stored`, { path: bad.path });
 }
 
 function parse<T>(fn: string, schema: z.ZodType<T>, value: unknown): T {

@@ -64,8 +64,41 @@ export function errorHandler(report: InternalErrorReporter): ErrorHandler<ApiEnv
   };
 }
 
+/** A route as Hono lists it (`app.routes`). */
+export interface RouteEntry {
+  readonly method: string;
+  readonly path: string;
+}
+
+/**
+ * Unknown paths get a 404 and known paths with another method a 405 with
+ * `Allow`, both in the same error shape as everything else.
+ * @param routes the app's routes, read when the first request misses.
+ */
+export function createNotFoundHandler(routes: () => readonly RouteEntry[] = () => []): NotFoundHandler<ApiEnv> {
+  let patterns: { method: string; re: RegExp }[] | undefined;
+  return (c) => {
+    patterns ??= routes()
+      .filter((r) => r.method !== 'ALL' && !r.path.includes('*'))
+      .map((r) => ({ method: r.method, re: pathPattern(r.path) }));
+    const allowed = [...new Set(patterns.filter((p) => p.re.test(c.req.path)).map((p) => p.method))];
+    if (allowed.length > 0) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      c.header('Allow', allowed.join(', '));
+      return send(c, 405, 'method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}.`);
+    }
+    return send(c, 404, 'route_not_found', `No route ${c.req.method} ${c.req.path}; see GET /docs.`);
+  };
+}
+
+/** `/v1/instances/:id` → a regular expression matching its paths. */
+function pathPattern(path: string): RegExp {
+  const escaped = path.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`);
+}
+
 /** Unknown paths: the same error shape as everything else. */
-export const notFoundHandler: NotFoundHandler<ApiEnv> = (c) => send(c, 404, 'route_not_found', `No route ${c.req.method} ${c.req.path}; see GET /docs.`);
+export const notFoundHandler: NotFoundHandler<ApiEnv> = createNotFoundHandler();
 
 function internal(c: Context<ApiEnv>, err: unknown, report: InternalErrorReporter) {
   report(err, c.get('requestId') ?? '');

@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { badString, decodeCursor, isStorableDate } from '../../runtime/index.ts';
 import type { AppDeps } from '../app.ts';
 import { callerOf, principalOf, type ApiEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
@@ -46,7 +47,22 @@ const startInstance = createRoute({
 
 const STATUS_LIST = /^(active|done|error|stopped)(,(active|done|error|stopped))*$/;
 const plainId = z.string().min(1).max(600).regex(/^[A-Za-z0-9._~:-]+$/);
-const datetime = z.iso.datetime({ offset: true });
+const datetime = z.iso.datetime({ offset: true }).refine((s) => isStorableDate(new Date(s)), 'a date from year 1 to 9999');
+
+/**
+ * A cursor whose position Postgres can compare: a date from year 1 to 9999 and
+ * a plain id. One that does not decode at all is left to the runtime
+ * (`invalid_argument`).
+ */
+function isStorableCursor(cursor: string): boolean {
+  let position: { createdAt: Date; id: string };
+  try {
+    position = decodeCursor(cursor);
+  } catch {
+    return true;
+  }
+  return isStorableDate(position.createdAt) && badString(position.id) === undefined;
+}
 
 const ListQuery = z
   .object({
@@ -60,7 +76,13 @@ const ListQuery = z
     updatedAfter: datetime.optional(),
     updatedBefore: datetime.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().min(1).max(500).optional().openapi({ description: 'nextCursor of the previous page' }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(500)
+      .refine(isStorableCursor, 'not a cursor this server returned')
+      .optional()
+      .openapi({ description: 'nextCursor of the previous page' }),
   })
   .strict();
 
