@@ -100,8 +100,9 @@ describe('Ctrl-C of the server', () => {
     await eventually(async () => server.postmasterPid() ?? server.child.exitCode !== null, 'the embedded server to start', 90_000);
     const pgPid = server.postmasterPid();
     server.ctrlC();
-    expect(await server.exited).toBe(0);
+    const code = await server.exited;
     const { stdout, stderr } = server.out();
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stderr).toBe('');
     expect(stdout).toContain('statekeeper: stopped');
     expect(isAlive(pgPid!)).toBe(false);

