@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createActor, createMachine, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
 import { IncompatibleSnapshotError, RuntimeError } from './errors.ts';
 import { unstorable } from './storable.ts';
@@ -129,6 +130,17 @@ class Decision {
           `scheduled ${what} with a delay of ${shown}; a delay must be a finite number of milliseconds up to ${MAX_DELAY_MS}`,
         );
       }
+    }
+    if (action.type === 'xstate.sendTo' && p && isSelfRef(p.to)) {
+      // An event sent to the actor itself is processed after the current macrostep, as an external
+      // event: exactly what a timer row due now (or after the delay) delivers, cancellable by its id.
+      this.collect({ type: 'xstate.raise', params: { event: p.event, id: p.id, delay: p.delay ?? 0 } });
+      return;
+    }
+    if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && p && p.delay !== undefined && p.id === undefined) {
+      // Without an id nothing can cancel it, and each one fires: give it a name no other timer has.
+      this.actions.push({ ...action, params: { ...p, id: `anonymous.${randomUUID()}` } });
+      return;
     }
     this.actions.push(action);
   }

@@ -83,6 +83,7 @@ export class Registry {
       this.machines.set(m.id, versions);
       this.uses.set(m, uses);
       for (const u of uses) if (u.kind === 'promise') this.addPromiseStep(m, u);
+      for (const u of uses) if (u.kind === 'machine') exposeInline(m, u);
     }
     return this.find(machine.id, version)!;
   }
@@ -215,6 +216,17 @@ export const DEFAULT_POLICY: Required<StepPolicy> = {
   jitter: 0.2,
   timeoutMs: 30_000,
 };
+
+/**
+ * Makes an inline child machine (`invoke: { src: machine }`, named `xstate.invoke.<i>.<node>`)
+ * findable by its src in `implementations.actors`, where the effect planner and dispatcher look
+ * for child machines. XState itself resolves such names from the state node, so this changes
+ * nothing in how the machine runs.
+ */
+function exposeInline(machine: AnyStateMachine, u: ActorUse): void {
+  const actors = machine.implementations.actors as Record<string, unknown> | undefined;
+  if (actors && u.src.startsWith('xstate.invoke.') && !(u.src in actors)) actors[u.src] = u.logic;
+}
 
 /** Policy of plain fromPromise logic: one attempt, as XState runs it; a day before it counts as timed out. */
 const PROMISE_POLICY: StepPolicy = { maxAttempts: 1, timeoutMs: 86_400_000 };

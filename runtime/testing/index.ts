@@ -48,17 +48,30 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
   const clock = new SimulatedClock(options.startTime);
   const store = options.store ?? new MemoryStore();
   // Every timer is armed in memory (infinite horizon) and no poller runs: nothing can be missed in one process.
-  const runtime = new Runtime({ store, clock, workerId: 'simulation', pollIntervalMs: 0, timerHorizonMs: Number.POSITIVE_INFINITY, steps: options.steps, onError: options.onError });
+  const runtime = new Runtime({
+    store,
+    clock,
+    workerId: 'simulation',
+    pollIntervalMs: 0,
+    timerHorizonMs: Number.POSITIVE_INFINITY,
+    steps: options.steps,
+    onError: options.onError,
+  });
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.
   runtime.registry.assertStepsRegistered();
   await runtime.resume();
-  const settle = async () => {
+  const quiet = async () => {
     // Step promises may resolve on later ticks (fake I/O); settle until quiet twice in a row.
     for (let round = 0; round < 3; round++) {
       await runtime.settled();
       await new Promise((r) => setImmediate(r));
     }
+  };
+  const settle = async () => {
+    await quiet();
+    // Work due now (an event the machine sent itself, a zero delay) runs as the system clock would run it: at once.
+    for (let at = clock.nextAt(); at && at <= clock.now(); at = clock.nextAt()) await clock.advance(0, quiet);
   };
   return {
     runtime,
