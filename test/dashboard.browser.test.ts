@@ -87,6 +87,12 @@ describe('dashboard and API reference in Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     seen = watchPage(page, base);
+    // As a user would: the page asks for a key, which then stays in the tab's sessionStorage.
+    await page.goto(`${base}/`);
+    await page.getByText('Enter an API key').waitFor();
+    await page.fill('#key-input', key);
+    await page.click('#key-form button[type=submit]');
+    await page.locator('[data-testid=counts]').waitFor();
   }, 180_000);
 
   afterAll(async () => {
@@ -104,12 +110,6 @@ describe('dashboard and API reference in Chromium', () => {
   }, async () => {
     const started = await api('POST', '/v1/machines/greeting/instances?wait=settled&timeoutMs=20000', { input: { name: 'Ada' } });
     expect(started.state).toBe('awaitingConfirmation');
-
-    await page.goto(`${base}/`);
-    await page.getByText('Enter an API key').waitFor();
-    await page.fill('#key-input', key);
-    await page.click('#key-form button[type=submit]');
-    await page.locator('[data-testid=counts] table').waitFor();
 
     await page.goto(`${base}/#/instances/${started.id}`);
     const waiting = page.locator('[data-testid=diagram] .sk-current[data-state-path="awaitingConfirmation"]');
@@ -134,6 +134,22 @@ describe('dashboard and API reference in Chromium', () => {
     expect(await text('[data-testid=state]')).toContain('confirmed');
     await poll(() => text('[data-testid=live]')).toContain('ended');
     await screenshot(page, 'dashboard-instance-confirmed');
+  });
+
+  test('a machine page draws compound states and parallel regions as nested boxes', { timeout: 60_000 }, async () => {
+    await page.goto(`${base}/#/machines/sign-up`);
+    await page.locator('[data-testid=diagram] svg').waitFor();
+    // Mermaid ids are `<svg id>-state-<mermaid id>-<n>`; sign-up's `welcoming` is parallel with regions `email` and `sms`.
+    const box = (mermaidId: string) => page.locator(`[data-testid=diagram] .statediagram-cluster[id*="-state-${mermaidId}-"]`);
+    for (const id of ['s_welcoming', 's_welcoming__email', 's_welcoming__sms', 's_compensating']) expect(await box(id).count(), id).toBe(1);
+    const outer = await box('s_welcoming').boundingBox();
+    for (const region of ['s_welcoming__email', 's_welcoming__sms']) {
+      const inner = (await box(region).boundingBox())!;
+      expect(inner.x >= outer!.x && inner.x + inner.width <= outer!.x + outer!.width, region).toBe(true);
+      expect(inner.y >= outer!.y && inner.y + inner.height <= outer!.y + outer!.height, region).toBe(true);
+    }
+    expect(await page.locator('table.states').textContent()).toContain('welcoming.sms.deciding');
+    await screenshot(page, 'dashboard-machine-sign-up');
   });
 
   test('a provisioning started from its machine page compensates while the page watches the stream', { timeout: 90_000 }, async () => {
@@ -174,9 +190,9 @@ describe('dashboard and API reference in Chromium', () => {
     const greetingCounts = page.locator('[data-testid=counts] tr[data-machine="greeting"]');
     const cell = (status: string) => greetingCounts.locator(`td[data-status="${status}"]`).textContent();
     await poll(async () => [await cell('active'), await cell('done'), await cell('total')]).toEqual(['1', '1', '2']);
-    expect(await page.locator('[data-testid=counts] tr[data-machine="subscriber-provisioning"] td[data-status="done"]').textContent()).toBe(
-      '1',
-    );
+    const provisioning = page.locator('[data-testid=counts] tr[data-machine="subscriber-provisioning"]');
+    expect(await provisioning.locator('td[data-status="done"]').textContent()).toBe('1');
+    expect(await provisioning.locator('td[data-outcomes]').textContent()).toBe('rolled_back 1');
     await poll(() => count('[data-testid=instance-rows] tr')).toBe(3);
 
     await page.selectOption('[data-testid=filter-machine]', 'greeting');

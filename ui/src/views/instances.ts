@@ -131,6 +131,9 @@ function renderCounts(el: HTMLElement, stats: Stats): void {
     replace(el, h('p', { class: 'hint' }, 'No instances yet: start one from a machine’s page.'));
     return;
   }
+  // Finished workflows by outcome (completed, rolled_back, cancelled, …), from the instances' outputs.
+  const outcomes = new Map<string, string[]>();
+  for (const o of stats.outcomes) outcomes.set(o.machineId, [...(outcomes.get(o.machineId) ?? []), `${o.outcome} ${o.count}`]);
   const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   replace(
     el,
@@ -146,6 +149,7 @@ function renderCounts(el: HTMLElement, stats: Stats): void {
           h('th', null, 'machine'),
           STATUSES.map((s) => h('th', null, s)),
           h('th', null, 'total'),
+          h('th', null, 'outcomes'),
         ),
       ),
       h(
@@ -160,6 +164,7 @@ function renderCounts(el: HTMLElement, stats: Stats): void {
               h('td', null, id),
               STATUSES.map((s) => h('td', { 'data-status': s }, String(r[s] ?? 0))),
               h('td', { 'data-status': 'total' }, String(total(r))),
+              h('td', { 'data-outcomes': '' }, (outcomes.get(id) ?? []).join(', ')),
             ),
           ),
       ),
