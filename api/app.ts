@@ -1,6 +1,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { observeRequests } from '../observability/http.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
@@ -16,8 +18,10 @@ import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
+import { registerInspectRoutes, type InspectorTarget } from './routes/inspect.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerMachineRoutes } from './routes/machines.ts';
+import { registerMetricsRoutes, type MetricsEndpoint } from './routes/metrics.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 
@@ -36,8 +40,14 @@ export interface AppDeps {
   readonly redactKeys?: RegExp;
   /** Interval of keep-alive comments on event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
-  /** Where 500s are reported with their request id (default: console.error). */
+  /** Where 500s are reported with their request id (default: the logger, else console.error). */
   readonly reportError?: InternalErrorReporter;
+  /** One JSON line per request (method, route, status, duration, request id, trace id). */
+  readonly log?: Logger;
+  /** `GET /metrics` (Prometheus text); absent: no such route. */
+  readonly metrics?: MetricsEndpoint;
+  /** The Stately inspector that `GET /v1/instances/{id}/inspect` replays into (else it only returns the events). */
+  readonly inspector?: InspectorTarget;
 }
 
 /** Default body limit: 1 MiB. */
@@ -55,9 +65,14 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   const limit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  const report = deps.reportError ?? ((e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
+  const log = deps.log;
+  const report =
+    deps.reportError ??
+    (log ? (e: unknown, id: string) => log.error({ err: e, request_id: id }, 'request failed') : (e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
 
   app.use(requestId());
+  // A server span per request (incoming traceparent honoured) and one log line.
+  app.use(observeRequests({ log }));
   app.use(secureHeaders());
   app.onError(errorHandler(report));
   app.notFound(createNotFoundHandler(() => app.routes));
@@ -81,6 +96,8 @@ export function createApp(deps: AppDeps) {
   registerHistoryRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerStatsRoutes(app, deps);
+  registerInspectRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   registerDocsRoutes(app);
   registerDashboardRoutes(app);
   return app;

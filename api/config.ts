@@ -27,6 +27,16 @@ const schema = z.object({
   STATEKEEPER_JWT_AUDIENCE: optionalText,
   STATEKEEPER_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
   STATEKEEPER_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** pino level of the server log. */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** `pretty` or `json` lines; default: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  /** When set, `GET /metrics` needs `Authorization: Bearer <this>`; unset, it is open like `/healthz`. */
+  STATEKEEPER_METRICS_TOKEN: optionalText,
+  /** `on`: stream every instance to the Stately inspector through a local relay (see README). */
+  STATEKEEPER_INSPECT: z.enum(['on', 'off']).default('off'),
+  /** Port of the inspector relay (its page and WebSocket). */
+  STATEKEEPER_INSPECT_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
 });
 
 /** Server configuration from the environment. */

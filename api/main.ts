@@ -2,7 +2,11 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
-import { openDatabase, PgInstanceStore, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import { openDatabase, PgInstanceStore, pgGauges, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import { startInspector } from '../observability/inspect.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import { startTracing } from '../observability/otel.ts';
 import { createRuntime } from '../runtime/index.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
@@ -10,11 +14,13 @@ import { loadConfig } from './config.ts';
 import { answerClientErrors } from './middleware/protocol-errors.ts';
 import { isDatabaseUnavailable } from './middleware/unavailable.ts';
 import { createShutdown, StopRequested, type Shutdown } from './shutdown.ts';
+import type { Logger } from 'pino';
 import { bundledWorkflows } from './workflows.ts';
 
 /**
- * The composition root: configuration, database (embedded or DATABASE_URL),
- * runtime with the bundled machines and steps, HTTP server, graceful stop.
+ * The composition root: configuration, tracing (OTEL_* variables), logger,
+ * metrics, database (embedded or DATABASE_URL), runtime with the bundled
+ * machines and steps, HTTP server, graceful stop.
  * @remarks Each part is registered with the stop sequence as soon as it runs,
  * so SIGINT/SIGTERM at any moment stops exactly what was started, in reverse
  * order: HTTP server, runtime (leases released), lab, store, and the embedded
@@ -22,6 +28,11 @@ import { bundledWorkflows } from './workflows.ts';
  */
 async function main(shutdown: Shutdown) {
   const config = loadConfig();
+  const pretty = config.LOG_FORMAT === undefined ? undefined : config.LOG_FORMAT === 'pretty';
+  const log = createLogger({ level: config.LOG_LEVEL, pretty });
+  const tracing = startTracing();
+  shutdown.add('tracing', () => tracing.shutdown());
+  if (tracing.exporter !== 'none') log.info({ exporter: tracing.exporter }, 'statekeeper: exporting traces (OTEL_* variables)');
   let embedded: EmbeddedPostgresServer | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
@@ -29,21 +40,27 @@ async function main(shutdown: Shutdown) {
     embedded = await startEmbeddedPostgres({ dataDir });
     shutdown.add('embedded PostgreSQL', () => embedded!.stop());
     url = embedded.url;
-    console.log(`statekeeper: embedded PostgreSQL, data lives in ${dataDir}`);
+    log.info(`statekeeper: embedded PostgreSQL, data lives in ${dataDir}`);
   } else {
-    console.log(`statekeeper: using the PostgreSQL server in DATABASE_URL`);
+    log.info(`statekeeper: using the PostgreSQL server in DATABASE_URL`);
   }
   shutdown.checkpoint();
   const orm = await openDatabase({ url });
   const store = new PgInstanceStore(orm);
   shutdown.add('store', () => store.close());
   shutdown.checkpoint();
+  const metrics = createMetrics(pgGauges(orm));
+  const inspector = config.STATEKEEPER_INSPECT === 'on' ? startInspector(config.STATEKEEPER_INSPECT_PORT) : undefined;
+  if (inspector) {
+    shutdown.add('inspector relay', () => inspector.close());
+    log.info(`statekeeper: Stately inspector relay: open ${inspector.url} in a browser`);
+  }
   // Stable across restarts of this server, so a restarted process takes its own leases back at once.
   const workerId = config.STATEKEEPER_WORKER_ID ?? `${hostname()}:${config.dataDir}:${config.PORT}`;
   // The bundled workflows and the lab of external systems they call (LAB_URL: use a lab running elsewhere).
   const workflows = await bundledWorkflows({ databaseUrl: url, labUrl: config.LAB_URL, labPort: config.LAB_PORT });
   shutdown.add('lab', () => workflows.close());
-  if (workflows.lab) console.log(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
+  if (workflows.lab) log.info(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
   shutdown.checkpoint();
   const runtime = await createRuntime({
     store,
@@ -51,17 +68,25 @@ async function main(shutdown: Shutdown) {
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
     steps: workflows.steps,
-    onError: logBackgroundError,
+    onError: (e) => logBackgroundError(log, e),
   });
   shutdown.add('runtime', () => runtime.close());
   shutdown.checkpoint();
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
-  const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined });
-  const app = createApp({ runtime, ...api, machineInfo, ready: async () => (await orm.checkConnection()).ok });
+  const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });
+  const app = createApp({
+    runtime,
+    ...api,
+    machineInfo,
+    ready: async () => (await orm.checkConnection()).ok,
+    log,
+    metrics: { render: metrics.render, contentType: metrics.contentType, token: config.STATEKEEPER_METRICS_TOKEN },
+    inspector,
+  });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
-    console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
-    console.log(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
+    log.info(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz, GET /metrics)`);
+    log.info(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
   });
   answerClientErrors(server as Server);
   shutdown.add('HTTP server', () => closeServer(server));
@@ -69,9 +94,9 @@ async function main(shutdown: Shutdown) {
 }
 
 /** Background failures (pollers, steps): one line while the database is away, the whole error otherwise. */
-function logBackgroundError(error: unknown): void {
-  if (isDatabaseUnavailable(error)) console.error(`statekeeper: database unavailable (${(error as Error).message}); retrying`);
-  else console.error('[statekeeper]', error);
+function logBackgroundError(log: Logger, error: unknown): void {
+  if (isDatabaseUnavailable(error)) log.error(`statekeeper: database unavailable (${(error as Error).message}); retrying`);
+  else log.error({ err: error }, 'statekeeper: background work failed');
 }
 
 /** Stops accepting connections and ends the open ones (event streams would hold the stop forever). */
