@@ -56,7 +56,7 @@ export function liveInspection(adapter: InspectionAdapter, machineOf: MachineLoo
     transition(t) {
       const ref = actorRef(t.instanceId, machineOf(t.machineId, t.machineVersion), t.parentId);
       const snapshot = { status: t.after.status, value: t.after.value, context: t.after.context, output: t.after.output };
-      if (t.before === null) inspector.actor(ref, snapshot, { parentId: t.parentId ?? undefined });
+      if (t.before === null) inspector.actor(ref, snapshot);
       else if (t.handled) {
         inspector.event(ref, t.event, { source: sourceOf(t.source) });
         inspector.snapshot(ref, snapshot, { event: t.event });
@@ -119,7 +119,7 @@ export function replayInspection(runs: StoredRun[], adapter?: InspectionAdapter,
     at = s.at;
     const ref = actorRef(s.run.instanceId, s.run.machine, s.run.parentId);
     if (s.mismatch) mismatches.push({ instanceId: s.run.instanceId, seq: s.seq, ...s.mismatch });
-    if (s.kind === 'actor') inspector.actor(ref, s.snapshot, { parentId: s.run.parentId ?? undefined });
+    if (s.kind === 'actor') inspector.actor(ref, s.snapshot);
     else {
       inspector.event(ref, s.event, { source: s.source });
       inspector.snapshot(ref, s.snapshot, { event: s.event });
@@ -171,7 +171,13 @@ function check(row: EventRecord, s: AnyMachineSnapshot): ReplayStep['mismatch'] 
   return JSON.stringify(row.stateValue) === JSON.stringify(s.value) ? undefined : { stored: row.stateValue, replayed: s.value };
 }
 
-/** An actor-ref-like object: the inspector reads the session id, the machine config (as the definition) and the parent. */
+/**
+ * An actor-ref-like object: the inspector reads the session id, the machine
+ * config (as the definition) and the parent from it.
+ * @remarks The parent goes in `_parent`, not in `info.parentId`: in
+ * @statelyai/inspect 0.7.2 `info?.parentId ?? typeof actorRef === "string" ? …`
+ * parses as `(info?.parentId ?? …) ? undefined : …`, so a given parentId is dropped.
+ */
 function actorRef(instanceId: string, machine: AnyStateMachine | undefined, parentId: string | null) {
   return {
     id: instanceId,

@@ -26,7 +26,7 @@ export interface TracingOptions {
  * `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (and
  * `_HEADERS`, `_TIMEOUT`), `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
  * `OTEL_TRACES_SAMPLER[_ARG]`, `OTEL_BSP_*`, `OTEL_SDK_DISABLED`,
- * `OTEL_LOG_LEVEL`. Exports over OTLP/HTTP (protobuf).
+ * `OTEL_LOG_LEVEL`. Exports over OTLP/HTTP with JSON bodies (`@opentelemetry/exporter-trace-otlp-http`).
  *
  * @remarks With no endpoint set and no exporter named, nothing is installed:
  * the runtime's spans go to the API's no-op tracer, which costs next to
