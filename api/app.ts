@@ -68,7 +68,9 @@ export function createApp(deps: AppDeps) {
   const log = deps.log;
   const report =
     deps.reportError ??
-    (log ? (e: unknown, id: string) => log.error({ err: e, request_id: id }, 'request failed') : (e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
+    (log
+      ? (e: unknown, id: string) => log.error({ err: e, request_id: id }, 'request failed')
+      : (e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
 
   app.use(requestId());
   // A server span per request (incoming traceparent honoured) and one log line.

@@ -147,18 +147,40 @@ function replaySteps(run: StoredRun): ReplayStep[] {
     const at = row.createdAt.getTime();
     if (row.type === 'xstate.init') {
       [snapshot] = initialStep(run.machine, (row.payload as { input?: unknown } | null)?.input, withParent);
-      out.push({ kind: 'actor', seq: row.seq, at, event: { type: 'xstate.init' }, snapshot: view(snapshot), mismatch: check(row, snapshot) });
+      out.push({
+        kind: 'actor',
+        seq: row.seq,
+        at,
+        event: { type: 'xstate.init' },
+        snapshot: view(snapshot),
+        mismatch: check(row, snapshot),
+      });
       continue;
     }
     if (!snapshot) continue;
     const event = { ...(row.payload && typeof row.payload === 'object' ? row.payload : {}), type: row.type } as EventObject;
     if (row.type === 'statekeeper.stop') {
-      out.push({ kind: 'event', seq: row.seq, at, event, source: row.actor ?? undefined, snapshot: { ...view(snapshot), status: 'stopped' } });
+      out.push({
+        kind: 'event',
+        seq: row.seq,
+        at,
+        event,
+        source: row.actor ?? undefined,
+        snapshot: { ...view(snapshot), status: 'stopped' },
+      });
       continue;
     }
     if (!row.handled) continue;
     [snapshot] = eventStep(run.machine, snapshot, event, withParent);
-    out.push({ kind: 'event', seq: row.seq, at, event, source: sourceOf(row.source, row.actor), snapshot: view(snapshot), mismatch: check(row, snapshot) });
+    out.push({
+      kind: 'event',
+      seq: row.seq,
+      at,
+      event,
+      source: sourceOf(row.source, row.actor),
+      snapshot: view(snapshot),
+      mismatch: check(row, snapshot),
+    });
   }
   return out;
 }

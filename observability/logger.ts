@@ -30,7 +30,9 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
-  const destination = options.destination ?? (usePretty ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined);
+  const destination =
+    options.destination ??
+    (usePretty ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) : undefined);
   return pino(
     {
       level: options.level ?? 'info',
@@ -62,18 +64,37 @@ export function logObserver(log: Logger): RuntimeObserver {
       log.debug({ ...base, source: t.source, handled: t.handled, state: t.after.value, duration_ms: round(t.durationMs) }, 'event applied');
       if (f.rollingBack) log.warn({ ...base, state: t.after.value }, 'rolling back: compensating completed steps');
       if (f.compensation?.outcome === 'done') log.info({ ...base, compensation: f.compensation.invokeId }, 'compensation done');
-      if (f.compensation?.outcome === 'failed') log.error({ ...base, compensation: f.compensation.invokeId, error: errorOf(t.event) }, 'compensation failed');
-      if (f.compensationFailed) log.error({ ...base, state: t.after.value }, 'compensation failed for good: waiting for an operator (retry or resolve)');
+      if (f.compensation?.outcome === 'failed')
+        log.error({ ...base, compensation: f.compensation.invokeId, error: errorOf(t.event) }, 'compensation failed');
+      if (f.compensationFailed)
+        log.error({ ...base, state: t.after.value }, 'compensation failed for good: waiting for an operator (retry or resolve)');
       if (f.finished) log.info({ ...base, outcome: f.finished }, 'instance finished');
     },
     stepAttempt(s) {
       if (s.outcome !== 'failed') return;
-      const fields = { instance_id: s.instanceId, machine: s.machineId, step: s.step, invoke_id: s.invokeId, attempt: s.attempt, compensation: s.compensation, error: s.error };
-      if (s.next === 'retry') log.warn({ ...fields, retry_in_ms: s.retryDelayMs }, s.compensation ? 'compensation attempt failed, retrying' : 'step attempt failed, retrying');
+      const fields = {
+        instance_id: s.instanceId,
+        machine: s.machineId,
+        step: s.step,
+        invoke_id: s.invokeId,
+        attempt: s.attempt,
+        compensation: s.compensation,
+        error: s.error,
+      };
+      if (s.next === 'retry')
+        log.warn(
+          { ...fields, retry_in_ms: s.retryDelayMs },
+          s.compensation ? 'compensation attempt failed, retrying' : 'step attempt failed, retrying',
+        );
       else log.error(fields, s.compensation ? 'compensation step failed after its retries' : 'step failed after its retries');
     },
     claimed(c) {
-      for (const e of c.effects) if (e.takeover) log.warn({ instance_id: e.instanceId, effect_id: e.id, kind: e.kind, name: e.name, owner: c.owner }, 'lease takeover: resuming an effect another process held');
+      for (const e of c.effects)
+        if (e.takeover)
+          log.warn(
+            { instance_id: e.instanceId, effect_id: e.id, kind: e.kind, name: e.name, owner: c.owner },
+            'lease takeover: resuming an effect another process held',
+          );
     },
   };
 }

@@ -37,7 +37,12 @@ const LAG_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 3600
 export function createMetrics(sources: MetricsSources = {}): Metrics {
   const registry = new Registry();
   const reg = [registry];
-  const started = new Counter({ name: 'statekeeper_instances_started_total', help: 'Instances started', labelNames: ['machine'], registers: reg });
+  const started = new Counter({
+    name: 'statekeeper_instances_started_total',
+    help: 'Instances started',
+    labelNames: ['machine'],
+    registers: reg,
+  });
   const finished = new Counter({
     name: 'statekeeper_instances_finished_total',
     help: 'Instances finished, by outcome (a saga: completed, rolled_back, cancelled; else done, error, stopped)',
@@ -62,9 +67,25 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     buckets: SECONDS,
     registers: reg,
   });
-  const stepDuration = new Histogram({ name: 'statekeeper_step_duration_seconds', help: 'Duration of one step attempt', labelNames: ['step', 'outcome'], buckets: SECONDS, registers: reg });
-  const stepAttempts = new Counter({ name: 'statekeeper_step_attempts_total', help: 'Step attempts, by outcome (done, failed, aborted)', labelNames: ['step', 'outcome'], registers: reg });
-  const retries = new Counter({ name: 'statekeeper_step_retries_total', help: 'Failed step attempts followed by another attempt', labelNames: ['step'], registers: reg });
+  const stepDuration = new Histogram({
+    name: 'statekeeper_step_duration_seconds',
+    help: 'Duration of one step attempt',
+    labelNames: ['step', 'outcome'],
+    buckets: SECONDS,
+    registers: reg,
+  });
+  const stepAttempts = new Counter({
+    name: 'statekeeper_step_attempts_total',
+    help: 'Step attempts, by outcome (done, failed, aborted)',
+    labelNames: ['step', 'outcome'],
+    registers: reg,
+  });
+  const retries = new Counter({
+    name: 'statekeeper_step_retries_total',
+    help: 'Failed step attempts followed by another attempt',
+    labelNames: ['step'],
+    registers: reg,
+  });
   const compensations = new Counter({
     name: 'statekeeper_compensations_total',
     help: 'Compensations (undo steps) that came back, by outcome (done; failed after their retries)',
@@ -77,9 +98,26 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     labelNames: ['machine'],
     registers: reg,
   });
-  const timerLag = new Histogram({ name: 'statekeeper_timer_lag_seconds', help: 'Delay from a timer due time to its delivery', buckets: LAG_SECONDS, registers: reg });
-  const batchSize = new Histogram({ name: 'statekeeper_commit_batch_size', help: 'Commits grouped in one statement', labelNames: ['kind'], buckets: [1, 2, 4, 8, 16, 32, 48], registers: reg });
-  const batchLatency = new Histogram({ name: 'statekeeper_commit_batch_seconds', help: 'Latency of one group-commit statement', labelNames: ['kind'], buckets: SECONDS, registers: reg });
+  const timerLag = new Histogram({
+    name: 'statekeeper_timer_lag_seconds',
+    help: 'Delay from a timer due time to its delivery',
+    buckets: LAG_SECONDS,
+    registers: reg,
+  });
+  const batchSize = new Histogram({
+    name: 'statekeeper_commit_batch_size',
+    help: 'Commits grouped in one statement',
+    labelNames: ['kind'],
+    buckets: [1, 2, 4, 8, 16, 32, 48],
+    registers: reg,
+  });
+  const batchLatency = new Histogram({
+    name: 'statekeeper_commit_batch_seconds',
+    help: 'Latency of one group-commit statement',
+    labelNames: ['kind'],
+    buckets: SECONDS,
+    registers: reg,
+  });
   new Gauge({
     name: 'statekeeper_open_leases',
     help: 'Open effects leased to a live owner (read from the store at scrape time)',
@@ -88,8 +126,18 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       if (sources.openLeases) this.set(await sources.openLeases());
     },
   });
-  const claims = new Counter({ name: 'statekeeper_poller_claims_total', help: 'Effects claimed by the poller, by kind', labelNames: ['kind'], registers: reg });
-  const takeovers = new Counter({ name: 'statekeeper_lease_takeovers_total', help: 'Effects resumed after the process holding them stopped', labelNames: ['kind'], registers: reg });
+  const claims = new Counter({
+    name: 'statekeeper_poller_claims_total',
+    help: 'Effects claimed by the poller, by kind',
+    labelNames: ['kind'],
+    registers: reg,
+  });
+  const takeovers = new Counter({
+    name: 'statekeeper_lease_takeovers_total',
+    help: 'Effects resumed after the process holding them stopped',
+    labelNames: ['kind'],
+    registers: reg,
+  });
 
   const observer: RuntimeObserver = {
     transition(t) {

@@ -28,9 +28,16 @@ export function factsOf(t: TransitionInfo): TransitionFacts {
   const type = t.event.type;
   let compensation: TransitionFacts['compensation'];
   if (wasRollingBack && t.handled && (type.startsWith(DONE) || type.startsWith(ERROR))) {
-    compensation = type.startsWith(DONE) ? { invokeId: type.slice(DONE.length), outcome: 'done' } : { invokeId: type.slice(ERROR.length), outcome: 'failed' };
+    compensation = type.startsWith(DONE)
+      ? { invokeId: type.slice(DONE.length), outcome: 'done' }
+      : { invokeId: type.slice(ERROR.length), outcome: 'failed' };
   }
-  const finished = before?.status === 'active' && t.after.status !== 'active' ? outcomeOf(t) : before === null && t.after.status !== 'active' ? outcomeOf(t) : undefined;
+  const finished =
+    before?.status === 'active' && t.after.status !== 'active'
+      ? outcomeOf(t)
+      : before === null && t.after.status !== 'active'
+        ? outcomeOf(t)
+        : undefined;
   return {
     started: before === null,
     finished,

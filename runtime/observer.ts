@@ -102,7 +102,13 @@ export function combineObservers(...observers: (RuntimeObserver | undefined)[]):
         }
       }
     };
-  return { transition: each('transition'), stepAttempt: each('stepAttempt'), timerFired: each('timerFired'), claimed: each('claimed'), commitBatch: each('commitBatch') };
+  return {
+    transition: each('transition'),
+    stepAttempt: each('stepAttempt'),
+    timerFired: each('timerFired'),
+    claimed: each('claimed'),
+    commitBatch: each('commitBatch'),
+  };
 }
 
 /** Wraps one observer so it can be called unguarded. */

@@ -1,4 +1,14 @@
-import { context, defaultTextMapGetter, defaultTextMapSetter, trace, SpanStatusCode, type Context, type Link, type Span, type SpanKind } from '@opentelemetry/api';
+import {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+  SpanStatusCode,
+  type Context,
+  type Link,
+  type Span,
+  type SpanKind,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**

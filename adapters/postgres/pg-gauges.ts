@@ -24,7 +24,9 @@ export function pgGauges(orm: MikroORM) {
       return r.map((x) => ({ machineId: String(x.machine_id), status: String(x.status), count: Number(x.n) }));
     },
     async openLeases(): Promise<number> {
-      const [r] = await rows(`select count(*)::int as n from sk_effect where status = 'pending' and lease_owner is not null and lease_until > now()`);
+      const [r] = await rows(
+        `select count(*)::int as n from sk_effect where status = 'pending' and lease_owner is not null and lease_until > now()`,
+      );
       return Number(r?.n ?? 0);
     },
   };

@@ -39,7 +39,10 @@ const replay = createRoute({
   security: BEARER,
   middleware: [requireRole('viewer')] as const,
   request: { params: InstanceParams },
-  responses: { 200: { description: 'The replayed inspection events', content: { 'application/json': { schema: ReplaySchema } } }, ...errors(403, 404) },
+  responses: {
+    200: { description: 'The replayed inspection events', content: { 'application/json': { schema: ReplaySchema } } },
+    ...errors(403, 404),
+  },
 });
 
 /** `GET /v1/instances/{id}/inspect`. */
@@ -50,7 +53,14 @@ export function registerInspectRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const sanitize = (v: unknown) => redact(v, deps.redactKeys);
     const result = replayInspection(runs, deps.inspector?.adapter, { sanitize });
     return c.json(
-      { instanceId: id, sent: deps.inspector !== undefined, inspectorUrl: deps.inspector?.url ?? null, instances: runs.length, mismatches: result.mismatches, events: JSON.parse(JSON.stringify(result.events)) as z.infer<typeof InspectionEventSchema>[] },
+      {
+        instanceId: id,
+        sent: deps.inspector !== undefined,
+        inspectorUrl: deps.inspector?.url ?? null,
+        instances: runs.length,
+        mismatches: result.mismatches,
+        events: JSON.parse(JSON.stringify(result.events)) as z.infer<typeof InspectionEventSchema>[],
+      },
       200,
     );
   });

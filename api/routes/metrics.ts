@@ -24,7 +24,8 @@ export function registerMetricsRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
   const metrics = deps.metrics;
   if (!metrics) return;
   app.get('/metrics', async (c) => {
-    if (metrics.token && !sameToken(c.req.header('Authorization'), metrics.token)) throw ApiError.unauthorized('GET /metrics needs "Authorization: Bearer <STATEKEEPER_METRICS_TOKEN>".');
+    if (metrics.token && !sameToken(c.req.header('Authorization'), metrics.token))
+      throw ApiError.unauthorized('GET /metrics needs "Authorization: Bearer <STATEKEEPER_METRICS_TOKEN>".');
     return c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
   });
 }

@@ -21,12 +21,20 @@ test('a request is a server span continuing the incoming traceparent, with HTTP 
   const span = t.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === tp.traceId)!;
   expect(span.name).toBe('GET /v1/machines');
   expect(parentOf(span)).toBe(tp.spanId);
-  expect(span.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.route': '/v1/machines', 'http.response.status_code': 200, 'url.path': '/v1/machines' });
+  expect(span.attributes).toMatchObject({
+    'http.request.method': 'GET',
+    'http.route': '/v1/machines',
+    'http.response.status_code': 200,
+    'url.path': '/v1/machines',
+  });
 });
 
 test('one JSON log line per request with method, route, status, duration, request id, trace id and instance id', async () => {
   const tp = traceparent();
-  const started = await api.call('POST', '/v1/machines/greeting/instances', { body: { input: { name: 'Ada' } }, headers: { traceparent: tp.header, 'X-Request-Id': 'req-start-1' } });
+  const started = await api.call('POST', '/v1/machines/greeting/instances', {
+    body: { input: { name: 'Ada' } },
+    headers: { traceparent: tp.header, 'X-Request-Id': 'req-start-1' },
+  });
   expect(started.status).toBe(201);
   const id = started.body.id as string;
   await api.call('GET', `/v1/instances/${id}`, { headers: { 'X-Request-Id': 'req-get-1' } });
@@ -34,7 +42,14 @@ test('one JSON log line per request with method, route, status, duration, reques
   expect(missing.status).toBe(404);
 
   const start = out.lines.find((l) => l.request_id === 'req-start-1')!;
-  expect(start).toMatchObject({ level: 'info', msg: 'request', method: 'POST', route: '/v1/machines/:id/instances', status: 201, trace_id: tp.traceId });
+  expect(start).toMatchObject({
+    level: 'info',
+    msg: 'request',
+    method: 'POST',
+    route: '/v1/machines/:id/instances',
+    status: 201,
+    trace_id: tp.traceId,
+  });
   expect(typeof start.duration_ms).toBe('number');
   const get = out.lines.find((l) => l.request_id === 'req-get-1')!;
   expect(get).toMatchObject({ method: 'GET', route: '/v1/instances/:id', status: 200, instance_id: id });
@@ -44,13 +59,19 @@ test('one JSON log line per request with method, route, status, duration, reques
   expect(out.lines.filter((l) => l.msg === 'request').every((l) => /^[0-9a-f]{32}$/.test(l.trace_id))).toBe(true);
 });
 
-test('a workflow started by a request belongs to its trace; a later request links to it and its event stays in the workflow trace', async () => {
+test('a workflow started by a request joins its trace; a later request links to it, its event stays in the workflow trace', async () => {
   const first = traceparent();
-  const started = await api.call('POST', '/v1/machines/greeting/instances', { body: { input: { name: 'Grace' } }, headers: { traceparent: first.header } });
+  const started = await api.call('POST', '/v1/machines/greeting/instances', {
+    body: { input: { name: 'Grace' } },
+    headers: { traceparent: first.header },
+  });
   const id = started.body.id as string;
   await api.sim.settle();
   const second = traceparent();
-  const sent = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'greeting.confirm' }, headers: { traceparent: second.header } });
+  const sent = await api.call('POST', `/v1/instances/${id}/events`, {
+    body: { type: 'greeting.confirm' },
+    headers: { traceparent: second.header },
+  });
   expect(sent.status).toBe(200);
 
   const spans = t.exporter.getFinishedSpans();

@@ -8,16 +8,25 @@ import { eventually } from '../support/poll.ts';
 /** What a receiver saw, reduced to what a person stepping through the run sees. */
 function steps(events: StatelyInspectionEvent[]) {
   return events.map((e) => {
-    if (e.type === '@xstate.actor') return { type: e.type, session: e.sessionId, name: e.name, parent: e.parentId ?? null, value: e.snapshot.value };
+    if (e.type === '@xstate.actor')
+      return { type: e.type, session: e.sessionId, name: e.name, parent: e.parentId ?? null, value: e.snapshot.value };
     if (e.type === '@xstate.event') return { type: e.type, session: e.sessionId, event: e.event.type };
-    return { type: e.type, session: e.sessionId, event: e.event.type, status: e.snapshot.status, value: (e.snapshot as { value?: unknown }).value };
+    return {
+      type: e.type,
+      session: e.sessionId,
+      event: e.event.type,
+      status: e.snapshot.status,
+      value: (e.snapshot as { value?: unknown }).value,
+    };
   });
 }
 
 const received: StatelyInspectionEvent[] = [];
-const api = await createStandardTestApi({ deps: { inspector: { adapter: { send: (e) => void received.push(e) }, url: 'http://localhost:0' } } });
+const api = await createStandardTestApi({
+  deps: { inspector: { adapter: { send: (e) => void received.push(e) }, url: 'http://localhost:0' } },
+});
 
-test('a finished run replays into the inspector as @xstate.actor, then @xstate.event and @xstate.snapshot per event, with context', async () => {
+test('a finished run replays as @xstate.actor, then @xstate.event and @xstate.snapshot per event, with context', async () => {
   const started = await api.call('POST', '/v1/machines/greeting/instances', { body: { input: { name: 'Ada' } } });
   const id = started.body.id as string;
   await api.sim.settle();
@@ -106,7 +115,11 @@ test('through the inspector relay (STATEKEEPER_INSPECT=on): a WebSocket receiver
   await eventually(async () => got.filter((e) => e.sessionId === started.body.id).length >= 7, 'the relayed replay');
   const mine = got.filter((e) => e.sessionId === started.body.id);
   expect(mine.map((e) => e.type)).toEqual(['@xstate.actor', ...Array(3).fill(['@xstate.event', '@xstate.snapshot']).flat()]);
-  expect(mine.filter((e) => e.type === '@xstate.snapshot').map((e) => (e.snapshot as { value?: unknown }).value)).toEqual(['b', 'c', 'done']);
+  expect(mine.filter((e) => e.type === '@xstate.snapshot').map((e) => (e.snapshot as { value?: unknown }).value)).toEqual([
+    'b',
+    'c',
+    'done',
+  ]);
 });
 
 function freePort(): Promise<number> {

@@ -29,7 +29,9 @@ test('GET /metrics serves Prometheus text that a parser reads, gauges from the s
 
 test('with STATEKEEPER_METRICS_TOKEN set, a scrape needs that bearer token (API keys do not open it)', async () => {
   const metrics = createMetrics();
-  const api = await createStandardTestApi({ deps: { metrics: { render: metrics.render, contentType: metrics.contentType, token: 'scrape-secret-1' } } });
+  const api = await createStandardTestApi({
+    deps: { metrics: { render: metrics.render, contentType: metrics.contentType, token: 'scrape-secret-1' } },
+  });
   expect((await api.call('GET', '/metrics', { key: null })).status).toBe(401);
   const wrong = await api.call('GET', '/metrics', { key: api.keys.admin });
   expect(wrong.status).toBe(401);

@@ -4,7 +4,8 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 export function parseScrape(text: string) {
   const families = parsePrometheusTextFormat(text);
   const family = (name: string) => families.find((f) => f.name === name);
-  const matches = (labels: Record<string, string> | undefined, want: Record<string, string>) => Object.entries(want).every(([k, v]) => labels?.[k] === v);
+  const matches = (labels: Record<string, string> | undefined, want: Record<string, string>) =>
+    Object.entries(want).every(([k, v]) => labels?.[k] === v);
   return {
     families,
     family,
