@@ -54,7 +54,7 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
     const json = { ...auth, 'Content-Type': 'application/json' };
 
     const first = await startServer();
-    const devKey = /development API key[^:]*: (sk_dev_\S+)/.exec(first.output())?.[1];
+    const devKey = /development API key[^:]*: (sk_dev_[A-Za-z0-9_-]+)/.exec(first.output())?.[1];
     expect(devKey).toBeTruthy();
     expect((await fetch(`${base}/v1/instances`)).status).toBe(401);
 
@@ -76,7 +76,7 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
 
     const second = await startServer();
     // The same development key is printed again and still works.
-    expect(/development API key[^:]*: (sk_dev_\S+)/.exec(second.output())?.[1]).toBe(devKey);
+    expect(/development API key[^:]*: (sk_dev_[A-Za-z0-9_-]+)/.exec(second.output())?.[1]).toBe(devKey);
     expect((await fetch(`${base}/v1/machines`, { headers: { Authorization: `Bearer ${devKey}` } })).status).toBe(200);
 
     // The instance is where it was, and the idempotent start still names it.
