@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { openDatabase, PgInstanceStore, pgGauges, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
-import { startInspector } from '../observability/inspect.ts';
-import { createLogger } from '../observability/logger.ts';
+import { observeChanges } from '../observability/changes.ts';
+import { liveInspection, startInspector } from '../observability/inspect.ts';
+import { createLogger, logObserver } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startTracing } from '../observability/otel.ts';
 import { createRuntime } from '../runtime/index.ts';
+import { combineObservers } from '../runtime/observer.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -72,6 +74,12 @@ async function main(shutdown: Shutdown) {
   });
   shutdown.add('runtime', () => runtime.close());
   shutdown.checkpoint();
+  // Metrics, operator log lines and the live inspector, fed from the committed changes.
+  const live = inspector && liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine);
+  observeChanges(runtime, combineObservers(metrics.observer, logObserver(log), live), {
+    everyChange: live !== undefined,
+    onError: (e) => logBackgroundError(log, e),
+  });
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });

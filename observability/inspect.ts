@@ -211,6 +211,6 @@ function actorRef(instanceId: string, machine: AnyStateMachine | undefined, pare
 }
 
 /** Who sent an event, as an inspector session id: the recorded actor (a caller), else the kind of source. */
-function sourceOf(source: string, actor?: string | null): string | undefined {
+function sourceOf(source: string | undefined, actor?: string | null): string | undefined {
   return actor ?? (source === 'api' || source === 'operator' ? source : undefined);
 }

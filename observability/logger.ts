@@ -61,7 +61,16 @@ export function logObserver(log: Logger): RuntimeObserver {
     transition(t) {
       const f = factsOf(t);
       const base = { instance_id: t.instanceId, machine: `${t.machineId}@${t.machineVersion}`, event: t.event.type };
-      log.debug({ ...base, source: t.source, handled: t.handled, state: t.after.value, duration_ms: round(t.durationMs) }, 'event applied');
+      log.debug(
+        {
+          ...base,
+          source: t.source,
+          handled: t.handled,
+          state: t.after.value,
+          duration_ms: t.durationMs === undefined ? undefined : round(t.durationMs),
+        },
+        'event applied',
+      );
       if (f.rollingBack) log.warn({ ...base, state: t.after.value }, 'rolling back: compensating completed steps');
       if (f.compensation?.outcome === 'done') log.info({ ...base, compensation: f.compensation.invokeId }, 'compensation done');
       if (f.compensation?.outcome === 'failed')

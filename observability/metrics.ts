@@ -143,7 +143,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     transition(t) {
       const f = factsOf(t);
       if (f.started) started.inc({ machine: t.machineId });
-      else eventApply.observe({ machine: t.machineId, source: t.source }, t.durationMs / 1000);
+      else if (t.durationMs !== undefined) eventApply.observe({ machine: t.machineId, source: t.source ?? 'unknown' }, t.durationMs / 1000);
       if (f.finished) finished.inc({ machine: t.machineId, outcome: f.finished });
       if (f.compensation) compensations.inc({ machine: t.machineId, outcome: f.compensation.outcome });
       if (f.compensationFailed) compensationsFailed.inc({ machine: t.machineId });

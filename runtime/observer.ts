@@ -39,13 +39,14 @@ export interface TransitionInfo {
   machineVersion: string;
   parentId: string | null;
   event: { type: string } & Record<string, unknown>;
-  source: EventSource;
+  /** Where the event came from, when known. */
+  source?: EventSource;
   /** Null for the creation of the instance. */
   before: StateInfo | null;
   after: StateInfo & { context: unknown; output: unknown };
   handled: boolean;
-  /** Decide plus commit, in milliseconds. */
-  durationMs: number;
+  /** Decide plus commit, in milliseconds, when measured. */
+  durationMs?: number;
 }
 
 /** One ended step attempt. */
