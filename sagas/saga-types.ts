@@ -11,6 +11,8 @@ export interface StepError {
 export interface SagaFailure {
   step: string;
   error: StepError;
+  /** Set when the step's outcome is unknown: the key its action is asked by whether it applied. */
+  idempotencyKey?: string;
 }
 
 /** A failed compensation an operator declared done by hand (`operator.resolve`). */
@@ -81,6 +83,12 @@ export interface SagaStepOf<TInput, TResults, TName extends string> {
   pivot?: boolean;
   /** Evaluated just before the step would start; a skipped step is never compensated. */
   skip?: (args: SagaArgs<TInput, TResults>) => boolean;
+  /**
+   * The action's failures never leave anything applied (it only checks, or its
+   * system applies all or nothing and answers for sure), so a failed step is
+   * not looked up and undone by its idempotency key. Default false.
+   */
+  failureAppliesNothing?: boolean;
   policy?: StepPolicy;
   compensationPolicy?: StepPolicy;
   description?: string;
@@ -126,4 +134,9 @@ export const OPERATOR_ROLES = ['operator'] as const;
 /** Invoke id of a step's compensation (the action's invoke id is the step name). */
 export function compensationInvokeId(step: string): string {
   return `compensate.${step}`;
+}
+
+/** Invoke id of the lookup that finds out what a step with an unknown outcome applied. */
+export function recoveryInvokeId(step: string): string {
+  return `recover.${step}`;
 }
