@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import type { HistoryVerification } from '../adapters/postgres/history-chain.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
@@ -36,6 +37,11 @@ export interface AppDeps {
   readonly redactKeys?: RegExp;
   /** Interval of keep-alive comments on event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
+  /**
+   * Checks an instance's history hash chain and signed checkpoints
+   * (`GET /v1/instances/{id}/history?verify=true`); absent on stores without one.
+   */
+  readonly verifyHistory?: (instanceId: string) => Promise<HistoryVerification | undefined>;
   /** Where 500s are reported with their request id (default: console.error). */
   readonly reportError?: InternalErrorReporter;
 }

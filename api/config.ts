@@ -27,6 +27,10 @@ const schema = z.object({
   STATEKEEPER_JWT_AUDIENCE: optionalText,
   STATEKEEPER_JWT_TENANT_CLAIM: z.string().min(1).default('tenant'),
   STATEKEEPER_JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Keys signing history checkpoints, `id:base64secret[,…]` (the last signs; all verify). Without: no checkpoints. */
+  STATEKEEPER_HISTORY_KEYS: optionalText,
+  /** How often the heads of changed histories are signed (default 60 s). */
+  STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
 });
 
 /** Server configuration from the environment. */

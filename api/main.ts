@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
 import { createRuntime } from '../runtime/index.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
@@ -58,7 +59,13 @@ async function main(shutdown: Shutdown) {
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined });
-  const app = createApp({ runtime, ...api, machineInfo, ready: async () => (await orm.checkConnection()).ok });
+  // History hash chain: verified on request; its heads signed periodically when keys are configured.
+  const chain = new PgHistoryChain(orm, parseCheckpointKeys(config.STATEKEEPER_HISTORY_KEYS));
+  const stopCheckpoints = config.STATEKEEPER_HISTORY_KEYS
+    ? startHistoryCheckpoints(chain, config.STATEKEEPER_CHECKPOINT_MS, (e) => console.error('statekeeper: history checkpoint failed:', e))
+    : undefined;
+  if (stopCheckpoints) shutdown.add('history checkpoints', stopCheckpoints);
+  const app = createApp({ runtime, ...api, machineInfo, verifyHistory: (id) => chain.verify(id), ready: async () => (await orm.checkConnection()).ok });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
     console.log(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
