@@ -36,7 +36,10 @@ export async function verifyCommand(orm: MikroORM, o: VerifyCommandOptions): Pro
 }
 
 function describe(v: HistoryVerification): string {
-  const extra = [v.unchainedPrefix && `${v.unchainedPrefix} rows from before the chain`, v.checkpoints && `${v.checkpoints} checkpoints`].filter(Boolean);
+  const extra = [
+    v.unchainedPrefix && `${v.unchainedPrefix} rows from before the chain`,
+    v.checkpoints && `${v.checkpoints} checkpoints`,
+  ].filter(Boolean);
   const tail = extra.length ? ` (${extra.join(', ')})` : '';
   if (v.ok) return `${v.instanceId}\tok: ${v.events} rows${tail}`;
   const b = v.firstBreak!;

@@ -177,7 +177,11 @@ export const signUpMachine = setup({
         ],
         onError: [
           // The account may exist although the call failed (a lost response): look it up by key and undo it.
-          { guard: 'outcomeUnknown', target: '#sign-up.compensating.account_recovery', actions: { type: 'recordFailure', params: { step: 'account' } } },
+          {
+            guard: 'outcomeUnknown',
+            target: '#sign-up.compensating.account_recovery',
+            actions: { type: 'recordFailure', params: { step: 'account' } },
+          },
           { target: 'rolled_back', actions: { type: 'recordFailure', params: { step: 'account' } } },
         ],
       },

@@ -9,15 +9,30 @@ type Res = { a: { aId: string }; b: { bId: string }; c: { cId: string } };
 const machine = defineSaga<{ name: string }, Res>({
   id: 'recovering-saga',
   steps: [
-    { name: 'a', action: 'createA', compensation: 'deleteA', input: ({ input }) => ({ name: input.name }), compensationInput: ({ result }) => result },
-    { name: 'b', action: 'createB', compensation: 'deleteB', input: ({ results }) => ({ aId: results.a.aId }), compensationInput: ({ result }) => result },
+    {
+      name: 'a',
+      action: 'createA',
+      compensation: 'deleteA',
+      input: ({ input }) => ({ name: input.name }),
+      compensationInput: ({ result }) => result,
+    },
+    {
+      name: 'b',
+      action: 'createB',
+      compensation: 'deleteB',
+      input: ({ results }) => ({ aId: results.a.aId }),
+      compensationInput: ({ result }) => result,
+    },
     { name: 'c', action: 'checkC', compensation: 'undoC', failureAppliesNothing: true, input: () => ({}) },
   ],
 });
 
 /** A failure as the runtime delivers it: the invocation's key, and `permanent` for a definite rejection. */
 const failWithKey = (id: string, idempotencyKey: string, permanent = false): AnyEventObject =>
-  ({ type: `xstate.error.actor.${id}`, error: { name: 'ExternalSystemError', message: 'response lost', idempotencyKey, permanent, attempts: 3 } }) as AnyEventObject;
+  ({
+    type: `xstate.error.actor.${id}`,
+    error: { name: 'ExternalSystemError', message: 'response lost', idempotencyKey, permanent, attempts: 3 },
+  }) as AnyEventObject;
 
 describe('a step whose outcome is unknown', () => {
   it('is looked up by its idempotency key and its own effect compensated before the earlier steps', () => {
@@ -26,7 +41,9 @@ describe('a step whose outcome is unknown', () => {
     expect(d.snapshot.value).toEqual({ compensating: 'b_recovery' });
     expect(d.snapshot.hasTag('rolling_back')).toBe(true);
     expect(d.started.at(-1)).toEqual({
-      id: 'recover.b', src: 'createB', input: { statekeeperRecovery: { idempotencyKey: 'i1:b:3', input: { aId: 'A1' } } },
+      id: 'recover.b',
+      src: 'createB',
+      input: { statekeeperRecovery: { idempotencyKey: 'i1:b:3', input: { aId: 'A1' } } },
     });
     expect(sagaStepStatuses(machine, d.snapshot).map((s) => s.status)).toEqual(['completed', 'compensating', 'pending']);
 
@@ -40,7 +57,9 @@ describe('a step whose outcome is unknown', () => {
 
   it('goes on with the earlier steps when the lookup says the call never applied', () => {
     const d = new Drive(machine, { name: 'x' });
-    d.send(done('a', { aId: 'A1' })).send(failWithKey('b', 'k')).send(done('recover.b', { applied: false }));
+    d.send(done('a', { aId: 'A1' }))
+      .send(failWithKey('b', 'k'))
+      .send(done('recover.b', { applied: false }));
     expect(d.snapshot.value).toEqual({ compensating: 'a' });
     d.send(done('compensate.a'));
     expect(d.startedIds).toEqual(['a', 'b', 'recover.b', 'compensate.a']);
@@ -49,7 +68,9 @@ describe('a step whose outcome is unknown', () => {
 
   it('waits for an operator when the lookup keeps failing; resolve goes on with the earlier steps', () => {
     const d = new Drive(machine, { name: 'x' });
-    d.send(done('a', { aId: 'A1' })).send(failWithKey('b', 'k')).send(fail('recover.b', 'b unreachable'));
+    d.send(done('a', { aId: 'A1' }))
+      .send(failWithKey('b', 'k'))
+      .send(fail('recover.b', 'b unreachable'));
     expect(d.snapshot.value).toEqual({ compensating: 'b_recovery_failed' });
     expect(sagaStepStatuses(machine, d.snapshot)[1]).toMatchObject({ status: 'compensation_failed', error: { message: 'b unreachable' } });
     d.send({ type: 'operator.retry' });
@@ -70,7 +91,10 @@ describe('a step whose outcome is unknown', () => {
     const rejected = new Drive(machine, { name: 'x' }).send(done('a', { aId: 'A1' })).send(failWithKey('b', 'k', true));
     expect(rejected.snapshot.value).toEqual({ compensating: 'a' });
     expect(rejected.snapshot.context.failure).not.toHaveProperty('idempotencyKey');
-    const declared = new Drive(machine, { name: 'x' }).send(done('a', { aId: 'A1' })).send(done('b', { bId: 'B1' })).send(failWithKey('c', 'k'));
+    const declared = new Drive(machine, { name: 'x' })
+      .send(done('a', { aId: 'A1' }))
+      .send(done('b', { bId: 'B1' }))
+      .send(failWithKey('c', 'k'));
     expect(declared.snapshot.value).toEqual({ compensating: 'b' });
     const keyless = new Drive(machine, { name: 'x' }).send(done('a', { aId: 'A1' })).send(fail('b'));
     expect(keyless.snapshot.value).toEqual({ compensating: 'a' });

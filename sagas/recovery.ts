@@ -40,7 +40,8 @@ export const recoveryGuards = {
 
 /** The recovery request for the step that failed (its key is kept in `failure`). */
 export function recoveryRequest(failure: SagaFailure | null, input: unknown): StepRecoveryInput {
-  if (!failure?.idempotencyKey) throw new Error(`recovery of step "${failure?.step}" started without the failed invocation's idempotency key`);
+  if (!failure?.idempotencyKey)
+    throw new Error(`recovery of step "${failure?.step}" started without the failed invocation's idempotency key`);
   return { statekeeperRecovery: { idempotencyKey: failure.idempotencyKey, input } };
 }
 
@@ -113,7 +114,9 @@ export function recoveryStates<TContext extends { failure: SagaFailure | null }>
  * `recordFailure` records a failed step, with its key when its outcome is unknown.
  */
 export const recoveryActions = {
-  recordFailure: assign({ failure: ({ event }: { event: { type: string; error?: unknown } }, p: { step: string }) => failureOf(p.step, event.error) }),
+  recordFailure: assign({
+    failure: ({ event }: { event: { type: string; error?: unknown } }, p: { step: string }) => failureOf(p.step, event.error),
+  }),
 };
 
 /** The failure record of a step: its error, and its key when its outcome is unknown. */

@@ -16,7 +16,8 @@ export function sagaGuards(steps: readonly SkippableStep[]) {
     cancelRequested: ({ context }: { context: Ctx }) => context.cancellation !== null,
     canCancel: ({ context }: { context: Ctx }) => context.cancellation === null && context.pivoted !== true,
     hasResult: ({ context }: { context: Ctx }, p: StepParams) => Object.hasOwn(context.results, p.step),
-    shouldSkip: ({ context }: { context: Ctx }, p: StepParams) => !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
+    shouldSkip: ({ context }: { context: Ctx }, p: StepParams) =>
+      !!byName.get(p.step)?.skip?.({ input: context.input, results: context.results }),
     ...compensationGuards,
     ...recoveryGuards,
   };
@@ -27,8 +28,18 @@ type AnyEvent = { type: string; output?: unknown; reason?: unknown };
 /** Actions of every `defineSaga` machine. */
 export const sagaActions = {
   // `?? null`: an undefined output would vanish in JSON and the step would look never run.
-  storeResult: assign({ results: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => ({ ...context.results, [p.step]: event.output ?? null }) }),
-  storeRecoveredResult: assign({ results: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => ({ ...context.results, [p.step]: recoveredResult(event) }) }),
+  storeResult: assign({
+    results: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => ({
+      ...context.results,
+      [p.step]: event.output ?? null,
+    }),
+  }),
+  storeRecoveredResult: assign({
+    results: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => ({
+      ...context.results,
+      [p.step]: recoveredResult(event),
+    }),
+  }),
   recordSkip: assign({ skipped: ({ context }: { context: Ctx }, p: StepParams) => [...context.skipped, p.step] }),
   ...recoveryActions,
   // Typed against the minimal compensation context, which XState cannot relate to this one.
@@ -38,6 +49,9 @@ export const sagaActions = {
   clearFailure: assign({ failure: null }),
   recordStepResolution: assign({
     failure: null,
-    resolutions: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => [...context.resolutions, { step: p.step, reason: String(event.reason) }],
+    resolutions: ({ context, event }: { context: Ctx; event: AnyEvent }, p: StepParams) => [
+      ...context.resolutions,
+      { step: p.step, reason: String(event.reason) },
+    ],
   }),
 };

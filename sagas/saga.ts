@@ -68,7 +68,13 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
     description: config.description,
     meta: { saga: sagaMeta(plan) },
     context: ({ input }): SagaContext<TInput, TResults> => ({
-      input, results: {} as TResults, skipped: [], failure: null, compensationFailure: null, resolutions: [], cancellation: null,
+      input,
+      results: {} as TResults,
+      skipped: [],
+      failure: null,
+      compensationFailure: null,
+      resolutions: [],
+      cancellation: null,
     }),
     initial: 'running',
     states: {
@@ -177,7 +183,9 @@ function stepState(plan: SagaPlan, s: Step, i: number) {
       ],
       onError: [
         // The call may have applied: find out by its key and undo it before the earlier steps.
-        ...(recoversOnFailure(s) ? [{ guard: 'outcomeUnknown', target: plan.ref(`compensating.${s.name}_recovery`), actions: recordFailure }] : []),
+        ...(recoversOnFailure(s)
+          ? [{ guard: 'outcomeUnknown', target: plan.ref(`compensating.${s.name}_recovery`), actions: recordFailure }]
+          : []),
         ...plan.compensate(i - 1, recordFailure),
       ],
     },
@@ -202,14 +210,15 @@ function compensatingStates(plan: SagaPlan): Record<string, unknown> {
         },
         next: plan.compensate(i - 1),
       }),
-      recoversOnFailure(s) && recoveryStates<Ctx>({
-        step: s.name,
-        src: s.action,
-        input,
-        store: act('storeRecoveredResult', s.name),
-        compensation: plan.ref(`compensating.${s.name}`),
-        next: plan.compensate(i - 1),
-      }),
+      recoversOnFailure(s) &&
+        recoveryStates<Ctx>({
+          step: s.name,
+          src: s.action,
+          input,
+          store: act('storeRecoveredResult', s.name),
+          compensation: plan.ref(`compensating.${s.name}`),
+          next: plan.compensate(i - 1),
+        }),
     );
   });
   return compensating;
@@ -279,7 +288,10 @@ function validate(id: string, steps: readonly Step[]): readonly Step[] {
   const pivot = steps.findIndex((s) => s.pivot);
   for (const s of pivot >= 0 ? steps.slice(pivot) : []) {
     if (s.compensation !== undefined || s.skip !== undefined) {
-      throw new MachineDefinitionError('invalid_pivot', `Saga "${id}": step "${s.name}" is at or after the pivot "${steps[pivot]!.name}", so it cannot declare a compensation or a skip guard.`);
+      throw new MachineDefinitionError(
+        'invalid_pivot',
+        `Saga "${id}": step "${s.name}" is at or after the pivot "${steps[pivot]!.name}", so it cannot declare a compensation or a skip guard.`,
+      );
     }
   }
   const seen = new Set<string>();

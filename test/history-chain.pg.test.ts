@@ -79,7 +79,9 @@ describe('history hash chain on Postgres', () => {
   test('a rewritten chain (every hash recomputed) is caught by the signed checkpoint; a forged signature too', async () => {
     const id = await finishedInstance();
     expect(await chain.checkpoint(new Date())).toBeGreaterThanOrEqual(1);
-    const { rows: [cp] } = await raw.query(`select seq, key_id from sk_history_checkpoint where instance_id = $1`, [id]);
+    const {
+      rows: [cp],
+    } = await raw.query(`select seq, key_id from sk_history_checkpoint where instance_id = $1`, [id]);
     expect(cp).toEqual({ seq: 4, key_id: 'k2' });
     expect(await chain.verify(id)).toMatchObject({ ok: true, checkpoints: 1 });
 
@@ -89,13 +91,18 @@ describe('history hash chain on Postgres', () => {
     await raw.query(`do $$ declare r record; prev bytea; begin
         for r in select * from sk_event where instance_id = '${id}' order by seq loop
           update sk_event set prev_hash = prev, hash = sk_event_digest(prev, r.instance_id, r.seq, r.type, r.payload, r.source, r.actor,
-            r.state_value, r.handled, r.idempotency_key, r.created_at) where instance_id = r.instance_id and seq = r.seq returning hash into prev;
+            r.state_value, r.handled, r.idempotency_key, r.created_at)
+            where instance_id = r.instance_id and seq = r.seq returning hash into prev;
         end loop; end $$`);
     await raw.query(`alter table sk_event enable trigger sk_event_chain`);
     expect((await chain.verify(id))?.firstBreak).toMatchObject({ seq: 4, reason: 'checkpoint_mismatch' });
 
     // Re-signing needs the key: a checkpoint moved to the new hash without it does not verify.
-    await raw.query(`update sk_history_checkpoint c set hash = e.hash from sk_event e where e.instance_id = c.instance_id and e.seq = c.seq and c.instance_id = $1`, [id]);
+    await raw.query(
+      `update sk_history_checkpoint c set hash = e.hash from sk_event e
+       where e.instance_id = c.instance_id and e.seq = c.seq and c.instance_id = $1`,
+      [id],
+    );
     expect((await chain.verify(id))?.firstBreak).toMatchObject({ seq: 4, reason: 'bad_signature' });
   });
 

@@ -84,7 +84,10 @@ export class PgHistoryChain {
     const [instance] = await this.rows(`select version from sk_instance where id = ?`, [instanceId]);
     if (!instance) return undefined;
     const events = await this.rows(EVENTS_SQL, [instanceId]);
-    const checkpoints = await this.rows(`select seq, hash, key_id, signature from sk_history_checkpoint where instance_id = ? order by seq`, [instanceId]);
+    const checkpoints = await this.rows(
+      `select seq, hash, key_id, signature from sk_history_checkpoint where instance_id = ? order by seq`,
+      [instanceId],
+    );
     const breaks: ChainBreak[] = [];
     const hashes = new Map<number, Buffer>();
     let chained = false;
@@ -104,11 +107,13 @@ export class PgHistoryChain {
       if (!sameBytes(r.prev_hash as Buffer | null, r.before_hash as Buffer | null)) {
         breaks.push({ seq, reason: 'prev_mismatch', message: `row ${seq} does not link to the row stored before it` });
       }
-      if (!sameBytes(hash, r.digest as Buffer)) breaks.push({ seq, reason: 'hash_mismatch', message: `row ${seq} was changed after it was written` });
+      if (!sameBytes(hash, r.digest as Buffer))
+        breaks.push({ seq, reason: 'hash_mismatch', message: `row ${seq} was changed after it was written` });
     }
     const last = events.length ? Number(events.at(-1)!.seq) : 0;
     const version = Number(instance.version);
-    if (last < version) breaks.push({ seq: last + 1, reason: 'missing_tail', message: `the instance is at version ${version} but history ends at ${last}` });
+    if (last < version)
+      breaks.push({ seq: last + 1, reason: 'missing_tail', message: `the instance is at version ${version} but history ends at ${last}` });
     for (const c of checkpoints) {
       const seq = Number(c.seq);
       const key = this.keys.find((k) => k.id === c.key_id);
@@ -119,7 +124,14 @@ export class PgHistoryChain {
       }
     }
     breaks.sort((a, b) => a.seq - b.seq);
-    return { instanceId, ok: breaks.length === 0, events: events.length, unchainedPrefix, checkpoints: checkpoints.length, firstBreak: breaks[0] ?? null };
+    return {
+      instanceId,
+      ok: breaks.length === 0,
+      events: events.length,
+      unchainedPrefix,
+      checkpoints: checkpoints.length,
+      firstBreak: breaks[0] ?? null,
+    };
   }
 
   /** Verifies every instance, in id order, calling `each` per instance; returns how many are broken. */
@@ -157,7 +169,9 @@ export class PgHistoryChain {
     );
     if (heads.length === 0) return 0;
     const rows = heads.map((h) => ({
-      instance_id: String(h.instance_id), seq: Number(h.seq), hash: (h.hash as Buffer).toString('hex'),
+      instance_id: String(h.instance_id),
+      seq: Number(h.seq),
+      hash: (h.hash as Buffer).toString('hex'),
       signature: sign(key, String(h.instance_id), Number(h.seq), h.hash as Buffer).toString('hex'),
     }));
     await this.rows(

@@ -16,7 +16,10 @@ const VerificationSchema = z
     firstBreak: z
       .object({ seq: z.number().int(), reason: z.string(), message: z.string() })
       .nullable()
-      .openapi({ description: 'The first broken link: gap, hash_mismatch, prev_mismatch, unchained, missing_tail, checkpoint_mismatch, bad_signature' }),
+      .openapi({
+        description:
+          'The first broken link: gap, hash_mismatch, prev_mismatch, unchained, missing_tail, checkpoint_mismatch, bad_signature',
+      }),
   })
   .openapi('HistoryVerification');
 
@@ -39,7 +42,15 @@ const getHistory = createRoute({
   responses: {
     200: {
       description: 'A page of history; with `verify=true` also the result of checking the chain',
-      content: { 'application/json': { schema: z.object({ items: z.array(HistoryEntrySchema), nextCursor: z.string().nullable(), verification: VerificationSchema.optional() }) } },
+      content: {
+        'application/json': {
+          schema: z.object({
+            items: z.array(HistoryEntrySchema),
+            nextCursor: z.string().nullable(),
+            verification: VerificationSchema.optional(),
+          }),
+        },
+      },
     },
     ...errors(403, 404, 501),
   },
@@ -56,7 +67,9 @@ export function registerHistoryRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const nextCursor = rows.length > limit ? String(page.at(-1)!.seq) : null;
     const items = page.map((e) => historyEntry(e, deps.redactKeys));
     if (verify !== 'true') return c.json({ items, nextCursor }, 200);
-    if (!deps.verifyHistory) throw new ApiError(501, 'verification_unavailable', 'This server keeps no history hash chain (it needs the PostgreSQL store).');
+    if (!deps.verifyHistory) {
+      throw new ApiError(501, 'verification_unavailable', 'This server keeps no history hash chain (it needs the PostgreSQL store).');
+    }
     // runtime.history above already answered 404 for an instance of another tenant.
     const result = await deps.verifyHistory(id);
     if (!result) throw RuntimeError.instanceNotFound(id);
