@@ -7,6 +7,7 @@
  * npx tsx api/cli.ts apikey list --tenant acme
  * npx tsx api/cli.ts apikey revoke --id 3f9c0a1b2c3d4e5f
  * npx tsx api/cli.ts verify <instance id> | --all
+ * npx tsx api/cli.ts reencrypt
  * ```
  * The database is `DATABASE_URL`, else the embedded one in
  * `STATEKEEPER_DATA_DIR` (the running server's, when it is up).
@@ -18,6 +19,7 @@ import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgresServer } from
 import { createApiKey, type ApiKeyRecord } from './auth/api-keys.ts';
 import { PgApiKeyStore } from '../adapters/postgres/pg-key-store.ts';
 import { ROUTE_ROLES } from './auth/principal.ts';
+import { FieldCipher, parseEncryptionKeys, reencrypt, SecretFields } from '../adapters/encryption/index.ts';
 import { verifyCommand } from './cli-verify.ts';
 import { loadConfig } from './config.ts';
 
@@ -30,7 +32,10 @@ const USAGE = `Usage:
   apikey revoke --id <key id>
   verify <instance id> | --all [--json]
       Checks the history hash chain (and signed checkpoints, with STATEKEEPER_HISTORY_KEYS);
-      prints the first broken link; exit code 1 when one is broken.`;
+      prints the first broken link; exit code 1 when one is broken.
+  reencrypt
+      Seals values written under an older STATEKEEPER_ENCRYPTION_KEYS key again under the newest
+      (instances, effects, outbox; history keeps its key).`;
 
 class UsageError extends Error {}
 
@@ -50,6 +55,18 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [group, command] = positionals;
+  if (!values.help && group === 'reencrypt') {
+    const keys = loadConfig().STATEKEEPER_ENCRYPTION_KEYS;
+    if (!keys) throw new UsageError('reencrypt needs STATEKEEPER_ENCRYPTION_KEYS (old keys first, the new one last).');
+    const db = await connect();
+    try {
+      const changed = await reencrypt(db.orm, new SecretFields(new FieldCipher(parseEncryptionKeys(keys))));
+      console.error(`Re-encrypted ${changed} rows under key ${parseEncryptionKeys(keys).at(-1)!.id}.`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
   if (!values.help && group === 'verify') {
     if ((command === undefined) === !values.all) throw new UsageError('verify needs an instance id or --all (not both).');
     const db = await connect();

@@ -31,6 +31,8 @@ const schema = z.object({
   STATEKEEPER_HISTORY_KEYS: optionalText,
   /** How often the heads of changed histories are signed (default 60 s). */
   STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
+  STATEKEEPER_ENCRYPTION_KEYS: optionalText,
 });
 
 /** Server configuration from the environment. */

@@ -3,6 +3,9 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import type { AnyStateMachine } from 'xstate';
+import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
+import type { InstanceStore } from '../runtime/ports.ts';
 import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
 import { createRuntime } from '../runtime/index.ts';
 import { createApiDeps } from './api-deps.ts';
@@ -47,7 +50,7 @@ async function main(shutdown: Shutdown) {
   if (workflows.lab) console.log(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
   shutdown.checkpoint();
   const runtime = await createRuntime({
-    store,
+    store: sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines),
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
@@ -65,7 +68,13 @@ async function main(shutdown: Shutdown) {
     ? startHistoryCheckpoints(chain, config.STATEKEEPER_CHECKPOINT_MS, (e) => console.error('statekeeper: history checkpoint failed:', e))
     : undefined;
   if (stopCheckpoints) shutdown.add('history checkpoints', stopCheckpoints);
-  const app = createApp({ runtime, ...api, machineInfo, verifyHistory: (id) => chain.verify(id), ready: async () => (await orm.checkConnection()).ok });
+  const app = createApp({
+    runtime,
+    ...api,
+    machineInfo,
+    verifyHistory: (id) => chain.verify(id),
+    ready: async () => (await orm.checkConnection()).ok,
+  });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, (info) => {
     console.log(`statekeeper: listening on http://127.0.0.1:${info.port} (GET /healthz)`);
     console.log(`statekeeper: dashboard on http://127.0.0.1:${info.port}/ (API reference: /docs)`);
@@ -73,6 +82,17 @@ async function main(shutdown: Shutdown) {
   answerClientErrors(server as Server);
   shutdown.add('HTTP server', () => closeServer(server));
   shutdown.ready();
+}
+
+/**
+ * With `STATEKEEPER_ENCRYPTION_KEYS`, what machines mark secret (`meta.secrets`) is
+ * encrypted before it reaches the database and decrypted only in this process.
+ */
+function sealSecrets(store: InstanceStore, keys: string | undefined, machines: readonly { machine: AnyStateMachine }[]): InstanceStore {
+  if (!keys) return store;
+  const policies = new Map(machines.map(({ machine }) => [machine.id, secretPolicyOf(machine)]));
+  console.log(`statekeeper: encrypting secret fields of ${[...policies.values()].filter(Boolean).length} machines at rest`);
+  return new SealedStore(store, new SecretFields(new FieldCipher(parseEncryptionKeys(keys))), (id) => policies.get(id));
 }
 
 /** Background failures (pollers, steps): one line while the database is away, the whole error otherwise. */

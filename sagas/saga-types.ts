@@ -110,6 +110,12 @@ export interface SagaConfig<TInput, TResults, TOutput> {
   steps: readonly SagaStepConfig<TInput, TResults>[];
   /** The result of the `completed` outcome; defaults to `results`. */
   output?: (args: SagaArgs<TInput, TResults>) => TOutput;
+  /**
+   * Names of keys whose values are secret wherever they appear (input, results,
+   * step inputs), or `'all'`: kept as root `meta.secrets`, where a store with
+   * field encryption reads which values never to write in plain text.
+   */
+  secrets?: readonly string[] | 'all';
 }
 
 /** Static description of a saga's steps, kept in the machine's root `meta.saga`. */

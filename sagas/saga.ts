@@ -66,7 +66,7 @@ export function defineSaga<TInput, TResults extends object = Record<string, any>
   }).createMachine({
     id: plan.id,
     description: config.description,
-    meta: { saga: sagaMeta(plan) },
+    meta: { saga: sagaMeta(plan), ...(config.secrets && { secrets: config.secrets }) },
     context: ({ input }): SagaContext<TInput, TResults> => ({
       input,
       results: {} as TResults,
