@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { observeRequests } from '../observability/http.ts';
+import type { HistoryVerification } from '../adapters/postgres/history-chain.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
@@ -41,6 +42,11 @@ export interface AppDeps {
   /** Interval of keep-alive comments on event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
   /** Where 500s are reported with their request id (default: the logger, else console.error). */
+  /**
+   * Checks an instance's history hash chain and signed checkpoints
+   * (`GET /v1/instances/{id}/history?verify=true`); absent on stores without one.
+   */
+  readonly verifyHistory?: (instanceId: string) => Promise<HistoryVerification | undefined>;
   readonly reportError?: InternalErrorReporter;
   /** One JSON line per request (method, route, status, duration, request id, trace id). */
   readonly log?: Logger;

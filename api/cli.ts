@@ -1,11 +1,13 @@
 /**
- * Command line of the API: API key management.
+ * Command line of the API: API key management, history verification.
  *
  * @example
  * ```sh
  * npx tsx api/cli.ts apikey create --tenant acme --roles operator,viewer --name ci
  * npx tsx api/cli.ts apikey list --tenant acme
  * npx tsx api/cli.ts apikey revoke --id 3f9c0a1b2c3d4e5f
+ * npx tsx api/cli.ts verify <instance id> | --all
+ * npx tsx api/cli.ts reencrypt
  * ```
  * The database is `DATABASE_URL`, else the embedded one in
  * `STATEKEEPER_DATA_DIR` (the running server's, when it is up).
@@ -17,6 +19,8 @@ import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgresServer } from
 import { createApiKey, type ApiKeyRecord } from './auth/api-keys.ts';
 import { PgApiKeyStore } from '../adapters/postgres/pg-key-store.ts';
 import { ROUTE_ROLES } from './auth/principal.ts';
+import { FieldCipher, parseEncryptionKeys, reencrypt, SecretFields } from '../adapters/encryption/index.ts';
+import { verifyCommand } from './cli-verify.ts';
 import { loadConfig } from './config.ts';
 
 const USAGE = `Usage:
@@ -25,7 +29,13 @@ const USAGE = `Usage:
       Route roles: viewer (read), operator (start, events, retry, cancel), admin (all);
       other roles count for events guarded by machines' meta.roles.
   apikey list [--tenant <tenant>] [--json]
-  apikey revoke --id <key id>`;
+  apikey revoke --id <key id>
+  verify <instance id> | --all [--json]
+      Checks the history hash chain (and signed checkpoints, with STATEKEEPER_HISTORY_KEYS);
+      prints the first broken link; exit code 1 when one is broken.
+  reencrypt
+      Seals values written under an older STATEKEEPER_ENCRYPTION_KEYS key again under the newest
+      (instances, effects, outbox; history keeps its key).`;
 
 class UsageError extends Error {}
 
@@ -40,10 +50,32 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [group, command] = positionals;
+  if (!values.help && group === 'reencrypt') {
+    const keys = loadConfig().STATEKEEPER_ENCRYPTION_KEYS;
+    if (!keys) throw new UsageError('reencrypt needs STATEKEEPER_ENCRYPTION_KEYS (old keys first, the new one last).');
+    const db = await connect();
+    try {
+      const changed = await reencrypt(db.orm, new SecretFields(new FieldCipher(parseEncryptionKeys(keys))));
+      console.error(`Re-encrypted ${changed} rows under key ${parseEncryptionKeys(keys).at(-1)!.id}.`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  }
+  if (!values.help && group === 'verify') {
+    if ((command === undefined) === !values.all) throw new UsageError('verify needs an instance id or --all (not both).');
+    const db = await connect();
+    try {
+      return await verifyCommand(db.orm, { instanceId: command, json: values.json, keys: loadConfig().STATEKEEPER_HISTORY_KEYS });
+    } finally {
+      await db.close();
+    }
+  }
   if (values.help || group !== 'apikey' || !command) throw new UsageError(values.help ? '' : 'Expected "apikey create|list|revoke".');
   if (!['create', 'list', 'revoke'].includes(command)) throw new UsageError(`Unknown command "apikey ${command}".`);
 

@@ -37,6 +37,12 @@ const schema = z.object({
   STATEKEEPER_INSPECT: z.enum(['on', 'off']).default('off'),
   /** Port of the inspector relay (its page and WebSocket). */
   STATEKEEPER_INSPECT_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** Keys signing history checkpoints, `id:base64secret[,…]` (the last signs; all verify). Without: no checkpoints. */
+  STATEKEEPER_HISTORY_KEYS: optionalText,
+  /** How often the heads of changed histories are signed (default 60 s). */
+  STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
+  STATEKEEPER_ENCRYPTION_KEYS: optionalText,
 });
 
 /** Server configuration from the environment. */

@@ -19,6 +19,7 @@ export type ApiErrorCode =
   | 'headers_too_large'
   | 'malformed_request'
   | 'request_timeout'
+  | 'verification_unavailable'
   | 'internal_error';
 
 /**

@@ -8,10 +8,15 @@ import { liveInspection, startInspector } from '../observability/inspect.ts';
 import { createLogger, logObserver } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startTracing } from '../observability/otel.ts';
+import type { AnyStateMachine } from 'xstate';
+import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
+import type { InstanceStore } from '../runtime/ports.ts';
+import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
 import { createRuntime } from '../runtime/index.ts';
 import { combineObservers } from '../runtime/observer.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
+import { redact } from './views.ts';
 import { loadConfig } from './config.ts';
 import { answerClientErrors } from './middleware/protocol-errors.ts';
 import { isDatabaseUnavailable } from './middleware/unavailable.ts';
@@ -65,7 +70,7 @@ async function main(shutdown: Shutdown) {
   if (workflows.lab) log.info(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
   shutdown.checkpoint();
   const runtime = await createRuntime({
-    store,
+    store: sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines),
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
@@ -75,7 +80,7 @@ async function main(shutdown: Shutdown) {
   shutdown.add('runtime', () => runtime.close());
   shutdown.checkpoint();
   // Metrics, operator log lines and the live inspector, fed from the committed changes.
-  const live = inspector && liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine);
+  const live = inspector && liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine, { sanitize: (v) => redact(v) });
   observeChanges(runtime, combineObservers(metrics.observer, logObserver(log), live), {
     everyChange: live !== undefined,
     onError: (e) => logBackgroundError(log, e),
@@ -83,10 +88,17 @@ async function main(shutdown: Shutdown) {
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });
+  // History hash chain: verified on request; its heads signed periodically when keys are configured.
+  const chain = new PgHistoryChain(orm, parseCheckpointKeys(config.STATEKEEPER_HISTORY_KEYS));
+  const stopCheckpoints = config.STATEKEEPER_HISTORY_KEYS
+    ? startHistoryCheckpoints(chain, config.STATEKEEPER_CHECKPOINT_MS, (e) => log.error({ err: e }, 'statekeeper: history checkpoint failed'))
+    : undefined;
+  if (stopCheckpoints) shutdown.add('history checkpoints', stopCheckpoints);
   const app = createApp({
     runtime,
     ...api,
     machineInfo,
+    verifyHistory: (id) => chain.verify(id),
     ready: async () => (await orm.checkConnection()).ok,
     log,
     metrics: { render: metrics.render, contentType: metrics.contentType, token: config.STATEKEEPER_METRICS_TOKEN },
@@ -99,6 +111,17 @@ async function main(shutdown: Shutdown) {
   answerClientErrors(server as Server);
   shutdown.add('HTTP server', () => closeServer(server));
   shutdown.ready();
+}
+
+/**
+ * With `STATEKEEPER_ENCRYPTION_KEYS`, what machines mark secret (`meta.secrets`) is
+ * encrypted before it reaches the database and decrypted only in this process.
+ */
+function sealSecrets(store: InstanceStore, keys: string | undefined, machines: readonly { machine: AnyStateMachine }[]): InstanceStore {
+  if (!keys) return store;
+  const policies = new Map(machines.map(({ machine }) => [machine.id, secretPolicyOf(machine)]));
+  console.log(`statekeeper: encrypting secret fields of ${[...policies.values()].filter(Boolean).length} machines at rest`);
+  return new SealedStore(store, new SecretFields(new FieldCipher(parseEncryptionKeys(keys))), (id) => policies.get(id));
 }
 
 /** Background failures (pollers, steps): one line while the database is away, the whole error otherwise. */

@@ -56,6 +56,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'Request body over the configured limit',
   415: 'Request body not sent as application/json',
   422: 'Input rejected by the machine\u2019s input schema, or an idempotency key reused with another body',
+  501: 'The server cannot do this with its configuration (e.g. history verification without PostgreSQL)',
   503: 'The runtime is stopping or the database cannot be reached (retry after Retry-After seconds)',
   504: 'The runtime did not answer in time',
 };

@@ -27,10 +27,25 @@ export class CallGate {
       throw new LabError('missing_idempotency_key', system, operation,
         'every mutating call needs a non-empty idempotencyKey', false, 400);
     }
+    if (o.lookupOnly) return this.lookup(system, operation, o);
     const disturbance = await this.enter(system, operation, o.signal);
     const { value } = await this.ledger.run(`${system}.${operation}`, o.idempotencyKey, async () => apply());
     if (disturbance.failAfter) throw disturbance.failAfter;
     return value;
+  }
+
+  /**
+   * Answers a lookup by key: the recorded result, or a 404 when no call with
+   * the key applied.
+   * @remarks Neither counted nor disturbed by faults: it reads the ledger, and
+   * a fault meant for the operation must not hide what the operation did.
+   */
+  private async lookup<T>(system: SystemName, operation: string, o: CallOptions): Promise<T> {
+    o.signal?.throwIfAborted();
+    const recorded = await this.ledger.recorded(`${system}.${operation}`, o.idempotencyKey);
+    if (recorded) return recorded.value as T;
+    throw new LabError('unknown_idempotency_key', system, operation,
+      `no ${operation} call with idempotency key "${o.idempotencyKey}" was applied`, false, 404);
   }
 
   /** Runs a read-only operation (no idempotency key). */

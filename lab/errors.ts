@@ -9,6 +9,7 @@ export type LabErrorCode =
   | 'prefix_exhausted'
   | 'injected_fault'
   | 'missing_idempotency_key'
+  | 'unknown_idempotency_key'
   | 'upstream_error'
   | 'internal_error';
 

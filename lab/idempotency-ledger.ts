@@ -29,6 +29,21 @@ export class IdempotencyLedger {
     }
   }
 
+  /**
+   * The result recorded for the key (waiting for a call still in flight), or
+   * `undefined` when no call with the key applied.
+   */
+  async recorded(scope: string, key: string): Promise<{ value: unknown } | undefined> {
+    const recorded = this.entries.get(`${scope}\u0000${key}`);
+    if (!recorded) return undefined;
+    try {
+      return { value: structuredClone(await recorded) };
+    } catch {
+      // The call failed before applying: its entry is being forgotten.
+      return undefined;
+    }
+  }
+
   /** Whether a result is recorded (or pending) for the key. */
   has(scope: string, key: string): boolean {
     return this.entries.has(`${scope}\u0000${key}`);

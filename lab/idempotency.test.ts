@@ -22,6 +22,28 @@ describe('every mutating operation is idempotent by key', () => {
     }
   });
 
+  it.each(cases)('$name: a lookup by key answers the recorded result and applies nothing; an unknown key is a 404', async ({ setup }) => {
+    const lab = createLab();
+    const call = await setup(lab.clients);
+    const o = key();
+    const before = await inventory(lab);
+    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({ code: 'unknown_idempotency_key', status: 404, retryable: false });
+    expect(await inventory(lab)).toBe(before);
+    const first = await call(o);
+    const after = await inventory(lab);
+    expect(await call({ ...o, lookupOnly: true })).toEqual(first);
+    expect(await inventory(lab)).toBe(after);
+  });
+
+  it('a lookup by key finds a call whose response was lost, and is not disturbed by the fault', async () => {
+    const lab = createLab();
+    lab.faults.inject({ system: 'customers', operation: 'createCustomer', mode: 'failAfterApply' });
+    const o = key();
+    await expect(lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, o)).rejects.toMatchObject({ code: 'injected_fault' });
+    const found = await lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, { ...o, lookupOnly: true });
+    expect(lab.systems.customers.records().customers).toEqual([found]);
+  });
+
   it('covers every mutating operation of every client', async () => {
     const { LAB_OPERATIONS } = await import('./operations.ts');
     const all = Object.entries(LAB_OPERATIONS).flatMap(([s, ops]) => ops.map((op) => `${s}.${op}`));

@@ -112,4 +112,21 @@ describe('sign-up', () => {
     ]);
     expect(replayShortestPaths(machine, input, events)).toBeGreaterThan(30);
   });
+
+  it('undoes an account or payment customer whose creation had an unknown outcome, found by its idempotency key', () => {
+    const unknown = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { name: 'ExternalSystemError', message: 'lost', idempotencyKey: `i:${id}:1` } }) as never;
+    const account = new Drive(machine, input).send(unknown('account'));
+    expect(account.snapshot.value).toEqual({ compensating: 'account_recovery' });
+    expect(account.started.at(-1)).toMatchObject({ src: 'createUserAccount', input: { statekeeperRecovery: { idempotencyKey: 'i:account:1' } } });
+    account.send(done('recover.account', { applied: true, result: outputs.account }));
+    expect(account.started.at(-1)).toEqual({ id: 'compensate.account', src: 'deleteUserAccount', input: outputs.account });
+    expect(account.send(done('compensate.account')).snapshot.value).toBe('rolled_back');
+
+    const payment = waiting().send({ type: 'email.verified' }).send(unknown('paymentCustomer'));
+    expect(payment.snapshot.value).toEqual({ compensating: 'paymentCustomer_recovery' });
+    payment.send(done('recover.paymentCustomer', { applied: true, result: outputs.paymentCustomer }));
+    payment.send(done('compensate.paymentCustomer')).send(done('compensate.account'));
+    expect(payment.startedIds.slice(-3)).toEqual(['recover.paymentCustomer', 'compensate.paymentCustomer', 'compensate.account']);
+    expect(payment.snapshot.value).toBe('rolled_back');
+  });
 });

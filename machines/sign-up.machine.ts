@@ -17,8 +17,8 @@ import {
   compensationGuards,
   compensationStates,
   rolledBackOutput,
-  toStepError,
 } from '../sagas/compensation.ts';
+import { failureOf, recoveredResult, recoveryGuards, recoveryStates } from '../sagas/recovery.ts';
 import { OPERATOR_ROLES, type SagaFailure, type SagaOutput, type SagaResolution } from '../sagas/saga-types.ts';
 import { step } from '../runtime/step.ts';
 
@@ -69,6 +69,9 @@ type Ev = { output?: unknown; error?: unknown; reason?: string };
 const ev = (e: unknown) => e as Ev;
 // After the account is undone: cancelled if a cancel started the roll back.
 const afterAccountUndo = [{ guard: 'cancelRequested', target: '#sign-up.cancelled' }, { target: '#sign-up.rolled_back' }];
+
+const accountInput = ({ context }: { context: SignUpContext }) => ({ name: context.input.name, email: context.input.email });
+const paymentCustomerInput = ({ context }: { context: SignUpContext }) => ({ email: context.input.email, name: context.input.name });
 
 // One parallel region per welcome message; with `onlyIf`, the region is skipped when that guard fails.
 const welcomeRegion = (channel: 'email' | 'sms', id: string, src: string, input: (a: { context: SignUpContext }) => unknown, onlyIf?: string): any => {
@@ -126,13 +129,16 @@ export const signUpMachine = setup({
     sameEmail: ({ context, event }) =>
       event.type === 'email.verified' && (event.email === undefined || event.email.toLowerCase() === context.input.email.toLowerCase()),
     ...compensationGuards,
+    ...recoveryGuards,
   },
   actions: {
     setWelcome: assign({
       welcome: ({ context }, p: { channel: 'email' | 'sms'; status: WelcomeStatus }) => ({ ...context.welcome, [p.channel]: p.status }),
     }),
     recordCancel: assign({ cancellation: ({ event }) => ({ reason: ev(event).reason ?? null }) }),
-    recordFailure: assign({ failure: ({ event }, p: { step: string }) => ({ step: p.step, error: toStepError(ev(event).error) }) }),
+    storeRecoveredAccount: assign({ account: ({ event }) => recoveredResult(event) as UserAccountRef }),
+    storeRecoveredPaymentCustomer: assign({ paymentCustomer: ({ event }) => recoveredResult(event) as PaymentCustomerRef }),
+    recordFailure: assign({ failure: ({ event }, p: { step: string }) => failureOf(p.step, ev(event).error) }),
     recordTimeout: assign({
       failure: ({ context }) => ({
         step: 'verifyEmail',
@@ -164,12 +170,20 @@ export const signUpMachine = setup({
       invoke: {
         id: 'account',
         src: 'createUserAccount',
-        input: ({ context }) => ({ name: context.input.name, email: context.input.email }),
+        input: accountInput,
         onDone: [
           { guard: 'cancelRequested', target: '#sign-up.compensating.account', actions: assign({ account: ({ event }) => event.output }) },
           { target: 'sendingVerification', actions: assign({ account: ({ event }) => event.output }) },
         ],
-        onError: { target: 'rolled_back', actions: { type: 'recordFailure', params: { step: 'account' } } },
+        onError: [
+          // The account may exist although the call failed (a lost response): look it up by key and undo it.
+          {
+            guard: 'outcomeUnknown',
+            target: '#sign-up.compensating.account_recovery',
+            actions: { type: 'recordFailure', params: { step: 'account' } },
+          },
+          { target: 'rolled_back', actions: { type: 'recordFailure', params: { step: 'account' } } },
+        ],
       },
     },
     sendingVerification: {
@@ -201,12 +215,19 @@ export const signUpMachine = setup({
       invoke: {
         id: 'paymentCustomer',
         src: 'createPaymentCustomer',
-        input: ({ context }) => ({ email: context.input.email, name: context.input.name }),
+        input: paymentCustomerInput,
         onDone: [
           { guard: 'cancelRequested', target: '#sign-up.compensating.paymentCustomer', actions: assign({ paymentCustomer: ({ event }) => event.output }) },
           { target: 'welcoming', actions: assign({ paymentCustomer: ({ event }) => event.output }) },
         ],
-        onError: { target: '#sign-up.compensating.account', actions: { type: 'recordFailure', params: { step: 'paymentCustomer' } } },
+        onError: [
+          {
+            guard: 'outcomeUnknown',
+            target: '#sign-up.compensating.paymentCustomer_recovery',
+            actions: { type: 'recordFailure', params: { step: 'paymentCustomer' } },
+          },
+          { target: '#sign-up.compensating.account', actions: { type: 'recordFailure', params: { step: 'paymentCustomer' } } },
+        ],
       },
     },
     // The account is complete here; a cancel is no longer accepted.
@@ -235,6 +256,22 @@ export const signUpMachine = setup({
           step: 'account',
           src: 'deleteUserAccount',
           input: ({ context }) => context.account,
+          next: afterAccountUndo,
+        }),
+        ...recoveryStates<SignUpContext>({
+          step: 'paymentCustomer',
+          src: 'createPaymentCustomer',
+          input: paymentCustomerInput,
+          store: 'storeRecoveredPaymentCustomer',
+          compensation: 'paymentCustomer',
+          next: [{ target: 'account' }],
+        }),
+        ...recoveryStates<SignUpContext>({
+          step: 'account',
+          src: 'createUserAccount',
+          input: accountInput,
+          store: 'storeRecoveredAccount',
+          compensation: 'account',
           next: afterAccountUndo,
         }),
       },

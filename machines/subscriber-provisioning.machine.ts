@@ -16,7 +16,8 @@ const cpeParameter = z.tuple([z.string(), z.union([z.string(), z.number(), z.boo
  * Input of `subscriber-provisioning`.
  *
  * @remarks The input is kept in the persisted context: the RADIUS password is
- * stored with the instance, so the store must treat inputs as secrets.
+ * marked secret (`secrets`), so a store with field encryption keeps it only
+ * as ciphertext.
  */
 export const SubscriberProvisioningInputSchema = z
   .object({
@@ -81,6 +82,8 @@ export const subscriberProvisioningMachine = defineSaga<
 >({
   id: 'subscriber-provisioning',
   description: 'Provision a subscriber in every system, or in none',
+  // The RADIUS password: encrypted at rest wherever it appears (input, step input), when keys are configured.
+  secrets: ['password'],
   steps: [
     {
       name: 'customer',

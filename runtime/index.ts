@@ -18,4 +18,5 @@ export type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, Sta
 export type { StoreStats, Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';
 export { step } from './step.ts';
 export type { StepPolicy } from './step.ts';
-export type { StepContext, StepFn, StepImplementation, StepRegistry } from './step-types.ts';
+export type { StepContext, StepFn, StepImplementation, StepRegistry, StepRecoveryInput, StepRecoveryOutput } from './step-types.ts';
+export { isStepRecoveryInput } from './step-types.ts';

@@ -32,3 +32,27 @@ export interface StepImplementation<TInput = any, TOutput = any> {
 export type StepRegistry = Record<string, StepFn | StepImplementation>;
 
 export type { StepPolicy };
+
+/**
+ * Input asking a step to find out, by the idempotency key of an earlier
+ * invocation, whether that invocation applied and what it produced, applying
+ * nothing now.
+ *
+ * @remarks Sent by a saga to the action of a step whose outcome is unknown
+ * (it failed after its call may have applied: a lost response, a timeout),
+ * so the step's own effect can be compensated. A step implementation that
+ * supports it repeats its calls in lookup-only mode with `idempotencyKey` and
+ * answers with a {@link StepRecoveryOutput}.
+ */
+export interface StepRecoveryInput<TInput = unknown> {
+  readonly statekeeperRecovery: { readonly idempotencyKey: string; readonly input: TInput };
+}
+
+/** What a step answers to a {@link StepRecoveryInput}. */
+export type StepRecoveryOutput<TOutput = unknown> = { applied: true; result: TOutput } | { applied: false };
+
+/** Whether a step's input is a {@link StepRecoveryInput}. */
+export function isStepRecoveryInput(input: unknown): input is StepRecoveryInput {
+  const r = (input as { statekeeperRecovery?: { idempotencyKey?: unknown } } | null)?.statekeeperRecovery;
+  return typeof input === 'object' && input !== null && typeof r?.idempotencyKey === 'string';
+}

@@ -67,7 +67,8 @@ export function sagaStepStatuses(machine: AnyStateMachine, snapshot: SagaSnapsho
         : { ...view, status: 'compensating' };
     }
     if (context.skipped.includes(s.name)) return { ...view, status: 'skipped' };
-    if (context.failure?.step === s.name) return { ...view, status: 'failed', error: context.failure.error };
+    // A failed step with a result had an unknown outcome that did apply: it is undone like the others.
+    if (context.failure?.step === s.name && !hasResult) return { ...view, status: 'failed', error: context.failure.error };
     if (!hasResult) {
       // A forward-only step an operator finished by hand (operator.resolve) has no result but is done.
       const byHand = context.resolutions.find((r) => r.step === s.name);

@@ -11,6 +11,8 @@ export interface StepError {
 export interface SagaFailure {
   step: string;
   error: StepError;
+  /** Set when the step's outcome is unknown: the key its action is asked by whether it applied. */
+  idempotencyKey?: string;
 }
 
 /** A failed compensation an operator declared done by hand (`operator.resolve`). */
@@ -81,6 +83,12 @@ export interface SagaStepOf<TInput, TResults, TName extends string> {
   pivot?: boolean;
   /** Evaluated just before the step would start; a skipped step is never compensated. */
   skip?: (args: SagaArgs<TInput, TResults>) => boolean;
+  /**
+   * The action's failures never leave anything applied (it only checks, or its
+   * system applies all or nothing and answers for sure), so a failed step is
+   * not looked up and undone by its idempotency key. Default false.
+   */
+  failureAppliesNothing?: boolean;
   policy?: StepPolicy;
   compensationPolicy?: StepPolicy;
   description?: string;
@@ -102,6 +110,12 @@ export interface SagaConfig<TInput, TResults, TOutput> {
   steps: readonly SagaStepConfig<TInput, TResults>[];
   /** The result of the `completed` outcome; defaults to `results`. */
   output?: (args: SagaArgs<TInput, TResults>) => TOutput;
+  /**
+   * Names of keys whose values are secret wherever they appear (input, results,
+   * step inputs), or `'all'`: kept as root `meta.secrets`, where a store with
+   * field encryption reads which values never to write in plain text.
+   */
+  secrets?: readonly string[] | 'all';
 }
 
 /** Static description of a saga's steps, kept in the machine's root `meta.saga`. */
@@ -126,4 +140,9 @@ export const OPERATOR_ROLES = ['operator'] as const;
 /** Invoke id of a step's compensation (the action's invoke id is the step name). */
 export function compensationInvokeId(step: string): string {
   return `compensate.${step}`;
+}
+
+/** Invoke id of the lookup that finds out what a step with an unknown outcome applied. */
+export function recoveryInvokeId(step: string): string {
+  return `recover.${step}`;
 }

@@ -12,6 +12,15 @@
 export interface CallOptions {
   readonly idempotencyKey: string;
   readonly signal?: AbortSignal;
+  /**
+   * Apply nothing: answer with the result the call made earlier with this key
+   * produced, or fail with status 404 when no call with it was applied.
+   * @remarks How a saga undoes a step whose outcome is unknown (its response
+   * was lost, it timed out): it asks by the key whether the call applied and
+   * what it created, then compensates that. A real system offers the same
+   * through its idempotency records or a lookup by client reference.
+   */
+  readonly lookupOnly?: boolean;
 }
 
 export interface Customer { id: string; name: string; email: string; tenantId?: string }

@@ -36,4 +36,12 @@ describe('GET /v1/instances/{id}/history', () => {
     for (const q of ['cursor=abc', 'cursor=-1', 'limit=0', 'limit=1000', 'after=1']) expect((await api.call('GET', `/v1/instances/d-1/history?${q}`)).status, q).toBe(400);
     expect((await api.call('GET', '/v1/instances/ghost/history')).status).toBe(404);
   });
+
+  test('verify=true on a store without a hash chain is a 501 with a code', async () => {
+    const api = await createStandardTestApi();
+    await api.call('POST', '/v1/machines/deadline/instances', { body: { instanceId: 'd-2' } });
+    const r = await api.call('GET', '/v1/instances/d-2/history?verify=true');
+    expect(r.status).toBe(501);
+    expect(r.body.error.code).toBe('verification_unavailable');
+  });
 });

@@ -1,6 +1,6 @@
 import type { CallOptions } from '../../actors/clients/index.ts';
 import { LabError, type LabErrorCode } from '../errors.ts';
-import { IDEMPOTENCY_HEADER } from './route-kit.ts';
+import { IDEMPOTENCY_HEADER, LOOKUP_HEADER } from './route-kit.ts';
 
 /** Options of the HTTP clients. */
 export interface HttpClientsOptions {
@@ -41,6 +41,7 @@ export class LabHttpTransport {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (req.options?.idempotencyKey !== undefined) headers[IDEMPOTENCY_HEADER] = req.options.idempotencyKey;
+    if (req.options?.lookupOnly) headers[LOOKUP_HEADER] = 'only';
     const url = `${this.baseUrl}${req.path}`;
     let response: Response;
     try {

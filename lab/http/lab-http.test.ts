@@ -35,6 +35,16 @@ describe('lab over HTTP', () => {
     expect(lab.calls.count(system, operation)).toBeGreaterThanOrEqual(2);
   });
 
+  it.each(operationCases)('$name answers a lookup by key (Idempotency-Lookup: only) without applying anything', async ({ setup }) => {
+    const call = await setup(clients);
+    const o = key();
+    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({ code: 'unknown_idempotency_key', status: 404, retryable: false });
+    const first = await call(o);
+    const after = await inventory(lab);
+    expect(await call({ ...o, lookupOnly: true })).toEqual(first);
+    expect(await inventory(lab)).toBe(after);
+  });
+
   it('provisions over HTTP and the records show it', async () => {
     const customer = await clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, key());
     const ip = await clients.ipam.allocateAddress({ prefixId: 1, description: customer.id }, key());

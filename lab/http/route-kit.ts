@@ -13,9 +13,12 @@ export interface LabEnv {
 /** Header carrying the idempotency key on every mutating route. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
+/** Header asking a mutating route to answer from its idempotency record only (`only`), applying nothing. */
+export const LOOKUP_HEADER = 'Idempotency-Lookup';
+
 /**
- * The {@link CallOptions} of a request: the `Idempotency-Key` header and the
- * request's abort signal (fired when the client goes away).
+ * The {@link CallOptions} of a request: the `Idempotency-Key` header, the
+ * lookup-only flag and the request's abort signal (fired when the client goes away).
  */
 export function callOptions(c: Context<LabEnv>, system: SystemName, operation: string): CallOptions {
   const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
@@ -23,7 +26,8 @@ export function callOptions(c: Context<LabEnv>, system: SystemName, operation: s
     throw new LabError('missing_idempotency_key', system, operation,
       `send an ${IDEMPOTENCY_HEADER} header: every mutating lab route is idempotent by it`, false, 400);
   }
-  return { idempotencyKey, signal: c.req.raw.signal };
+  const lookupOnly = c.req.header(LOOKUP_HEADER) === 'only';
+  return { idempotencyKey, signal: c.req.raw.signal, ...(lookupOnly && { lookupOnly }) };
 }
 
 /** Parses the JSON body with a schema; a bad body is a non-retryable 400. */

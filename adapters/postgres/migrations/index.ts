@@ -1,10 +1,12 @@
 import { Migration20261122Initial } from './migration-20261122-initial.ts';
 import { Migration20261123ApiKeys } from './migration-20261123-api-keys.ts';
 import { Migration20261124EffectInstanceIndex } from './migration-20261124-effect-instance-index.ts';
+import { Migration20261201HistoryChain } from './migration-20261201-history-chain.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
   { name: 'Migration20261122Initial', class: Migration20261122Initial },
   { name: 'Migration20261123ApiKeys', class: Migration20261123ApiKeys },
   { name: 'Migration20261124EffectInstanceIndex', class: Migration20261124EffectInstanceIndex },
+  { name: 'Migration20261201HistoryChain', class: Migration20261201HistoryChain },
 ];

@@ -1,0 +1,6 @@
+export { FieldCipher, isSealed, parseEncryptionKeys } from './field-cipher.ts';
+export type { EncryptionKey, SealedValue } from './field-cipher.ts';
+export { SecretFields, secretPolicyOf } from './secret-fields.ts';
+export type { SecretPolicy } from './secret-fields.ts';
+export { SealedStore } from './sealed-store.ts';
+export { reencrypt } from './reencrypt.ts';

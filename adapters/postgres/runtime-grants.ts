@@ -1,0 +1,24 @@
+/**
+ * The least privileges the runtime and the API need at run time, as SQL.
+ *
+ * @remarks Migrations run as the owner of the tables (`openDatabase` with
+ * the owner's URL, or `migrate: false` for the runtime role). The runtime
+ * role is no superuser and owns nothing: it reads and writes instances,
+ * effects, outbox, API keys and checkpoints, but may only *append* history
+ * (`select, insert` on `sk_event`: no update, no delete), and it cannot
+ * alter tables or disable the hash-chain trigger, which only the owner can.
+ *
+ * @example
+ * ```ts
+ * for (const sql of runtimeRoleGrants('statekeeper_runtime')) await owner.query(sql);
+ * ```
+ */
+export function runtimeRoleGrants(role: string): string[] {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`role name "${role}": use lower-case letters, digits and _`);
+  return [
+    `grant usage on schema public to ${role}`,
+    `grant select, insert, update on sk_instance, sk_effect, sk_outbox, sk_api_key to ${role}`,
+    `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
+    `grant usage on all sequences in schema public to ${role}`,
+  ];
+}
