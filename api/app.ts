@@ -41,12 +41,12 @@ export interface AppDeps {
   readonly redactKeys?: RegExp;
   /** Interval of keep-alive comments on event streams (default 15 s). */
   readonly sseKeepAliveMs?: number;
-  /** Where 500s are reported with their request id (default: the logger, else console.error). */
   /**
    * Checks an instance's history hash chain and signed checkpoints
    * (`GET /v1/instances/{id}/history?verify=true`); absent on stores without one.
    */
   readonly verifyHistory?: (instanceId: string) => Promise<HistoryVerification | undefined>;
+  /** Where 500s are reported with their request id (default: the logger, else console.error). */
   readonly reportError?: InternalErrorReporter;
   /** One JSON line per request (method, route, status, duration, request id, trace id). */
   readonly log?: Logger;
