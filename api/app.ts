@@ -10,6 +10,7 @@ import type { MachineInfoMap } from './machine-info.ts';
 import { authenticate } from './middleware/auth.ts';
 import { createNotFoundHandler, errorHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
+import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
@@ -64,9 +65,12 @@ export function createApp(deps: AppDeps) {
   const report = deps.reportError ?? ((e: unknown, id: string) => console.error(`[statekeeper] request ${id} failed:`, e));
 
   app.use(requestId());
-  app.use(secureHeaders());
+  // HSTS is sent by hstsOverHttps, only where it means something.
+  app.use(secureHeaders({ strictTransportSecurity: false }));
+  app.use(hstsOverHttps());
   app.onError(errorHandler(report));
   app.notFound(createNotFoundHandler(() => app.routes));
+  app.use('/v1/*', noStore());
   app.use('/v1/*', authenticate(deps.auth));
   app.use(
     '/v1/*',

@@ -33,6 +33,10 @@ const schema = z.object({
   STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
   /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
   STATEKEEPER_ENCRYPTION_KEYS: optionalText,
+  /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
+  STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
+  /** Allowed clock skew between the token issuer and this server, in seconds. */
+  STATEKEEPER_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(600).default(30),
 });
 
 /** Server configuration from the environment. */
