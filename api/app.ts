@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { HistoryVerification } from '../adapters/postgres/history-chain.ts';
+import type { DefinitionService } from '../definitions/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
@@ -15,6 +16,7 @@ import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
+import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
@@ -30,6 +32,8 @@ export interface AppDeps {
   readonly auth: Authenticator;
   /** True when the database answers and migrations are applied. */
   readonly ready?: () => Promise<boolean>;
+  /** JSON workflow definitions: `POST /v1/machines` registers through it (absent: the route answers 404). */
+  readonly definitions?: DefinitionService;
   /** Input schemas by `id@version` or `id`. */
   readonly machineInfo?: MachineInfoMap;
   /** Largest accepted request body (default 1 MiB). */
@@ -86,6 +90,7 @@ export function createApp(deps: AppDeps) {
   registerHealthRoutes(app, deps);
   registerMachineRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
+  registerMachineRegistrationRoutes(app, deps);
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerHistoryRoutes(app, deps);

@@ -13,6 +13,8 @@ const schema = z.object({
   LAB_URL: z.string().url().optional(),
   /** Port of the in-process lab service (default: a free one). */
   LAB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** A folder of workflow definitions (`*.json`) registered at start, besides the bundled ones. */
+  STATEKEEPER_WORKFLOWS_DIR: optionalText,
   /** Largest accepted request body in bytes (default 1 MiB). */
   STATEKEEPER_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Development API key (tenant `default`, every role): `auto` creates it on the embedded database only. */

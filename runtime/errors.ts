@@ -16,7 +16,9 @@ export type RuntimeErrorCode =
   | 'timeout'
   | 'unsupported_machine'
   | 'unserializable_value'
-  | 'transition_failed';
+  | 'transition_failed'
+  | 'definition_invalid'
+  | 'definition_conflict';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

@@ -3,3 +3,4 @@ export type { OpenDatabaseOptions } from './orm.ts';
 export { PgInstanceStore } from './pg-instance-store.ts';
 export { startEmbeddedPostgres } from './embedded.ts';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded.ts';
+export { PgDefinitionStore } from './pg-definition-store.ts';
