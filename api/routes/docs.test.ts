@@ -34,6 +34,7 @@ describe('OpenAPI document and docs', () => {
         'GET /v1/machines',
         'GET /v1/machines/{id}',
         'GET /v1/machines/{id}/definition',
+        'POST /v1/machines',
         'POST /v1/machines/{id}/instances',
         'GET /v1/instances',
         'GET /v1/instances/{id}',
@@ -76,7 +77,7 @@ describe('OpenAPI document and docs', () => {
     // Only scripts of this origin: the page works offline.
     expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/docs.js']);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(14);
+    expect(noscript.match(/<section /g)).toHaveLength(15);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
