@@ -37,15 +37,21 @@ export function buildMachine(definition: MachineDefinition, catalog: Implementat
   const { version: _v, $schema: _s, ...machineConfig } = config as Record<string, unknown>;
   if (definition.context !== undefined) {
     const context = definition.context;
-    machineConfig.context = isDynamic(context) ? ({ input }: { input: unknown }) => resolveValue(context, { input: input ?? null }, mappers) : structuredClone(context);
+    machineConfig.context = isDynamic(context)
+      ? ({ input }: { input: unknown }) => resolveValue(context, { input: input ?? null }, mappers)
+      : structuredClone(context);
   }
-  const pick = <T,>(rec: Readonly<Record<string, T>>, f: (v: T) => unknown) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, f(v)]));
+  const pick = <T>(rec: Readonly<Record<string, T>>, f: (v: T) => unknown) =>
+    Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, f(v)]));
   const machine = setup({
     guards: pick(catalog.guards, (g) => g.fn) as never,
     actions: pick(catalog.actions, (a) => a.fn) as never,
     actors: { ...pick(catalog.actors, (a) => a.logic), ...children } as never,
     delays: pick(catalog.delays, (d) => d.fn) as never,
-  }).createMachine({ ...(machineConfig as object), ...(definition.version ? { version: definition.version } : {}) } as never) as unknown as AnyStateMachine;
+  }).createMachine({
+    ...(machineConfig as object),
+    ...(definition.version ? { version: definition.version } : {}),
+  } as never) as unknown as AnyStateMachine;
   sources.set(machine, definition);
   return machine;
 }
@@ -56,7 +62,11 @@ export function sourceDefinitionOf(machine: AnyStateMachine): MachineDefinition 
 }
 
 /** Replaces dynamic `input` and `output` values by functions; reports every invoked `src`. */
-function transformNode(node: Record<string, unknown>, mappers: Readonly<Record<string, MapperImplementation>>, onSrc: (src: string) => void): Record<string, unknown> {
+function transformNode(
+  node: Record<string, unknown>,
+  mappers: Readonly<Record<string, MapperImplementation>>,
+  onSrc: (src: string) => void,
+): Record<string, unknown> {
   if (node.output !== undefined && isDynamic(node.output)) {
     const output = node.output;
     node.output = ({ context, event }: { context: unknown; event: unknown }) => resolveValue(output, { context, event }, mappers);

@@ -76,7 +76,9 @@ export const BUILTIN_IMPLEMENTATIONS: ImplementationCatalog = {
   },
   actions: {
     assign: {
-      fn: assign(({ context, event }, params: Record<string, unknown>) => resolveValue(params, { context, event }) as Record<string, unknown>),
+      fn: assign(
+        ({ context, event }, params: Record<string, unknown>) => resolveValue(params, { context, event }) as Record<string, unknown>,
+      ),
       params: assignParams,
       description: 'Sets context keys; values may be { "$expr": "<CEL>" }.',
     },
@@ -94,8 +96,15 @@ export const BUILTIN_IMPLEMENTATIONS: ImplementationCatalog = {
  * ```
  */
 export function createCatalog(...parts: CatalogParts[]): ImplementationCatalog {
-  const merge = <K extends keyof ImplementationCatalog>(k: K) => Object.assign({}, BUILTIN_IMPLEMENTATIONS[k], ...parts.map((p) => p[k] ?? {})) as ImplementationCatalog[K];
-  return { guards: merge('guards'), actions: merge('actions'), actors: merge('actors'), delays: merge('delays'), mappers: merge('mappers') };
+  const merge = <K extends keyof ImplementationCatalog>(k: K) =>
+    Object.assign({}, BUILTIN_IMPLEMENTATIONS[k], ...parts.map((p) => p[k] ?? {})) as ImplementationCatalog[K];
+  return {
+    guards: merge('guards'),
+    actions: merge('actions'),
+    actors: merge('actors'),
+    delays: merge('delays'),
+    mappers: merge('mappers'),
+  };
 }
 
 /** Durable steps by name (the runtime runs the implementation registered under the same name). */
@@ -109,7 +118,8 @@ export function stepActors(names: Iterable<string>, policies: Record<string, Ste
  */
 export function catalogOfMachine(machine: AnyStateMachine): CatalogParts {
   const impl = machine.implementations;
-  const wrap = <T,>(rec: Record<string, unknown> | undefined, f: (v: any) => T) => Object.fromEntries(Object.entries(rec ?? {}).map(([k, v]) => [k, f(v)]));
+  const wrap = <T>(rec: Record<string, unknown> | undefined, f: (v: any) => T) =>
+    Object.fromEntries(Object.entries(rec ?? {}).map(([k, v]) => [k, f(v)]));
   return {
     guards: wrap(impl.guards, (fn) => ({ fn })),
     actions: wrap(impl.actions, (fn) => ({ fn })),

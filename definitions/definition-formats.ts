@@ -20,7 +20,7 @@ export type DefinitionFormatter = (machine: AnyStateMachine, version: string) =>
 /** The machine config as JSON (Stately Studio's import shape). */
 export const jsonFormat: DefinitionFormatter = (machine, version) => ({
   contentType: 'application/json; charset=utf-8',
-  body: JSON.stringify(exportDefinition(machine, version).definition, null, 2) + '\n',
+  body: `${JSON.stringify(exportDefinition(machine, version).definition, null, 2)}\n`,
 });
 
 /** A TypeScript module: the config as a constant and `createMachine(definition)`, implementations named for `provide`. */

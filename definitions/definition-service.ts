@@ -48,7 +48,9 @@ export class MemoryDefinitionStore implements DefinitionStore {
 export function definitionInvalid(issues: readonly DefinitionIssue[], what = 'The definition'): RuntimeError {
   const first = issues[0];
   const where = first ? ` First: ${first.path || '(document)'}${first.line ? ` (line ${first.line})` : ''}: ${first.message}.` : '';
-  return new RuntimeError('definition_invalid', `${what} has ${issues.length} problem(s); nothing was registered.${where}`, { issues: [...issues] });
+  return new RuntimeError('definition_invalid', `${what} has ${issues.length} problem(s); nothing was registered.${where}`, {
+    issues: [...issues],
+  });
 }
 
 /**
@@ -87,7 +89,11 @@ export class DefinitionService {
     if (existing) {
       const same = sourceDefinitionOf(existing.machine);
       if (same && isDeepStrictEqual(same, def)) return existing;
-      throw new RuntimeError('definition_conflict', `Machine ${def.id}@${version} is already registered with another definition; give this one a new "version".`, { machine: `${def.id}@${version}` });
+      throw new RuntimeError(
+        'definition_conflict',
+        `Machine ${def.id}@${version} is already registered with another definition; give this one a new "version".`,
+        { machine: `${def.id}@${version}` },
+      );
     }
     let machine: AnyStateMachine;
     try {
@@ -95,11 +101,24 @@ export class DefinitionService {
       // XState resolves transitions lazily: touch every node now so a fault shows here, not on the first event.
       void machine.root.definition;
     } catch (e) {
-      throw definitionInvalid([{ code: 'invalid_value', path: '', message: `XState refused the definition: ${e instanceof Error ? e.message : String(e)}` }]);
+      throw definitionInvalid([
+        { code: 'invalid_value', path: '', message: `XState refused the definition: ${e instanceof Error ? e.message : String(e)}` },
+      ]);
     }
     if (options.persist) {
-      const inserted = await this.store.insert({ machineId: def.id, version, definition: def, createdBy: options.actor ?? null, createdAt: new Date() });
-      if (!inserted) throw new RuntimeError('definition_conflict', `Machine ${def.id}@${version} was registered by another server meanwhile; reload or use a new version.`, { machine: `${def.id}@${version}` });
+      const inserted = await this.store.insert({
+        machineId: def.id,
+        version,
+        definition: def,
+        createdBy: options.actor ?? null,
+        createdAt: new Date(),
+      });
+      if (!inserted)
+        throw new RuntimeError(
+          'definition_conflict',
+          `Machine ${def.id}@${version} was registered by another server meanwhile; reload or use a new version.`,
+          { machine: `${def.id}@${version}` },
+        );
     }
     return this.runtime.register(machine, { version, description: typeof def.description === 'string' ? def.description : undefined });
   }

@@ -65,11 +65,15 @@ class Exporter {
       const here = [...at, k];
       switch (k) {
         case 'states':
-          out.states = Object.fromEntries(Object.entries(v as Record<string, Record<string, unknown>>).map(([key, child]) => [key, this.node(child, [...here, key])]));
+          out.states = Object.fromEntries(
+            Object.entries(v as Record<string, Record<string, unknown>>).map(([key, child]) => [key, this.node(child, [...here, key])]),
+          );
           break;
         case 'on':
         case 'after':
-          out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([key, t]) => [key, this.transitions(t, [...here, key])]));
+          out[k] = Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).map(([key, t]) => [key, this.transitions(t, [...here, key])]),
+          );
           break;
         case 'always':
         case 'onDone':
@@ -80,7 +84,9 @@ class Exporter {
           out[k] = this.actions(v, here);
           break;
         case 'invoke':
-          out.invoke = Array.isArray(v) ? v.map((inv, i) => this.invoke(inv, [...here, i])) : this.invoke(v as Record<string, unknown>, here);
+          out.invoke = Array.isArray(v)
+            ? v.map((inv, i) => this.invoke(inv, [...here, i]))
+            : this.invoke(v as Record<string, unknown>, here);
           break;
         case 'context':
         case 'output':

@@ -56,8 +56,10 @@ const cache = new Map<string, Compiled>();
 export function compileExpression(source: string): Compiled {
   const hit = cache.get(source);
   if (hit) return hit;
-  if (typeof source !== 'string' || source.trim() === '') throw new ExpressionError(String(source), 'an expression must be a non-empty string');
-  if (source.length > EXPRESSION_LIMITS.maxLength) throw new ExpressionError(source.slice(0, 40), `an expression is at most ${EXPRESSION_LIMITS.maxLength} characters`);
+  if (typeof source !== 'string' || source.trim() === '')
+    throw new ExpressionError(String(source), 'an expression must be a non-empty string');
+  if (source.length > EXPRESSION_LIMITS.maxLength)
+    throw new ExpressionError(source.slice(0, 40), `an expression is at most ${EXPRESSION_LIMITS.maxLength} characters`);
   let parsed: Compiled;
   try {
     parsed = env.parse(source) as unknown as Compiled;

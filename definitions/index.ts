@@ -17,8 +17,21 @@ export {
   type ImplementationCatalog,
   type MapperImplementation,
 } from './catalog.ts';
-export { CONFIG_FORMATS, jsonFormat, namedImplementations, tsFormat, type DefinitionFormatter, type RenderedDefinition } from './definition-formats.ts';
-export { DefinitionService, definitionInvalid, MemoryDefinitionStore, type DefinitionStore, type StoredDefinition } from './definition-service.ts';
+export {
+  CONFIG_FORMATS,
+  jsonFormat,
+  namedImplementations,
+  tsFormat,
+  type DefinitionFormatter,
+  type RenderedDefinition,
+} from './definition-formats.ts';
+export {
+  DefinitionService,
+  definitionInvalid,
+  MemoryDefinitionStore,
+  type DefinitionStore,
+  type StoredDefinition,
+} from './definition-service.ts';
 export { exportDefinition, type ExportedDefinition } from './export-definition.ts';
 export { compileExpression, evaluateExpression, EXPRESSION_LIMITS, ExpressionError } from './expressions.ts';
 export { pointer, type DefinitionIssue, type DefinitionIssueCode } from './issues.ts';

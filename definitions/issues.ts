@@ -37,7 +37,7 @@ export interface DefinitionIssue {
 
 /** A JSON Pointer from path segments. */
 export function pointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => '/' + String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('');
+  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
 /** Collects issues while walking a definition. */

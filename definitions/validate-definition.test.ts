@@ -5,7 +5,12 @@ import type { DefinitionIssue } from './issues.ts';
 import { validateDefinition } from './validate-definition.ts';
 
 const catalog = createCatalog(stepActors(['composeGreeting']), {
-  guards: { isLarge: { fn: ({ context }, p: { min: number }) => context.pages > p.min, params: z.object({ min: z.number().int().positive() }).strict() } },
+  guards: {
+    isLarge: {
+      fn: ({ context }, p: { min: number }) => context.pages > p.min,
+      params: z.object({ min: z.number().int().positive() }).strict(),
+    },
+  },
   actions: { notify: { fn: () => undefined, params: z.object({ channel: z.enum(['email', 'sms']) }).strict() } },
   delays: { reviewWindow: { fn: 60_000 } },
 });
@@ -131,7 +136,11 @@ describe('JSON definition validation', () => {
     const d: any = base();
     d.states.reviewing.on.approve[0].guard.params.min = -3;
     d.states.reviewing.entry.params.channel = 'pigeon';
-    expect(issues(d).map((i) => [i.code, i.path]).sort()).toEqual([
+    expect(
+      issues(d)
+        .map((i) => [i.code, i.path])
+        .sort(),
+    ).toEqual([
       ['invalid_params', '/states/reviewing/entry/params/channel'],
       ['invalid_params', '/states/reviewing/on/approve/0/guard/params/min'],
     ]);
@@ -185,6 +194,10 @@ describe('JSON definition validation', () => {
     delete d.initial;
     d.states.drafting.invoke.src = 'nope';
     d.states.reviewing.on.approve[1].target = 'nowhere';
-    expect(issues(d).map((i) => i.code).sort()).toEqual(['missing_initial', 'target_not_found', 'unknown_actor']);
+    expect(
+      issues(d)
+        .map((i) => i.code)
+        .sort(),
+    ).toEqual(['missing_initial', 'target_not_found', 'unknown_actor']);
   });
 });

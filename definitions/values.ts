@@ -35,7 +35,11 @@ export function isDynamic(v: unknown): boolean {
 }
 
 /** Computes a value: expressions evaluated over `vars`, references called through `mappers`. */
-export function resolveValue(v: unknown, vars: Record<string, unknown>, mappers: Readonly<Record<string, MapperImplementation>> = {}): unknown {
+export function resolveValue(
+  v: unknown,
+  vars: Record<string, unknown>,
+  mappers: Readonly<Record<string, MapperImplementation>> = {},
+): unknown {
   if (isExpr(v)) return evaluateExpression(v.$expr, vars);
   if (isRef(v)) {
     const fn = mappers[v.$ref];

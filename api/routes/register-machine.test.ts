@@ -5,7 +5,14 @@ import { createApiKey } from '../auth/api-keys.ts';
 import { BUNDLED_DEFINITIONS_DIR } from '../workflows.ts';
 import { greetingSteps } from '../../actors/greeting-steps.ts';
 import { greetingMachine } from '../../machines/greeting.machine.ts';
-import { buildMachine, createCatalog, DefinitionService, MemoryDefinitionStore, stepActors, type MachineDefinition } from '../../definitions/index.ts';
+import {
+  buildMachine,
+  createCatalog,
+  DefinitionService,
+  MemoryDefinitionStore,
+  stepActors,
+  type MachineDefinition,
+} from '../../definitions/index.ts';
 import { createTestApi, type TestApi } from '../../test/support/api-test-support.ts';
 import { transitionTable } from '../../test/fixtures/bundled-graph-cases.ts';
 
@@ -29,7 +36,7 @@ describe('JSON definitions over HTTP', () => {
   it('has bundled JSON definitions to test', () => expect(jsonFiles.length).toBeGreaterThan(0));
 
   for (const file of jsonFiles) {
-    it(`${file}: POST → GET definition equal modulo key order → createMachine with the same implementations → same transitions`, async () => {
+    it(`${file}: POST → GET definition equal modulo key order → built with the same implementations → same transitions`, async () => {
       const { call } = await open();
       const text = read(file);
       const posted = await call('POST', '/v1/machines', { raw: text });
@@ -50,7 +57,10 @@ describe('JSON definitions over HTTP', () => {
   it('a registered definition runs: roles from meta, $expr guards and assigns, the step by name', async () => {
     const { call, keys, sim } = await open();
     await call('POST', '/v1/machines', { raw: read('document-review.json') });
-    const started = await call('POST', '/v1/machines/document-review/instances?wait=settled', { key: keys.operator, body: { input: { author: 'Ada', title: 'Spec', pages: 12 } } });
+    const started = await call('POST', '/v1/machines/document-review/instances?wait=settled', {
+      key: keys.operator,
+      body: { input: { author: 'Ada', title: 'Spec', pages: 12 } },
+    });
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     await sim.settle();
     const id = started.body.id;
@@ -81,7 +91,11 @@ describe('JSON definitions over HTTP', () => {
     const r = await call('POST', '/v1/machines', { body: def });
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('definition_invalid');
-    expect(r.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['/initial', '/states/greeting/invoke/src', '/states/review/on/review.reject/target']);
+    expect(r.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      '/initial',
+      '/states/greeting/invoke/src',
+      '/states/review/on/review.reject/target',
+    ]);
     expect((await call('GET', '/v1/machines/document-review')).status).toBe(404);
   });
 
@@ -107,7 +121,11 @@ describe('JSON definitions over HTTP', () => {
   it('exports a TypeScript machine as config JSON and as a TypeScript module', async () => {
     const { call, request } = await open();
     const json = await call('GET', '/v1/machines/greeting/definition?format=json');
-    expect(json.body).toMatchObject({ id: 'greeting', initial: 'composing', states: { awaitingConfirmation: { after: { reminder: expect.anything() } } } });
+    expect(json.body).toMatchObject({
+      id: 'greeting',
+      initial: 'composing',
+      states: { awaitingConfirmation: { after: { reminder: expect.anything() } } },
+    });
     expect(json.body.context).toEqual({ $ref: 'inline:/context' });
     const ts = await request('GET', '/v1/machines/greeting@1/definition?format=ts');
     expect(ts.headers.get('content-type')).toMatch(/text\/plain/);

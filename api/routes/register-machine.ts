@@ -4,7 +4,7 @@ import type { ApiEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { machineVersionBody } from '../machine-info.ts';
 import { requireRole } from '../middleware/auth.ts';
-import { BEARER, errors, MachineParams, MachineVersionSchema } from '../schemas.ts';
+import { BEARER, errors, MachineVersionSchema } from '../schemas.ts';
 
 const registerDefinition = createRoute({
   method: 'post',
@@ -12,14 +12,18 @@ const registerDefinition = createRoute({
   tags: ['machines'],
   summary: 'Registers a JSON workflow definition (an XState machine config bound to named implementations)',
   description:
-    'The body is the definition itself. It is validated in full before anything is registered: a 422 `definition_invalid` lists every problem ' +
+    'The body is the definition itself. It is validated in full before anything is registered: ' +
+    'a 422 `definition_invalid` lists every problem ' +
     'with its JSON Pointer (`details.issues[].path`; `line`/`column` for malformed JSON). The same definition again is a no-op (200); ' +
     'another definition under a registered `id@version` is a 409.',
   security: BEARER,
   middleware: [requireRole('admin')] as const,
   responses: {
     201: { description: 'Registered', content: { 'application/json': { schema: MachineVersionSchema.extend({ id: z.string() }) } } },
-    200: { description: 'Already registered with this definition', content: { 'application/json': { schema: MachineVersionSchema.extend({ id: z.string() }) } } },
+    200: {
+      description: 'Already registered with this definition',
+      content: { 'application/json': { schema: MachineVersionSchema.extend({ id: z.string() }) } },
+    },
     ...errors(403, 409, 413, 422),
   },
 });
