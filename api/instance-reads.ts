@@ -9,7 +9,13 @@ export const MAX_WAIT_MS = 30_000;
  * it waits for an event or a timer. Uses the runtime's one wait loop: woken by
  * the tenant's committed changes, with a poll for changes of another process.
  */
-export async function waitUntilSettled(runtime: Runtime, id: string, tenant: string, timeoutMs: number, pollMs = 250): Promise<{ details: InstanceDetails; settled: boolean }> {
+export async function waitUntilSettled(
+  runtime: Runtime,
+  id: string,
+  tenant: string,
+  timeoutMs: number,
+  pollMs = 250,
+): Promise<{ details: InstanceDetails; settled: boolean }> {
   const settled = await runtime.waitUntil(
     async () => {
       const details = await runtime.describe(id, { tenant });

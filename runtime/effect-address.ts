@@ -51,7 +51,11 @@ export function cancelKeyOf(effect: Pick<EffectRecord, 'kind' | 'name'>): Cancel
 
 /** True when one of `keys` cancels the open effect `effect`. */
 export function cancels(keys: readonly CancelKey[], effect: Pick<EffectRecord, 'kind' | 'name'>): boolean {
-  return keys.some((k) => k.kind === 'all' || (k.kind === 'actor' ? effect.kind === 'step' || effect.kind === 'child' : effect.kind === 'timer') && nameOf(k) === effect.name);
+  return keys.some(
+    (k) =>
+      k.kind === 'all' ||
+      ((k.kind === 'actor' ? effect.kind === 'step' || effect.kind === 'child' : effect.kind === 'timer') && nameOf(k) === effect.name),
+  );
 }
 
 /**
@@ -63,7 +67,7 @@ export function cancelFilter(keys: readonly CancelKey[]): Partial<Record<EffectK
   const filter: Partial<Record<EffectKind, string[]>> = {};
   const add = (kind: EffectKind, name: string) => (filter[kind] ??= []).push(name);
   for (const k of keys) {
-    if (k.kind === 'actor') (add('step', k.invokeId), add('child', k.invokeId));
+    if (k.kind === 'actor') add('step', k.invokeId), add('child', k.invokeId);
     else if (k.kind === 'timer') add('timer', k.sendId);
   }
   return filter;

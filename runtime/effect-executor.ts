@@ -57,7 +57,10 @@ export class EffectExecutor {
     switch (effect.kind) {
       case 'step':
         if (owner) this.o.steps.start(effect, owner);
-        else void this.o.track(this.o.instances.load(effect.instanceId).then((l) => this.o.steps.start(effect, ownerOf(l)))).catch(this.o.onError);
+        else
+          void this.o
+            .track(this.o.instances.load(effect.instanceId).then((l) => this.o.steps.start(effect, ownerOf(l))))
+            .catch(this.o.onError);
         break;
       case 'timer':
         if (effect.leaseOwner === this.o.owner) this.arm(effect);
@@ -146,7 +149,13 @@ export class EffectExecutor {
     // Self and parent are applied synchronously (no await on their branch), so a child's sendParent is
     // queued in the parent's mailbox before the child's done event.
     const instanceId =
-      target?.kind === 'self' ? effect.instanceId : target?.kind === 'parent' ? target.instanceId : target?.kind === 'child' ? await this.openChild(effect.instanceId, target.invokeId) : undefined;
+      target?.kind === 'self'
+        ? effect.instanceId
+        : target?.kind === 'parent'
+          ? target.instanceId
+          : target?.kind === 'child'
+            ? await this.openChild(effect.instanceId, target.invokeId)
+            : undefined;
     if (!instanceId) {
       const error = { message: `target ${effect.target} of ${effect.kind} ${effect.name} not found` };
       return this.o.store.closeEffect(effect.id, 'failed', error, this.o.clock.now());
@@ -156,7 +165,9 @@ export class EffectExecutor {
   }
 
   private async openChild(instanceId: string, invokeId: string): Promise<string | undefined> {
-    const open = (await this.o.store.effects(instanceId)).filter((e) => e.kind === 'child' && e.name === invokeId && e.status === 'pending');
+    const open = (await this.o.store.effects(instanceId)).filter(
+      (e) => e.kind === 'child' && e.name === invokeId && e.status === 'pending',
+    );
     return open.at(-1)?.id;
   }
 
@@ -179,5 +190,15 @@ function timerKey(instanceId: string, sendId: string): string {
 }
 
 function asRecord(e: NewEffect, instanceId: string, now: Date): EffectRecord {
-  return { ...e, instanceId, status: 'pending', result: null, error: null, lastError: null, createdAt: now, updatedAt: now, closedAt: null };
+  return {
+    ...e,
+    instanceId,
+    status: 'pending',
+    result: null,
+    error: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+  };
 }

@@ -50,9 +50,13 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         const id = effectId.invoke(ctx.instanceId, p.id, ctx.generation);
         const logic = ctx.machine.implementations.actors?.[src];
         if (isMachine(logic)) {
-          plan.newEffects.push({ ...base, id, kind: 'child', name: p.id, target: logic.id, input: p.input ?? null, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) });
+          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
+          const input = p.input ?? null;
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'child', name: p.id, target: logic.id, input, dueAt: ctx.now });
         } else {
-          plan.newEffects.push({ ...base, id, kind: 'step', name: p.id, target: src, input: p.input ?? null, attempts: 1, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) });
+          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) };
+          const input = p.input ?? null;
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 1, dueAt: ctx.now });
         }
         break;
       }
@@ -72,7 +76,8 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         else {
           const id = effectId.send(ctx.instanceId, ctx.generation, index);
           const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
-          plan.newEffects.push({ ...base, ...lease, id, kind: 'send', name: p.event?.type ?? 'event', target: encodeTarget(target), event: p.event, dueAt: ctx.now });
+          const name = p.event?.type ?? 'event';
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'send', name, target: encodeTarget(target), event: p.event, dueAt: ctx.now });
         }
         break;
       }
@@ -110,6 +115,8 @@ function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTa
     dueAt,
     // A timer due soon is armed in this process, which holds it until a while after it is due (after a
     // crash another process claims it). A later one is left unleased for the poller to claim when near.
-    ...(delay <= ctx.timerHorizonMs ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) } : { leaseOwner: null, leaseUntil: null }),
+    ...(delay <= ctx.timerHorizonMs
+      ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) }
+      : { leaseOwner: null, leaseUntil: null }),
   };
 }

@@ -49,7 +49,13 @@ export class EffectPoller {
       const now = this.o.clock.now();
       // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
       const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
-      const claimed = await this.o.store.claimDue(this.o.owner, now, until(this.o.timerHorizonMs), until(this.o.timerHorizonMs + 30_000), 200);
+      const claimed = await this.o.store.claimDue(
+        this.o.owner,
+        now,
+        until(this.o.timerHorizonMs),
+        until(this.o.timerHorizonMs + 30_000),
+        200,
+      );
       for (const effect of claimed) this.o.executor.run(effect);
       for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);
       // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.

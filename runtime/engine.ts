@@ -47,7 +47,10 @@ export interface CreateArgs {
 }
 
 /** How one decide-and-commit round ended. */
-type RoundOutcome = { kind: 'unhandled' } | { kind: 'committed'; plan: EffectPlan; handled: boolean } | { kind: Exclude<CommitResult, { ok: true }>['reason'] };
+type RoundOutcome =
+  | { kind: 'unhandled' }
+  | { kind: 'committed'; plan: EffectPlan; handled: boolean }
+  | { kind: Exclude<CommitResult, { ok: true }>['reason'] };
 
 const MAX_CONFLICT_RETRIES = 50;
 
@@ -74,7 +77,7 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {
     const { store, registry, clock, onError } = o;
-    const track = <T,>(p: Promise<T>) => this.track(p);
+    const track = <T>(p: Promise<T>) => this.track(p);
     this.feed = new ChangeFeed(onError);
     this.instances = new InstanceCache({ store, registry, maxCached: o.maxCached, busy: (id) => this.mailboxes.busy(id) });
     this.steps = new StepRunner({ store, registry, clock, apply: this.apply, track, onError });
@@ -90,7 +93,17 @@ export class Engine {
         parentRef: effect.name,
         startedBy: effect.id,
       });
-    this.executor = new EffectExecutor({ store, clock, owner: o.owner, instances: this.instances, steps: this.steps, apply: this.apply, createChild, track, onError });
+    this.executor = new EffectExecutor({
+      store,
+      clock,
+      owner: o.owner,
+      instances: this.instances,
+      steps: this.steps,
+      apply: this.apply,
+      createChild,
+      track,
+      onError,
+    });
     this.poller = new EffectPoller({ ...o, executor: this.executor, instances: this.instances });
   }
 
@@ -111,39 +124,44 @@ export class Engine {
   /** Creates an instance in its initial state: the initial transition committed with its first effects, then dispatched. */
   async create(args: CreateArgs): Promise<{ loaded: LoadedInstance; created: boolean }> {
     const { reg } = args;
-    return inSpan(SPAN.start, storedContext(null), { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant }, async (span) => {
-      const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null);
-      const now = this.o.clock.now();
-      const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
-      const record: InstanceRecord = {
-        id: args.id,
-        tenant: args.tenant,
-        machineId: reg.id,
-        machineVersion: reg.version,
-        ...updateOf(reg, snapshot),
-        version: 1,
-        parentId: args.parentId,
-        parentRef: args.parentRef,
-        idempotencyKey: args.idempotencyKey,
-        inputHash: args.inputHash,
-        traceContext: captureTraceContext(),
-        createdAt: now,
-        updatedAt: now,
-      };
-      const payload = args.input === undefined ? null : { input: args.input };
-      const res = await this.o.store.create({
-        record,
-        event: { type: 'xstate.init', payload, source: 'start', actor: args.caller?.id ?? null, handled: true, idempotencyKey: null },
-        newEffects: plan.newEffects,
-        outbox: plan.outbox,
-        startedBy: args.startedBy,
-      });
-      span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
-      if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
-      const loaded = this.instances.remember({ record, reg, snapshot, lastUsed: Date.now() });
-      this.dispatch(loaded, plan, 'xstate.init');
-      return { loaded, created: true };
-    });
+    return inSpan(
+      SPAN.start,
+      storedContext(null),
+      { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant },
+      async (span) => {
+        const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null);
+        const now = this.o.clock.now();
+        const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
+        const record: InstanceRecord = {
+          id: args.id,
+          tenant: args.tenant,
+          machineId: reg.id,
+          machineVersion: reg.version,
+          ...updateOf(reg, snapshot),
+          version: 1,
+          parentId: args.parentId,
+          parentRef: args.parentRef,
+          idempotencyKey: args.idempotencyKey,
+          inputHash: args.inputHash,
+          traceContext: captureTraceContext(),
+          createdAt: now,
+          updatedAt: now,
+        };
+        const payload = args.input === undefined ? null : { input: args.input };
+        const res = await this.o.store.create({
+          record,
+          event: { type: 'xstate.init', payload, source: 'start', actor: args.caller?.id ?? null, handled: true, idempotencyKey: null },
+          newEffects: plan.newEffects,
+          outbox: plan.outbox,
+          startedBy: args.startedBy,
+        });
+        span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
+        if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
+        const loaded = this.instances.remember({ record, reg, snapshot, lastUsed: Date.now() });
+        this.dispatch(loaded, plan, 'xstate.init');
+        return { loaded, created: true };
+      },
+    );
   }
 
   /** Resolves when no event, step attempt or delivery is in flight (timers may still be waiting). */
@@ -189,7 +207,11 @@ export class Engine {
         case 'version_conflict':
           this.instances.evict(id);
           if (attempt >= MAX_CONFLICT_RETRIES) {
-            throw new RuntimeError('concurrency_exhausted', `Instance "${id}" kept changing under event "${event.type}" (${attempt} version conflicts); retry the request.`, { instanceId: id });
+            throw new RuntimeError(
+              'concurrency_exhausted',
+              `Instance "${id}" kept changing under event "${event.type}" (${attempt} version conflicts); retry the request.`,
+              { instanceId: id },
+            );
           }
       }
     }
@@ -209,7 +231,12 @@ export class Engine {
     }
     if (record.status !== 'active') {
       if (opts.closeEffect) {
-        await this.o.store.closeEffect(opts.closeEffect.id, 'failed', { message: `instance ${record.id} is ${record.status}` }, this.o.clock.now());
+        await this.o.store.closeEffect(
+          opts.closeEffect.id,
+          'failed',
+          { message: `instance ${record.id} is ${record.status}` },
+          this.o.clock.now(),
+        );
         return resultOf(loaded, false, false);
       }
       if (opts.stop) return resultOf(loaded, false, false);

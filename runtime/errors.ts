@@ -105,7 +105,8 @@ export class StepNotRegisteredError extends RuntimeError {
   /** The invoked step name has no implementation in this runtime. */
   static missing(step: string, instanceId: string): StepNotRegisteredError {
     return new StepNotRegisteredError(
-      `no step implementation is registered under "${step}" (instance ${instanceId}); register it with runtime.registerSteps({ ${step}: ... })`,
+      `no step implementation is registered under "${step}" (instance ${instanceId}); ` +
+        `register it with runtime.registerSteps({ ${step}: ... })`,
       { step, instanceId },
     );
   }
@@ -129,6 +130,8 @@ export function serializeError(e: unknown): { name: string; message: string; det
     const details = (e as { details?: unknown }).details;
     return { name: e.name, message: e.message, ...(details !== undefined ? { details } : {}) };
   }
-  if (e && typeof e === 'object' && 'message' in e) return { name: 'Error', message: String((e as { message: unknown }).message) };
+  if (e && typeof e === 'object' && 'message' in e) {
+    return { name: 'Error', message: String((e as { message: unknown }).message) };
+  }
   return { name: 'Error', message: String(e) };
 }

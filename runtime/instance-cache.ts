@@ -52,11 +52,16 @@ export class InstanceCache {
     if (!reg) {
       throw new RuntimeError(
         'machine_version_not_found',
-        `Instance "${record.id}" runs ${record.machineId}@${record.machineVersion}, which is not registered in this runtime; register that version to resume it.`,
+        `Instance "${record.id}" runs ${record.machineId}@${record.machineVersion}, which is not registered in this runtime; ` +
+          'register that version to resume it.',
         { instanceId: record.id, machine: record.machineId, version: record.machineVersion },
       );
     }
-    const snapshot = restore(reg.machine, record.snapshot, { instanceId: record.id, machineRef: reg.ref, withParent: record.parentId !== null });
+    const snapshot = restore(reg.machine, record.snapshot, {
+      instanceId: record.id,
+      machineRef: reg.ref,
+      withParent: record.parentId !== null,
+    });
     return { record, reg, snapshot, lastUsed: Date.now() };
   }
 

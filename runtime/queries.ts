@@ -44,7 +44,8 @@ export class InstanceQueries {
   /** Lists instances, newest first, with cursor pagination. */
   async list(options: ListOptions & { tenant?: string } = {}): Promise<{ items: InstanceView[]; nextCursor: string | null }> {
     const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw RuntimeError.invalidArgument('list', 'limit must be an integer from 1 to 500');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw RuntimeError.invalidArgument('list', 'limit must be an integer from 1 to 500');
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     const rows = await this.o.store.list({ ...options, tenant: options.tenant ?? 'default', after, limit: limit + 1 });
     const page = rows.slice(0, limit);
@@ -89,9 +90,12 @@ export class InstanceQueries {
     }
     const base = recordView(record);
     const reg = this.o.registry.find(record.machineId, record.machineVersion);
-    const acceptedEvents: AcceptedEvent[] = record.status === 'active' && reg ? acceptedEventsOf(this.o.instances.hydrate(record).snapshot) : [];
+    const acceptedEvents: AcceptedEvent[] =
+      record.status === 'active' && reg ? acceptedEventsOf(this.o.instances.hydrate(record).snapshot) : [];
     const steps = reg ? stepViews(reg.machine, { value: record.stateValue as never, context: base.context as never }, effects) : [];
-    const children = effects.filter((e) => e.kind === 'child').map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
+    const children = effects
+      .filter((e) => e.kind === 'child')
+      .map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
     return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects };
   }
 
@@ -102,7 +106,8 @@ export class InstanceQueries {
    */
   waitUntil<T>(check: () => Promise<T | undefined>, options: WaitUntilOptions = {}): Promise<T | undefined> {
     const { instanceId, tenant } = options;
-    const wake = (c: InstanceChange) => (instanceId === undefined || c.instanceId === instanceId) && (tenant === undefined || c.tenant === tenant);
+    const wake = (c: InstanceChange) =>
+      (instanceId === undefined || c.instanceId === instanceId) && (tenant === undefined || c.tenant === tenant);
     return this.o.feed.waitUntil(check, { timeoutMs: options.timeoutMs ?? 10_000, pollMs: options.pollMs ?? 250, wake });
   }
 
@@ -115,7 +120,10 @@ export class InstanceQueries {
       },
       { instanceId, timeoutMs },
     );
-    if (!found) throw new RuntimeError('timeout', `Instance "${instanceId}" did not reach the expected state within ${timeoutMs} ms.`, { instanceId });
+    if (!found)
+      throw new RuntimeError('timeout', `Instance "${instanceId}" did not reach the expected state within ${timeoutMs} ms.`, {
+        instanceId,
+      });
     return found;
   }
 

@@ -71,7 +71,12 @@ export class Runtime {
       maxCached: options.maxCachedInstances ?? 10_000,
       onError: this.onError,
     });
-    this.queries = new InstanceQueries({ store: this.store, registry: this.registry, instances: this.engine.instances, feed: this.engine.feed });
+    this.queries = new InstanceQueries({
+      store: this.store,
+      registry: this.registry,
+      instances: this.engine.instances,
+      feed: this.engine.feed,
+    });
     this.operations = new Operations({ engine: this.engine, queries: this.queries, registry: this.registry });
     if (options.steps) this.registry.registerSteps(options.steps);
   }
@@ -109,7 +114,17 @@ export class Runtime {
     }
     const id = options.instanceId ?? randomUUID();
     const { loaded, created } = await this.engine.track(
-      this.engine.create({ reg, id, tenant, input: options.input, idempotencyKey: key, inputHash, parentId: null, parentRef: null, caller: options.caller }),
+      this.engine.create({
+        reg,
+        id,
+        tenant,
+        input: options.input,
+        idempotencyKey: key,
+        inputHash,
+        parentId: null,
+        parentRef: null,
+        caller: options.caller,
+      }),
     );
     if (created) return { ...view(loaded), created: true };
     // Lost a race: the key or the id already exists.
@@ -117,7 +132,9 @@ export class Runtime {
       const existing = await this.store.getByIdempotencyKey(tenant, key);
       if (existing) return this.existing(existing, inputHash, key);
     }
-    throw new RuntimeError('instance_exists', `Instance "${id}" already exists; choose another id or use an idempotency key.`, { instanceId: id });
+    throw new RuntimeError('instance_exists', `Instance "${id}" already exists; choose another id or use an idempotency key.`, {
+      instanceId: id,
+    });
   }
 
   /** Sends an event; resolves after its commit with the new state and whether the state handled it. */
@@ -244,7 +261,11 @@ export class Runtime {
 
   private existing(record: InstanceRecord, inputHash: string, key: string): StartResult {
     if (record.inputHash && record.inputHash !== inputHash) {
-      throw new RuntimeError('idempotency_conflict', `Idempotency key "${key}" was used to start instance "${record.id}" with a different machine or input.`, { instanceId: record.id, idempotencyKey: key });
+      throw new RuntimeError(
+        'idempotency_conflict',
+        `Idempotency key "${key}" was used to start instance "${record.id}" with a different machine or input.`,
+        { instanceId: record.id, idempotencyKey: key },
+      );
     }
     return { ...recordView(record), created: false };
   }
@@ -259,7 +280,9 @@ export class Runtime {
  * Register machines before calling it when instances may already exist, or call
  * `runtime.resume()` yourself after registering: pass `resume: false`.
  */
-export async function createRuntime(options: RuntimeOptions & { machines?: { machine: AnyStateMachine; options: RegisterOptions }[]; resume?: boolean }): Promise<Runtime> {
+export async function createRuntime(
+  options: RuntimeOptions & { machines?: { machine: AnyStateMachine; options: RegisterOptions }[]; resume?: boolean },
+): Promise<Runtime> {
   const runtime = new Runtime(options);
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   if (options.resume !== false) await runtime.resume();

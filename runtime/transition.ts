@@ -56,7 +56,12 @@ export interface Decision {
 export function decide(loaded: LoadedInstance, event: EventObject, opts: Pick<ApplyOptions, 'stop'>, planning: PlanContext): Decision {
   const { reg, record, snapshot } = loaded;
   if (opts.stop) {
-    return { next: snapshot, handled: true, update: { ...updateOf(reg, snapshot), status: 'stopped' }, plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] } };
+    return {
+      next: snapshot,
+      handled: true,
+      update: { ...updateOf(reg, snapshot), status: 'stopped' },
+      plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
+    };
   }
   const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null);
   return { next, handled, update: updateOf(reg, next), plan: planEffects(actions, planning) };
