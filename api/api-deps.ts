@@ -38,6 +38,8 @@ export async function createApiDeps(options: ApiDepsOptions): Promise<Pick<AppDe
       audience: config.STATEKEEPER_JWT_AUDIENCE,
       tenantClaim: config.STATEKEEPER_JWT_TENANT_CLAIM,
       rolesClaim: config.STATEKEEPER_JWT_ROLES_CLAIM,
+      maxTokenAgeSec: config.STATEKEEPER_JWT_MAX_AGE,
+      clockToleranceSec: config.STATEKEEPER_JWT_CLOCK_TOLERANCE,
     });
     log(`statekeeper: accepting bearer JWTs (${[config.STATEKEEPER_JWT_SECRET && 'HS256', publicKey && 'RS256'].filter(Boolean).join(', ')})`);
   }

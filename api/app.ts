@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { observeRequests } from '../observability/http.ts';
 import type { HistoryVerification } from '../adapters/postgres/history-chain.ts';
+import type { DefinitionService } from '../definitions/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
@@ -12,10 +13,12 @@ import type { MachineInfoMap } from './machine-info.ts';
 import { authenticate } from './middleware/auth.ts';
 import { createNotFoundHandler, errorHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
+import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
+import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
@@ -33,6 +36,8 @@ export interface AppDeps {
   readonly auth: Authenticator;
   /** True when the database answers and migrations are applied. */
   readonly ready?: () => Promise<boolean>;
+  /** JSON workflow definitions: `POST /v1/machines` registers through it (absent: the route answers 404). */
+  readonly definitions?: DefinitionService;
   /** Input schemas by `id@version` or `id`. */
   readonly machineInfo?: MachineInfoMap;
   /** Largest accepted request body (default 1 MiB). */
@@ -81,9 +86,12 @@ export function createApp(deps: AppDeps) {
   app.use(requestId());
   // A server span per request (incoming traceparent honoured) and one log line.
   app.use(observeRequests({ log }));
-  app.use(secureHeaders());
+  // HSTS is sent by hstsOverHttps, only where it means something.
+  app.use(secureHeaders({ strictTransportSecurity: false }));
+  app.use(hstsOverHttps());
   app.onError(errorHandler(report));
   app.notFound(createNotFoundHandler(() => app.routes));
+  app.use('/v1/*', noStore());
   app.use('/v1/*', authenticate(deps.auth));
   app.use(
     '/v1/*',
@@ -99,6 +107,7 @@ export function createApp(deps: AppDeps) {
   registerHealthRoutes(app, deps);
   registerMachineRoutes(app, deps);
   registerDefinitionRoutes(app, deps);
+  registerMachineRegistrationRoutes(app, deps);
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerHistoryRoutes(app, deps);

@@ -1,5 +1,5 @@
 /**
- * Command line of the API: API key management, history verification.
+ * Command line of the API: API key management, history verification, machine definition export.
  *
  * @example
  * ```sh
@@ -8,6 +8,7 @@
  * npx tsx api/cli.ts apikey revoke --id 3f9c0a1b2c3d4e5f
  * npx tsx api/cli.ts verify <instance id> | --all
  * npx tsx api/cli.ts reencrypt
+ * npx tsx api/cli.ts export greeting --format json > greeting.json
  * ```
  * The database is `DATABASE_URL`, else the embedded one in
  * `STATEKEEPER_DATA_DIR` (the running server's, when it is up).
@@ -22,6 +23,12 @@ import { ROUTE_ROLES } from './auth/principal.ts';
 import { FieldCipher, parseEncryptionKeys, reencrypt, SecretFields } from '../adapters/encryption/index.ts';
 import { verifyCommand } from './cli-verify.ts';
 import { loadConfig } from './config.ts';
+import { BUNDLED_DEFINITIONS_DIR } from './workflows.ts';
+import { createCatalog, CONFIG_FORMATS, DefinitionService, stepActors } from '../definitions/index.ts';
+import { greetingSteps } from '../actors/greeting-steps.ts';
+import { greetingMachine } from '../machines/greeting.machine.ts';
+import { bundledMachines } from '../machines/index.ts';
+import { Registry } from '../runtime/registry.ts';
 
 const USAGE = `Usage:
   apikey create --tenant <tenant> --roles <role,...> --name <name> [--json]
@@ -35,7 +42,10 @@ const USAGE = `Usage:
       prints the first broken link; exit code 1 when one is broken.
   reencrypt
       Seals values written under an older STATEKEEPER_ENCRYPTION_KEYS key again under the newest
-      (instances, effects, outbox; history keeps its key).`;
+      (instances, effects, outbox; history keeps its key).
+  export <machine>[@version] [--format ${Object.keys(CONFIG_FORMATS).join('|')}]
+      Prints a bundled or configured machine's definition (JSON: the machine config Stately Studio
+      imports; implementations by name). Reads the bundled workflows and STATEKEEPER_WORKFLOWS_DIR.`;
 
 class UsageError extends Error {}
 
@@ -51,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
+      format: { type: 'string', default: 'json' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +86,14 @@ async function main(argv: string[]): Promise<number> {
     } finally {
       await db.close();
     }
+  }
+  if (group === 'export' && !values.help) {
+    if (!command) throw new UsageError('export needs a machine id.');
+    const formatter = CONFIG_FORMATS[values.format!];
+    if (!formatter) throw new UsageError(`Unknown format "${values.format}".`);
+    const reg = (await exportableMachines()).resolve(command);
+    process.stdout.write(formatter(reg.machine, reg.version).body);
+    return 0;
   }
   if (values.help || group !== 'apikey' || !command) throw new UsageError(values.help ? '' : 'Expected "apikey create|list|revoke".');
   if (!['create', 'list', 'revoke'].includes(command)) throw new UsageError(`Unknown command "apikey ${command}".`);
@@ -111,6 +130,19 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
+}
+
+/** The machines a server registers from code and configuration, without a database or lab. */
+async function exportableMachines(): Promise<Registry> {
+  const registry = new Registry();
+  registry.register(greetingMachine, { version: '1' });
+  for (const b of bundledMachines) registry.register(b.machine, { version: b.version });
+  const names = new Set([...Object.keys(greetingSteps), ...registry.list().flatMap((r) => Object.keys(r.machine.implementations.actors ?? {}))]);
+  const definitions = new DefinitionService({ registry, register: (m, o) => registry.register(m, o) }, createCatalog(stepActors(names)));
+  await definitions.loadFolder(BUNDLED_DEFINITIONS_DIR);
+  const dir = loadConfig().STATEKEEPER_WORKFLOWS_DIR;
+  if (dir) await definitions.loadFolder(dir);
+  return registry;
 }
 
 function show(k: ApiKeyRecord) {

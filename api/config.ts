@@ -13,6 +13,8 @@ const schema = z.object({
   LAB_URL: z.string().url().optional(),
   /** Port of the in-process lab service (default: a free one). */
   LAB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** A folder of workflow definitions (`*.json`) registered at start, besides the bundled ones. */
+  STATEKEEPER_WORKFLOWS_DIR: optionalText,
   /** Largest accepted request body in bytes (default 1 MiB). */
   STATEKEEPER_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Development API key (tenant `default`, every role): `auto` creates it on the embedded database only. */
@@ -43,6 +45,10 @@ const schema = z.object({
   STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
   /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
   STATEKEEPER_ENCRYPTION_KEYS: optionalText,
+  /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
+  STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
+  /** Allowed clock skew between the token issuer and this server, in seconds. */
+  STATEKEEPER_JWT_CLOCK_TOLERANCE: z.coerce.number().int().min(0).max(600).default(30),
 });
 
 /** Server configuration from the environment. */

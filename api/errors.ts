@@ -78,6 +78,9 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   concurrency_exhausted: 409,
   runtime_closed: 503,
   timeout: 504,
+  // A workflow definition sent to POST /v1/machines: every problem is in details.issues.
+  definition_invalid: 422,
+  definition_conflict: 409,
   // Configuration faults of the server, not of the request.
   machine_already_registered: 500,
   step_not_registered: 500,

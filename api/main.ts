@@ -2,16 +2,17 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
-import { openDatabase, PgInstanceStore, pgGauges, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import type { AnyStateMachine } from 'xstate';
+import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
+import type { InstanceStore } from '../runtime/ports.ts';
+import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
+import { openDatabase, PgDefinitionStore, PgInstanceStore, pgGauges, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
 import { observeChanges } from '../observability/changes.ts';
 import { liveInspection, startInspector } from '../observability/inspect.ts';
 import { createLogger, logObserver } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { startTracing } from '../observability/otel.ts';
-import type { AnyStateMachine } from 'xstate';
-import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
-import type { InstanceStore } from '../runtime/ports.ts';
-import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
+import { createCatalog, DefinitionService, stepActors } from '../definitions/index.ts';
 import { createRuntime } from '../runtime/index.ts';
 import { combineObservers } from '../runtime/observer.ts';
 import { createApiDeps } from './api-deps.ts';
@@ -22,7 +23,7 @@ import { answerClientErrors } from './middleware/protocol-errors.ts';
 import { isDatabaseUnavailable } from './middleware/unavailable.ts';
 import { createShutdown, StopRequested, type Shutdown } from './shutdown.ts';
 import type { Logger } from 'pino';
-import { bundledWorkflows } from './workflows.ts';
+import { BUNDLED_DEFINITIONS_DIR, bundledWorkflows } from './workflows.ts';
 
 /**
  * The composition root: configuration, tracing (OTEL_* variables), logger,
@@ -76,15 +77,25 @@ async function main(shutdown: Shutdown) {
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
     steps: workflows.steps,
     onError: (e) => logBackgroundError(log, e),
+    // Definitions are registered first: instances of them may be waiting to resume.
+    resume: false,
   });
   shutdown.add('runtime', () => runtime.close());
   shutdown.checkpoint();
+  // Workflows as configuration: the bundled folder, the user's (STATEKEEPER_WORKFLOWS_DIR), those registered at run time.
+  const catalog = createCatalog(stepActors(Object.keys(workflows.steps)));
+  const definitions = new DefinitionService(runtime, catalog, new PgDefinitionStore(orm));
+  const loaded = await definitions.loadFolder(BUNDLED_DEFINITIONS_DIR);
+  if (config.STATEKEEPER_WORKFLOWS_DIR) loaded.push(...(await definitions.loadFolder(config.STATEKEEPER_WORKFLOWS_DIR)));
+  loaded.push(...(await definitions.restore()));
+  log.info(`statekeeper: workflow definitions ${loaded.map((r) => r.ref).join(', ') || '(none)'}`);
   // Metrics, operator log lines and the live inspector, fed from the committed changes.
   const live = inspector && liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine, { sanitize: (v) => redact(v) });
   observeChanges(runtime, combineObservers(metrics.observer, logObserver(log), live), {
     everyChange: live !== undefined,
     onError: (e) => logBackgroundError(log, e),
   });
+  await runtime.resume();
   const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });
@@ -97,6 +108,7 @@ async function main(shutdown: Shutdown) {
   const app = createApp({
     runtime,
     ...api,
+    definitions,
     machineInfo,
     verifyHistory: (id) => chain.verify(id),
     ready: async () => (await orm.checkConnection()).ok,

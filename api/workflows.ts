@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
 import { createBundledSteps } from '../actors/index.ts';
@@ -7,6 +8,9 @@ import type { StepRegistry } from '../runtime/step-types.ts';
 import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../lab/index.ts';
 import { GreetingInputSchema, greetingMachine } from '../machines/greeting.machine.ts';
 import { bundledMachines } from '../machines/index.ts';
+
+/** The bundled workflow definitions (JSON and YAML) that every server registers. */
+export const BUNDLED_DEFINITIONS_DIR = fileURLToPath(new URL('../machines/workflows/', import.meta.url));
 
 /** The workflows a server registers, with the schema each start input must pass. */
 export interface BundledWorkflows {

@@ -65,34 +65,5 @@ export type {
 } from './subscriber-provisioning.machine.ts';
 export type { TenantProvisioningInput, TenantProvisioningOutput, TenantProvisioningResults } from './tenant-provisioning.machine.ts';
 
-export { defineSaga } from '../sagas/saga.ts';
-export { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike, type SagaStepView } from '../sagas/saga-status.ts';
-export { compensationInvokeId, OPERATOR_ROLES } from '../sagas/saga-types.ts';
-export type {
-  SagaArgs,
-  SagaConfig,
-  SagaContext,
-  SagaEvent,
-  SagaFailure,
-  SagaMeta,
-  SagaOutput,
-  SagaResolution,
-  SagaStepConfig,
-  SagaStepOf,
-  SagaStepStatus,
-  StepError,
-} from '../sagas/saga-types.ts';
-export {
-  cancelledOutput,
-  compensationActions,
-  compensationGuards,
-  compensationStates,
-  rolledBackOutput,
-  toStepError,
-  type CompensationContext,
-  type CompensationNext,
-  type CompensationStatesOptions,
-  type OutcomeContext,
-} from '../sagas/compensation.ts';
-export { MachineDefinitionError, type MachineDefinitionErrorCode } from '../sagas/errors.ts';
+export * from '../sagas/index.ts';
 export { step, stepPolicyOf, type StepLogic, type StepPolicy } from '../runtime/step.ts';

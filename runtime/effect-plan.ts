@@ -1,14 +1,16 @@
 import type { AnyStateMachine } from 'xstate';
 import type { ActionObject } from './machine-snapshot.ts';
 import { PARENT_REF } from './machine-snapshot.ts';
+import { effectId, encodeTarget, type CancelKey, type EventTarget } from './effect-address.ts';
+import { StepNotRegisteredError } from './errors.ts';
 import type { NewEffect } from './ports.ts';
 import { isMachine } from './registry.ts';
 
 /** What the runtime must record and do for one transition's actions. */
 export interface EffectPlan {
   newEffects: NewEffect[];
-  /** `actor:<invokeId>` or `timer:<sendId>`. */
-  cancel: string[];
+  /** Open effects this commit cancels. */
+  cancel: CancelKey[];
   outbox: { type: string; payload: unknown }[];
 }
 
@@ -44,30 +46,39 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
     switch (action.type) {
       case 'xstate.spawnChild': {
         const src = typeof p.src === 'string' ? p.src : undefined;
-        if (!src) throw new Error(`Instance ${ctx.instanceId}: invoked/spawned actor "${p.id}" must reference an actor registered by name in setup({ actors })`);
-        const id = `${ctx.instanceId}:${p.id}:${ctx.generation}`;
+        if (!src) throw StepNotRegisteredError.unnamed(String(p.id), ctx.instanceId);
+        const id = effectId.invoke(ctx.instanceId, p.id, ctx.generation);
         const logic = ctx.machine.implementations.actors?.[src];
         if (isMachine(logic)) {
-          plan.newEffects.push({ ...base, id, kind: 'child', name: p.id, target: logic.id, input: p.input ?? null, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) });
+          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
+          const input = p.input ?? null;
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'child', name: p.id, target: logic.id, input, dueAt: ctx.now });
         } else {
-          plan.newEffects.push({ ...base, id, kind: 'step', name: p.id, target: src, input: p.input ?? null, attempts: 1, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) });
+          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) };
+          const input = p.input ?? null;
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 1, dueAt: ctx.now });
         }
         break;
       }
       case 'xstate.stopChild':
-        if (typeof p.id === 'string') plan.cancel.push(`actor:${p.id}`);
+        if (typeof p.id === 'string') plan.cancel.push({ kind: 'actor', invokeId: p.id });
         break;
       case 'xstate.cancel':
-        if (typeof p.sendId === 'string') plan.cancel.push(`timer:${p.sendId}`);
+        if (typeof p.sendId === 'string') plan.cancel.push({ kind: 'timer', sendId: p.sendId });
         break;
       case 'xstate.raise':
-        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `raise.${index}`, p.event, null, p.delay));
+        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `raise.${index}`, p.event, { kind: 'self' }, p.delay));
         break;
       case 'xstate.sendTo': {
         const target = sendTarget(p, ctx);
         if (target === undefined) break;
         if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `send.${index}`, p.event, target, p.delay));
-        else plan.newEffects.push({ ...base, id: `${ctx.instanceId}:send:${ctx.generation}.${index}`, kind: 'send', name: p.event?.type ?? 'event', target, event: p.event, dueAt: ctx.now, leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) });
+        else {
+          const id = effectId.send(ctx.instanceId, ctx.generation, index);
+          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
+          const name = p.event?.type ?? 'event';
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'send', name, target: encodeTarget(target), event: p.event, dueAt: ctx.now });
+        }
         break;
       }
       case 'xstate.emit':
@@ -81,29 +92,31 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
 }
 
 /**
- * Where a `sendTo` goes: `parent:<id>` for `sendParent`, `child:<invokeId>` for
- * an invoked child instance (resolved to its instance id on delivery), `self`.
+ * Where a `sendTo` goes: the parent for `sendParent`, else an invoked child
+ * instance (resolved to its instance id on delivery); nowhere without a parent or an id.
  */
-function sendTarget(p: Record<string, any>, ctx: PlanContext): string | undefined {
-  if (p.to === PARENT_REF) return ctx.parentId ? `parent:${ctx.parentId}` : undefined;
+function sendTarget(p: Record<string, any>, ctx: PlanContext): EventTarget | undefined {
+  if (p.to === PARENT_REF) return ctx.parentId ? { kind: 'parent', instanceId: ctx.parentId } : undefined;
   const id = typeof p.targetId === 'string' ? p.targetId : typeof p.to?.id === 'string' ? p.to.id : undefined;
   if (!id) return undefined;
-  return `child:${id}`;
+  return { kind: 'child', invokeId: id };
 }
 
-function timer(ctx: PlanContext, sendId: string, event: unknown, target: string | null, delay: number): NewEffect {
+function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTarget, delay: number): NewEffect {
   const dueAt = new Date(ctx.now.getTime() + Math.max(0, delay));
   return {
-    id: `${ctx.instanceId}:timer:${sendId}:${ctx.generation}`,
+    id: effectId.timer(ctx.instanceId, sendId, ctx.generation),
     kind: 'timer',
     name: sendId,
-    target,
+    target: encodeTarget(target),
     input: null,
     event,
     attempts: 0,
     dueAt,
     // A timer due soon is armed in this process, which holds it until a while after it is due (after a
     // crash another process claims it). A later one is left unleased for the poller to claim when near.
-    ...(delay <= ctx.timerHorizonMs ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) } : { leaseOwner: null, leaseUntil: null }),
+    ...(delay <= ctx.timerHorizonMs
+      ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) }
+      : { leaseOwner: null, leaseUntil: null }),
   };
 }

@@ -16,7 +16,9 @@ export type RuntimeErrorCode =
   | 'timeout'
   | 'unsupported_machine'
   | 'unserializable_value'
-  | 'transition_failed';
+  | 'transition_failed'
+  | 'definition_invalid'
+  | 'definition_conflict';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids
@@ -80,4 +82,56 @@ export class EventNotAllowedError extends RuntimeError {
       requiredRoles: [...required],
     });
   }
+}
+
+/**
+ * A step attempt ran past its policy's `timeoutMs`: its signal is aborted with
+ * this error and the attempt counts as failed (retried while attempts remain).
+ */
+export class StepTimeoutError extends RuntimeError {
+  override name = 'StepTimeoutError';
+  constructor(step: string, timeoutMs: number, attempt: number, instanceId: string) {
+    super('timeout', `step ${step} timed out after ${timeoutMs} ms (attempt ${attempt})`, { step, timeoutMs, attempt, instanceId });
+  }
+}
+
+/**
+ * A machine invokes a step by a name nothing is registered under (or by
+ * inline logic, which has no name to persist). Permanent: never retried.
+ */
+export class StepNotRegisteredError extends RuntimeError {
+  override name = 'StepNotRegisteredError';
+
+  /** The invoked step name has no implementation in this runtime. */
+  static missing(step: string, instanceId: string): StepNotRegisteredError {
+    return new StepNotRegisteredError(
+      `no step implementation is registered under "${step}" (instance ${instanceId}); ` +
+        `register it with runtime.registerSteps({ ${step}: ... })`,
+      { step, instanceId },
+    );
+  }
+
+  /** An invoke or spawn references inline actor logic, which cannot be persisted. */
+  static unnamed(invokeId: string, instanceId: string): StepNotRegisteredError {
+    return new StepNotRegisteredError(
+      `Instance ${instanceId}: invoked/spawned actor "${invokeId}" must reference an actor registered by name in setup({ actors })`,
+      { invokeId, instanceId },
+    );
+  }
+
+  private constructor(message: string, details: Record<string, unknown>) {
+    super('step_not_registered', message, details);
+  }
+}
+
+/** A JSON form of an error for history and `xstate.error.actor` events. */
+export function serializeError(e: unknown): { name: string; message: string; details?: unknown } {
+  if (e instanceof Error) {
+    const details = (e as { details?: unknown }).details;
+    return { name: e.name, message: e.message, ...(details !== undefined ? { details } : {}) };
+  }
+  if (e && typeof e === 'object' && 'message' in e) {
+    return { name: 'Error', message: String((e as { message: unknown }).message) };
+  }
+  return { name: 'Error', message: String(e) };
 }

@@ -1,18 +1,19 @@
 /** Statekeeper runtime: durable XState instances. */
 export { Runtime, createRuntime } from './runtime.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
+export type { WaitUntilOptions } from './queries.ts';
+export type { OperationOptions } from './operations.ts';
 export type { AcceptedEvent, InstanceDetails } from './views.ts';
 export { decodeCursor } from './views.ts';
 export { badString, isStorableDate, unstorable } from './storable.ts';
 export { workflowStatus, stepViews } from './workflow-status.ts';
 export type { WorkflowStatus, StepView } from './workflow-status.ts';
-export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError } from './errors.ts';
+export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError, StepTimeoutError, StepNotRegisteredError } from './errors.ts';
 export type { RuntimeErrorCode } from './errors.ts';
 export { systemClock, SimulatedClock } from './clock.ts';
 export { MemoryStore } from './memory-store.ts';
 export { DEFAULT_POLICY } from './registry.ts';
 export type { RegisterOptions, RegisteredMachine } from './registry.ts';
-export { StepTimeoutError } from './step-runner.ts';
 export { ATTR, SPAN } from './telemetry.ts';
 export type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 export type { StoreStats, Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';

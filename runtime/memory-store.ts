@@ -1,3 +1,4 @@
+import { cancels } from './effect-address.ts';
 import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
 
 const clone = <T,>(v: T): T => (v === undefined ? v : structuredClone(v));
@@ -46,7 +47,7 @@ export class MemoryStore implements InstanceStore {
     }
     for (const id of this.byInstance.get(req.instanceId) ?? []) {
       const e = this.effectRows.get(id)!;
-      if (e.status === 'pending' && id !== req.closeEffect?.id && req.cancel.includes(cancelKey(e))) Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
+      if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e)) Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
@@ -134,19 +135,6 @@ export class MemoryStore implements InstanceStore {
     for (const e of this.effectRows.values()) if (e.leaseOwner === owner && e.status === 'pending') Object.assign(e, { leaseOwner: null, leaseUntil: null });
   }
 
-  async markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult> {
-    const inst = this.instances.get(id);
-    if (!inst || inst.version !== expectedVersion) return { ok: false, reason: 'version_conflict' };
-    const version = inst.version + 1;
-    Object.assign(inst, { status: 'stopped', version, updatedAt: now });
-    this.events.get(id)!.push({ ...clone(event), instanceId: id, seq: version, stateValue: clone(inst.stateValue), createdAt: now });
-    for (const eid of this.byInstance.get(id) ?? []) {
-      const e = this.effectRows.get(eid)!;
-      if (e.status === 'pending') Object.assign(e, { status: 'cancelled', closedAt: now, updatedAt: now });
-    }
-    return { ok: true, version };
-  }
-
   async stats(tenant: string): Promise<StoreStats> {
     const mine = [...this.instances.values()].filter((i) => i.tenant === tenant);
     const ids = new Set(mine.map((i) => i.id));
@@ -190,11 +178,6 @@ export class MemoryStore implements InstanceStore {
   private addOutbox(instanceId: string, seq: number, items: { type: string; payload: unknown }[], now: Date) {
     for (const m of items) this.outbox.push({ id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now });
   }
-}
-
-/** `actor:<name>` for steps and children, `timer:<name>` for timers, as `CommitRequest.cancel` names them. */
-export function cancelKey(e: Pick<EffectRecord, 'kind' | 'name'>): string {
-  return `${e.kind === 'timer' ? 'timer' : e.kind === 'send' ? 'send' : 'actor'}:${e.name}`;
 }
 
 /** Every state name appearing in a state value (for the `state` list filter). */

@@ -3,6 +3,7 @@
  * (`adapters/postgres`, the in-memory store) implement them; one composition
  * root wires them.
  */
+import type { CancelKey } from './effect-address.ts';
 
 /** Lifecycle of an instance as XState reports it, plus `stopped` (cancelled from outside). */
 export type InstanceStatus = 'active' | 'done' | 'error' | 'stopped';
@@ -82,21 +83,21 @@ export interface EffectClose {
   error?: unknown;
 }
 
-/** The instance fields a transition writes. */
-export type InstanceChange = Pick<InstanceRecord, 'snapshot' | 'status' | 'stateValue' | 'tags' | 'output' | 'error'>;
+/** The instance fields a transition writes (the change feed's message is `InstanceChange` in `types.ts`). */
+export type InstanceUpdate = Pick<InstanceRecord, 'snapshot' | 'status' | 'stateValue' | 'tags' | 'output' | 'error'>;
 
 /** Everything one event writes: applied atomically or not at all. */
 export interface CommitRequest {
   instanceId: string;
   /** Version read before the transition; the write fails on a mismatch. */
   expectedVersion: number;
-  change: InstanceChange;
+  change: InstanceUpdate;
   event: Omit<EventRecord, 'instanceId' | 'seq' | 'stateValue' | 'createdAt'>;
   /** When set, the commit only happens while this effect is still open. */
   closeEffect?: EffectClose;
   newEffects: NewEffect[];
-  /** Open effects to cancel, as `actor:<invokeId>` (steps, children) or `timer:<sendId>`. */
-  cancel: string[];
+  /** Open effects to cancel (see `effect-address.ts`); never the effect this commit closes. */
+  cancel: CancelKey[];
   outbox: { type: string; payload: unknown }[];
   now: Date;
 }
@@ -160,8 +161,6 @@ export interface InstanceStore {
   closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;
   /** Releases every lease held by `owner` (graceful stop). */
   releaseLeases(owner: string): Promise<void>;
-  /** Marks an instance stopped from outside (cancellation without a machine-defined path). */
-  markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult>;
   /** Aggregates for one tenant (see {@link StoreStats}). */
   stats(tenant: string): Promise<StoreStats>;
   close(): Promise<void>;

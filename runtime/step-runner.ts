@@ -1,20 +1,10 @@
 import type { AnyStateMachine } from 'xstate';
 import type { StepContext } from './step-types.ts';
-import type { InstanceHost } from './instance-host.ts';
-import { serializeError } from './instance-host.ts';
+import { serializeError, StepNotRegisteredError, StepTimeoutError } from './errors.ts';
 import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
 import type { Registry } from './registry.ts';
 import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
-
-/** Raised inside a step whose attempt ran past its `timeoutMs`. */
-export class StepTimeoutError extends Error {
-  override name = 'StepTimeoutError';
-}
-
-/** Raised when a step is invoked by a name nothing is registered under. */
-export class StepNotRegisteredError extends Error {
-  override name = 'StepNotRegisteredError';
-}
+import type { ApplyFn } from './transition.ts';
 
 /** What the runner needs to know about the instance that invoked a step. */
 export interface StepOwner {
@@ -45,7 +35,15 @@ export class StepRunner {
   private stopping = false;
 
   constructor(
-    private readonly o: { store: InstanceStore; registry: Registry; clock: Clock; host: InstanceHost; track: <T>(p: Promise<T>) => Promise<T>; onError: (e: unknown) => void },
+    private readonly o: {
+      store: InstanceStore;
+      registry: Registry;
+      clock: Clock;
+      /** The engine's input: a step's result is applied as `xstate.done.actor.<id>` / `xstate.error.actor.<id>`. */
+      apply: ApplyFn;
+      track: <T>(p: Promise<T>) => Promise<T>;
+      onError: (e: unknown) => void;
+    },
   ) {}
 
   /** Starts (or, after a crash, resumes) attempt `effect.attempts` of a step. */
@@ -54,10 +52,10 @@ export class StepRunner {
     void this.o.track(this.attempt(effect, Math.max(1, effect.attempts), owner)).catch(this.o.onError);
   }
 
-  /** Aborts the in-process attempt (or pending retry) of a step whose invoking state was left. */
-  cancel(instanceId: string, name: string): void {
+  /** Aborts the in-process attempt (or pending retry) of a step whose invoking state was left (every step of the instance without `name`). */
+  cancel(instanceId: string, name?: string): void {
     for (const [id, r] of this.running) {
-      if (r.instanceId === instanceId && r.name === name) {
+      if (r.instanceId === instanceId && (name === undefined || r.name === name)) {
         r.cancelTimer?.();
         r.controller.abort(new Error('step cancelled: its invoking state was left'));
         this.running.delete(id);
@@ -88,9 +86,9 @@ export class StepRunner {
     this.running.set(effect.id, entry);
     const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.stepName]: src, [ATTR.idempotencyKey]: effect.id, [ATTR.attempt]: attempt };
     const outcome = await inSpan(SPAN.step, storedContext(owner.traceContext), attrs, async (span) => {
-      const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () => controller.abort(new StepTimeoutError(`step ${src} timed out after ${policy.timeoutMs} ms (attempt ${attempt})`)));
+      const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () => controller.abort(new StepTimeoutError(src, policy.timeoutMs, attempt, effect.instanceId)));
       try {
-        if (!impl) throw new StepNotRegisteredError(`no step implementation is registered under "${src}" (instance ${effect.instanceId}); register it with runtime.registerSteps({ ${src}: ... })`);
+        if (!impl) throw StepNotRegisteredError.missing(src, effect.instanceId);
         const ctx: StepContext = { idempotencyKey: effect.id, attempt, signal: controller.signal, instanceId: effect.instanceId, tenant: owner.tenant, now: () => this.o.clock.now() };
         const output = await raceAbort(impl.run(effect.input, ctx), controller.signal);
         span.setAttribute(ATTR.outcome, 'done');
@@ -109,7 +107,7 @@ export class StepRunner {
 
     if (outcome.ok) {
       this.running.delete(effect.id);
-      await this.o.host.apply(effect.instanceId, { type: `xstate.done.actor.${effect.name}`, output: outcome.output } as never, {
+      await this.o.apply(effect.instanceId, { type: `xstate.done.actor.${effect.name}`, output: outcome.output } as never, {
         source: 'step',
         closeEffect: { id: effect.id, status: 'done', result: outcome.output },
       });
@@ -120,7 +118,7 @@ export class StepRunner {
     if (permanent || attempt >= policy.maxAttempts || this.stopping) {
       if (this.stopping) return void this.running.delete(effect.id);
       this.running.delete(effect.id);
-      await this.o.host.apply(effect.instanceId, { type: `xstate.error.actor.${effect.name}`, error: { ...error, attempts: attempt } } as never, {
+      await this.o.apply(effect.instanceId, { type: `xstate.error.actor.${effect.name}`, error: { ...error, attempts: attempt } } as never, {
         source: 'step',
         closeEffect: { id: effect.id, status: 'failed', error: { ...error, attempts: attempt } },
       });

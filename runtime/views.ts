@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { __unsafe_getAllOwnEventDescriptors as getAllOwnEventDescriptors, type AnyMachineSnapshot } from 'xstate';
 import { RuntimeError } from './errors.ts';
-import { requiredRoles, type LoadedInstance } from './instance-host.ts';
+import type { LoadedInstance } from './instance-cache.ts';
+import { requiredRoles } from './transition.ts';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
 import type { InstanceView } from './types.ts';
 import type { StepView, WorkflowStatus } from './workflow-status.ts';

@@ -1,11 +1,10 @@
-import { expect, test } from 'vitest';
+import { expect, onTestFinished, test } from 'vitest';
 import { Runtime } from '../runtime/index.ts';
 import { counter } from './fixtures/machines.ts';
 import { pgStoreFactory } from './support/pg-store.ts';
 import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import { createTestDatabase } from './support/database.ts';
-import { afterAll } from 'vitest';
 
 const newStore = pgStoreFactory();
 
@@ -26,7 +25,8 @@ test('many concurrent callers on one runtime: every event applied once, in arriv
 test('two runtimes on one database sending to one instance: version conflicts are retried, nothing lost, each caller order kept', async () => {
   const db = await createTestDatabase();
   const [ormA, ormB] = await Promise.all([openDatabase({ url: db.url }), openDatabase({ url: db.url })]);
-  afterAll(async () => {
+  // Registered per test run (an afterAll registered inside a test never runs): the database is always dropped.
+  onTestFinished(async () => {
     await ormA.close();
     await ormB.close();
     await db.drop();

@@ -138,5 +138,26 @@ describe(`runtime on ${name}`, () => {
     expect(v.status).toBe('stopped');
     expect((await sim.runtime.effects(id))[0]!.status).toBe('cancelled');
   });
+
+  test('a stop is one commit of the usual path: status stopped, open effects cancelled, the child stopped as its effect', async () => {
+    const sim = await createSimulation({ machines: [{ machine: parentFlow, options: { version: '1' } }] });
+    const { id } = await sim.runtime.start({ machine: 'parent-flow' });
+    await sim.settle();
+    const [child] = (await sim.runtime.list({ parentId: id })).items;
+    const before = await sim.runtime.get(id);
+    const changes: string[] = [];
+    sim.runtime.subscribe((c) => changes.push(`${c.instanceId === id ? 'parent' : 'child'}:${c.eventType}:${c.status}`));
+    const stopped = await sim.runtime.stopInstance(id, 'test', { caller: { id: 'ops-1' } });
+    expect(stopped).toMatchObject({ status: 'stopped', version: before.version + 1, value: before.value });
+    const last = (await sim.runtime.history(id)).at(-1);
+    expect(last).toMatchObject({ type: 'statekeeper.stop', payload: { reason: 'test' }, source: 'operator', actor: 'ops-1' });
+    expect((await sim.runtime.effects(id)).map((e) => [e.kind, e.status])).toEqual([['child', 'cancelled']]);
+    await sim.settle();
+    expect((await sim.runtime.get(child!.id)).status).toBe('stopped');
+    expect(changes).toEqual(['parent:statekeeper.stop:stopped', 'child:statekeeper.stop:stopped']);
+    // Idempotent: a second stop changes nothing.
+    expect(await sim.runtime.stopInstance(id)).toMatchObject({ status: 'stopped', version: before.version + 1 });
+    await expect(sim.runtime.send(id, { type: 'forward' })).rejects.toMatchObject({ code: 'instance_not_active' });
+  });
 });
 }

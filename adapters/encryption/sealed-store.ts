@@ -124,10 +124,6 @@ export class SealedStore implements InstanceStore {
     return this.inner.releaseLeases(owner);
   }
 
-  async markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult> {
-    return this.inner.markStopped(id, expectedVersion, this.sealEvent(event, await this.policyFor(id)), now);
-  }
-
   stats(tenant: string): Promise<StoreStats> {
     return this.inner.stats(tenant);
   }

@@ -1,3 +1,4 @@
+import { effectOf } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import { commitBatchSql, createBatchSql, type BatchSql } from './commit-sql.ts';
 import type { Row } from './rows.ts';
@@ -65,9 +66,9 @@ export class CommitBatcher {
         q.write.kind !== kind ||
         batch.length >= this.maxBatch ||
         instances.has(id) ||
-        (closes !== undefined && [...instances].some((i) => closes.startsWith(`${i}:`))) ||
+        (closes !== undefined && [...instances].some((i) => effectOf(closes, i))) ||
         // ...nor a write whose instance's effects an earlier write of the batch closes.
-        batch.some((b) => b.write.kind === 'commit' && b.write.req.closeEffect?.id.startsWith(`${id}:`));
+        batch.some((b) => b.write.kind === 'commit' && b.write.req.closeEffect !== undefined && effectOf(b.write.req.closeEffect.id, id));
       if (clash) rest.push(q);
       else (batch.push(q), instances.add(id));
     }

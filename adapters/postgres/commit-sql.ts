@@ -1,3 +1,4 @@
+import { cancelFilter } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import type { Row } from './rows.ts';
 
@@ -44,7 +45,8 @@ const COMMIT_SQL = `with req as (
   update sk_effect e set status = 'cancelled', closed_at = r.at, updated_at = r.at
   from upd u join req r on r.i = u.i
   where r.cancel is not null and e.instance_id = r.id and e.status = 'pending' and e.id is distinct from r.close_id
-    and jsonb_exists(r.cancel, (case e.kind when 'timer' then 'timer:' when 'send' then 'send:' else 'actor:' end) || e.name)
+    -- The cancel filter (effect-address.ts cancelFilter): { all: true } or effect names by kind.
+    and (jsonb_exists(r.cancel, 'all') or jsonb_exists(r.cancel -> e.kind, e.name))
 ), eff as (
   insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
   select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
@@ -129,12 +131,12 @@ export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitR
     ev_actor: q.event.actor,
     ev_handled: q.event.handled,
     ev_key: q.event.idempotencyKey,
-    cancel: q.cancel.length ? q.cancel : null,
+    cancel: q.cancel.length ? cancelFilter(q.cancel) : null,
     effects: effectJson(q.newEffects),
     outbox: q.outbox.length ? q.outbox : null,
   }));
   return {
-    name: 'sk_commit_v1',
+    name: 'sk_commit_v2',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows)],
     read: (result) => {

@@ -4,3 +4,4 @@ export { PgInstanceStore } from './pg-instance-store.ts';
 export { startEmbeddedPostgres } from './embedded.ts';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded.ts';
 export { pgGauges } from './pg-gauges.ts';
+export { PgDefinitionStore } from './pg-definition-store.ts';

@@ -164,18 +164,6 @@ export class PgInstanceStore implements InstanceStore {
     await this.conn.execute(`update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`, [owner], 'run');
   }
 
-  async markStopped(id: string, expectedVersion: number, event: CommitRequest['event'], now: Date): Promise<CommitResult> {
-    const [row] = await this.rows(
-      `with upd as (update sk_instance set status = 'stopped', version = version + 1, updated_at = ?::timestamptz where id = ? and version = ? returning id, version, state_value),
-       ev as (insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-              select id, version, ?, ?::jsonb, ?, ?, state_value, true, null, ?::timestamptz from upd),
-       cancelled as (update sk_effect set status = 'cancelled', closed_at = ?::timestamptz, updated_at = ?::timestamptz where instance_id = ? and status = 'pending' and exists (select 1 from upd))
-       select (select version from upd) as version`,
-      [ts(now), id, expectedVersion, event.type, json(event.payload), event.source, event.actor, ts(now), ts(now), ts(now), id],
-    );
-    return row?.version != null ? { ok: true, version: Number(row.version) } : { ok: false, reason: 'version_conflict' };
-  }
-
   async stats(tenant: string): Promise<StoreStats> {
     const [instances, steps, outcomes, durations] = await Promise.all([
       this.rows(`select machine_id, status, count(*)::int as n from sk_instance where tenant = ? group by 1, 2 order by 1, 2`, [tenant]),

@@ -1,8 +1,8 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { ApiKeyAuthenticator, ApiKeyNameTakenError, apiKeyId, buildApiKey, createApiKey, hashApiKey } from './api-keys.ts';
 import { ensureDevKey } from './dev-key.ts';
 import { MemoryApiKeyStore } from './memory-key-store.ts';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -47,6 +47,7 @@ describe('API keys', () => {
 
   test('the development key is created once, kept in the data folder (mode 600) and re-stored each start', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sk-devkey-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const store = new MemoryApiKeyStore();
     const key = await ensureDevKey(store, { dataDir: dir, roles: ['admin', 'finance'] });
     expect(key).toMatch(/^sk_dev_/);

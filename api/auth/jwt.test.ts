@@ -50,7 +50,11 @@ describe('JWT authentication', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const pem = await exportSPKI(publicKey);
     const auth = await createJwtAuthenticator({ publicKey: pem, tenantClaim: 'org', rolesClaim: 'perms' });
-    const token = await new SignJWT({ sub: 'svc', org: 'acme', perms: ['operator'] }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('5m').sign(privateKey);
+    const token = await new SignJWT({ sub: 'svc', org: 'acme', perms: ['operator'] })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
     expect(await auth.authenticate(token)).toMatchObject({ subject: 'user:svc', tenant: 'acme', roles: ['operator', 'viewer'] });
     expect(await auth.authenticate(await hs({ sub: 'x', org: 'acme' }, { secret: pem }))).toBeUndefined();
   });
@@ -73,5 +77,22 @@ describe('JWT authentication', () => {
     const otherTenant = await hs({ sub: 'mallory', tenant: 'other', roles: ['admin'] });
     expect((await api.call('GET', `/v1/instances/${r.body.id}`, { key: otherTenant })).status).toBe(404);
     expect((await api.call('GET', '/v1/instances', { key: await hs({ sub: 'x', tenant: 'acme', roles: [] }) })).status).toBe(403);
+  });
+
+  test('lifetime: iat is required, and a token issued in the future, older than the maximum age or living longer is refused', async () => {
+    const auth = await createJwtAuthenticator({ secret: SECRET, maxTokenAgeSec: 600, clockToleranceSec: 5 });
+    const claims = { sub: 'alice', tenant: 'acme', roles: ['viewer'] };
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (iat: number | undefined, exp: number) => {
+      const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp);
+      return (iat === undefined ? jwt : jwt.setIssuedAt(iat)).sign(new TextEncoder().encode(SECRET));
+    };
+    expect(await auth.authenticate(await sign(now, now + 300))).toBeDefined();
+    expect(await auth.authenticate(await sign(now - 3, now + 597))).toBeDefined();
+    expect(await auth.authenticate(await sign(undefined, now + 300)), 'no iat').toBeUndefined();
+    expect(await auth.authenticate(await sign(now + 3600, now + 3900)), 'issued in the future').toBeUndefined();
+    expect(await auth.authenticate(await sign(now - 1200, now + 300)), 'older than the maximum age').toBeUndefined();
+    expect(await auth.authenticate(await sign(now, now + 10 * 365 * 86400)), 'a ten-year lifetime').toBeUndefined();
+    await expect(createJwtAuthenticator({ secret: SECRET, maxTokenAgeSec: 0 })).rejects.toThrow(/maxTokenAgeSec/);
   });
 });

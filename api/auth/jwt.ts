@@ -17,12 +17,19 @@ export interface JwtOptions {
   readonly rolesClaim?: string;
   /** Allowed clock skew in seconds (default 30). */
   readonly clockToleranceSec?: number;
+  /**
+   * Longest accepted token lifetime in seconds (default 3600): `iat` is
+   * required, a token older than this is refused even before its `exp`, and
+   * so is one issued in the future or whose `exp` lies further ahead.
+   */
+  readonly maxTokenAgeSec?: number;
 }
 
 /**
  * Verifies bearer JWTs (HS256 with a shared secret, RS256 with a public key)
  * and maps them to a principal: `sub` → subject `user:<sub>`, the tenant and
- * roles claims. Tokens must carry `sub` and `exp`.
+ * roles claims. Tokens must carry `sub`, `iat` and `exp`, within the
+ * maximum lifetime.
  *
  * @example
  * ```ts
@@ -37,6 +44,11 @@ export async function createJwtAuthenticator(options: JwtOptions): Promise<Authe
   if (options.publicKey) keys.RS256 = await importSPKI(options.publicKey, 'RS256');
   const tenantClaim = options.tenantClaim ?? 'tenant';
   const rolesClaim = options.rolesClaim ?? 'roles';
+  const clockTolerance = options.clockToleranceSec ?? 30;
+  const maxTokenAge = options.maxTokenAgeSec ?? 3600;
+  if (!(maxTokenAge > 0) || !(clockTolerance >= 0)) {
+    throw new Error('JWT maxTokenAgeSec must be positive and clockToleranceSec not negative.');
+  }
 
   return {
     async authenticate(token: string): Promise<Principal | undefined> {
@@ -55,12 +67,15 @@ export async function createJwtAuthenticator(options: JwtOptions): Promise<Authe
           algorithms: [alg!],
           issuer: options.issuer,
           audience: options.audience,
-          requiredClaims: ['sub', 'exp'],
-          clockTolerance: options.clockToleranceSec ?? 30,
+          requiredClaims: ['sub', 'exp', 'iat'],
+          clockTolerance,
+          maxTokenAge,
         }));
       } catch {
         return undefined;
       }
+      // A token that claims a longer life than allowed is refused, not only cut short.
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > maxTokenAge + clockTolerance) return undefined;
       const tenant = payload[tenantClaim];
       if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || !payload.sub) return undefined;
       const raw = payload[rolesClaim];

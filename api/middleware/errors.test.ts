@@ -33,6 +33,8 @@ describe('error mapping', () => {
     concurrency_exhausted: 409,
     runtime_closed: 503,
     timeout: 504,
+    definition_invalid: 422,
+    definition_conflict: 409,
     machine_already_registered: 500,
     step_not_registered: 500,
     unsupported_machine: 500,

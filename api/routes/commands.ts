@@ -5,7 +5,6 @@ import { callerOf, principalOf, type ApiEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { BEARER, errors, IdempotencyHeaders, InstanceParams, InstanceSchema, SendResultSchema } from '../schemas.ts';
-import { describeConsistent } from '../instance-reads.ts';
 import { instanceBody, sendResultBody } from '../views.ts';
 
 const EventBody = z
@@ -84,13 +83,13 @@ export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const { tenant } = principalOf(c);
     await runtime.cancel(id, { tenant, caller: callerOf(c), idempotencyKey, reason });
-    return c.json(instanceBody(await describeConsistent(runtime, id, tenant), deps.redactKeys), 200);
+    return c.json(instanceBody(await runtime.describe(id, { tenant }), deps.redactKeys), 200);
   });
 }
 
 /** The current state does not take the event: 409 naming the events it does take. */
 async function notAccepted(runtime: Runtime, id: string, tenant: string, type: string, result: SendResult): Promise<never> {
-  const d = await describeConsistent(runtime, id, tenant);
+  const d = await runtime.describe(id, { tenant });
   throw new ApiError(409, 'event_not_accepted', `Instance "${id}" in state ${JSON.stringify(result.value)} does not accept "${type}"; see details.acceptedEvents.`, {
     instanceId: id,
     state: d.value,

@@ -20,7 +20,7 @@ describe('GET /v1/machines/{id}/definition', () => {
     expect([bad.status, bad.body.error.code, bad.body.error.details]).toEqual([
       400,
       'unsupported_format',
-      { format: 'xml', supported: ['mermaid'] },
+      { format: 'xml', supported: ['json', 'ts', 'mermaid'] },
     ]);
     const extra = await api.call('GET', '/v1/machines/greeting/definition?format=mermaid&direction=up', { key: api.keys.viewer });
     expect([extra.status, extra.body.error.code]).toEqual([400, 'validation_failed']);

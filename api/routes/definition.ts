@@ -2,12 +2,13 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps } from '../app.ts';
 import type { ApiEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { CONFIG_FORMATS } from '../../definitions/index.ts';
 import { machineToMermaid } from '../exports/mermaid.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { BEARER, errors, MachineParams } from '../schemas.ts';
 
 /** The export formats `GET /v1/machines/{id}/definition` serves. */
-export const DEFINITION_FORMATS = ['mermaid'] as const;
+export const DEFINITION_FORMATS = [...Object.keys(CONFIG_FORMATS), 'mermaid'] as const;
 
 const DefinitionQuery = z
   .object({
@@ -15,7 +16,8 @@ const DefinitionQuery = z
       .string()
       .min(1)
       .max(20)
-      .openapi({ description: `Export format: ${DEFINITION_FORMATS.join(', ')}`, example: 'mermaid' }),
+      .default('json')
+      .openapi({ description: `Export format: ${DEFINITION_FORMATS.join(', ')} (default json)`, example: 'json' }),
     direction: z.enum(['LR', 'TB']).optional().openapi({ description: 'mermaid: layout direction (default LR)' }),
   })
   .strict();
@@ -37,16 +39,23 @@ const getDefinition = createRoute({
   method: 'get',
   path: '/v1/machines/{id}/definition',
   tags: ['machines'],
-  summary: 'Export a machine version (`id` is the latest, `id@version` one version): format=mermaid is a Mermaid state diagram',
+  summary:
+    'Export a machine version (`id` is the latest, `id@version` one version): format=json is the machine config (Stately Studio import/export ' +
+    'shape: implementations by name, delays and params kept), ts a TypeScript module of it, mermaid a Mermaid state diagram',
   security: BEARER,
   middleware: [requireRole('viewer')] as const,
   request: { params: MachineParams, query: DefinitionQuery },
   responses: {
     200: {
       description:
+        'format=json: the XState machine config, loadable by createMachine with the same implementations. format=ts: text. ' +
         'format=mermaid: `stateDiagram-v2` text; compound states as composite states, parallel regions split by `--`, ' +
         'transitions labelled with event, [guard] and delay; state ids are `s_` + the state path (see api/exports/mermaid-ids.ts)',
-      content: { 'text/vnd.mermaid': { schema: z.string().openapi({ example: MERMAID_EXAMPLE }) } },
+      content: {
+        'application/json': { schema: z.record(z.string(), z.unknown()) },
+        'text/plain': { schema: z.string() },
+        'text/vnd.mermaid': { schema: z.string().openapi({ example: MERMAID_EXAMPLE }) },
+      },
     },
     ...errors(403, 404),
   },
@@ -58,6 +67,12 @@ export function registerDefinitionRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps
     const { id: ref } = c.req.valid('param');
     const query = c.req.valid('query');
     const reg = deps.runtime.registry.resolve(ref);
+    const config = Object.hasOwn(CONFIG_FORMATS, query.format) ? CONFIG_FORMATS[query.format] : undefined;
+    if (config) {
+      const rendered = config(reg.machine, reg.version);
+      c.header('Content-Type', rendered.contentType);
+      return c.body(rendered.body, 200);
+    }
     switch (query.format) {
       case 'mermaid':
         c.header('Content-Type', 'text/vnd.mermaid; charset=utf-8');

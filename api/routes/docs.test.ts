@@ -34,6 +34,7 @@ describe('OpenAPI document and docs', () => {
         'GET /v1/machines',
         'GET /v1/machines/{id}',
         'GET /v1/machines/{id}/definition',
+        'POST /v1/machines',
         'POST /v1/machines/{id}/instances',
         'GET /v1/instances',
         'GET /v1/instances/{id}',

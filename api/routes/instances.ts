@@ -7,7 +7,7 @@ import { checkInput } from '../machine-info.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { BEARER, errors, IdempotencyHeaders, InstanceParams, InstanceSchema, InstanceSummarySchema, MachineParams, StartedInstanceSchema } from '../schemas.ts';
 import { instanceBody, summaryBody } from '../views.ts';
-import { describeConsistent, MAX_WAIT_MS, waitUntilSettled } from '../instance-reads.ts';
+import { MAX_WAIT_MS, waitUntilSettled } from '../instance-reads.ts';
 
 const StartBody = z
   .object({
@@ -134,7 +134,7 @@ export function registerInstanceRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps):
     }
     const { details, settled } = query.wait === 'settled'
       ? await waitUntilSettled(runtime, started.id, tenant, query.timeoutMs)
-      : { details: await describeConsistent(runtime, started.id, tenant), settled: undefined };
+      : { details: await runtime.describe(started.id, { tenant }), settled: undefined };
     c.header('Location', `/v1/instances/${encodeURIComponent(started.id)}`);
     const out = { ...instanceBody(details, deps.redactKeys), created: started.created, ...(settled === undefined ? {} : { settled }) };
     return started.created ? c.json(out, 201) : c.json(out, 200);
@@ -161,6 +161,6 @@ export function registerInstanceRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps):
 
   app.openapi(getInstance, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(instanceBody(await describeConsistent(runtime, id, principalOf(c).tenant), deps.redactKeys), 200);
+    return c.json(instanceBody(await runtime.describe(id, { tenant: principalOf(c).tenant }), deps.redactKeys), 200);
   });
 }

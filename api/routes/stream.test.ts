@@ -109,7 +109,7 @@ describe('GET /v1/instances/{id}/stream', () => {
   test('a client that goes away releases its subscription', async () => {
     const api = await createStandardTestApi();
     const { body } = await api.call('POST', '/v1/machines/deadline/instances', { body: {} });
-    const listeners = () => (api.runtime as unknown as { changes: { listenerCount(e: string): number } }).changes.listenerCount('change');
+    const listeners = () => api.runtime.subscriberCount;
     const before = listeners();
     const sse = sseReader(await api.request('GET', `/v1/instances/${body.id}/stream`));
     await sse.nextEvent();

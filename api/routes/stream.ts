@@ -5,7 +5,6 @@ import type { AppDeps } from '../app.ts';
 import { principalOf, type ApiEnv } from '../env.ts';
 import { requireRole } from '../middleware/auth.ts';
 import { BEARER, errors, InstanceParams } from '../schemas.ts';
-import { describeConsistent } from '../instance-reads.ts';
 import { instanceBody } from '../views.ts';
 
 const streamInstance = createRoute({
@@ -43,7 +42,7 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
     });
     let first;
     try {
-      first = await describeConsistent(runtime, id, tenant);
+      first = await runtime.describe(id, { tenant });
     } catch (e) {
       unsubscribe();
       throw e;

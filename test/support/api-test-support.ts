@@ -8,7 +8,8 @@ import type { StepRegistry } from '../../runtime/step-types.ts';
 import { greetingMachine } from '../../machines/greeting.machine.ts';
 import { deadline, parentFlow, threeSteps } from '../fixtures/machines.ts';
 import { createSimulation, type Simulation } from '../../runtime/testing/index.ts';
-import type { RegisterOptions } from '../../runtime/index.ts';
+import type { RegisterOptions, Runtime } from '../../runtime/index.ts';
+import type { DefinitionService } from '../../definitions/index.ts';
 import { createApp, type AppDeps } from '../../api/app.ts';
 import { ApiKeyAuthenticator, createApiKey } from '../../api/auth/api-keys.ts';
 import { MemoryApiKeyStore } from '../../api/auth/memory-key-store.ts';
@@ -22,6 +23,8 @@ export interface TestApiOptions {
   deps?: Partial<Omit<AppDeps, 'runtime'>>;
   /** Extra authenticators tried after the API keys (e.g. JWT). */
   auth?: Authenticator;
+  /** JSON definitions registered through the app (`POST /v1/machines`), made over the harness's runtime. */
+  definitions?: (runtime: Runtime) => DefinitionService;
 }
 
 /** Keys of the harness: tenant `acme` with each route role, and tenant `other`. */
@@ -61,7 +64,8 @@ export async function createTestApi(options: TestApiOptions) {
     ? { authenticate: async (t) => (await keyAuth.authenticate(t)) ?? options.auth!.authenticate(t) }
     : keyAuth;
   const errors: unknown[] = [];
-  const app = createApp({ runtime: sim.runtime, auth, reportError: (e) => errors.push(e), sseKeepAliveMs: 50, ...options.deps });
+  const definitions = options.definitions?.(sim.runtime);
+  const app = createApp({ runtime: sim.runtime, auth, reportError: (e) => errors.push(e), sseKeepAliveMs: 50, definitions, ...options.deps });
 
   /** Sends a request as `key` (default: admin); JSON-encodes `body`. */
   const request = (method: string, path: string, o: RequestOptions = {}) => {
@@ -85,7 +89,7 @@ export async function createTestApi(options: TestApiOptions) {
     }
     return { status: res.status, body: json, text, headers: res.headers };
   };
-  return { app, sim, runtime: sim.runtime, store, keys, request, call, errors };
+  return { app, sim, runtime: sim.runtime, store, keys, request, call, errors, definitions };
 }
 
 /** What {@link createTestApi} returns. */

@@ -2,6 +2,7 @@ import { Migration20261122Initial } from './migration-20261122-initial.ts';
 import { Migration20261123ApiKeys } from './migration-20261123-api-keys.ts';
 import { Migration20261124EffectInstanceIndex } from './migration-20261124-effect-instance-index.ts';
 import { Migration20261201HistoryChain } from './migration-20261201-history-chain.ts';
+import { Migration20261201WorkflowDefinitions } from './migration-20261201-workflow-definitions.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -9,4 +10,5 @@ export const migrationsList = [
   { name: 'Migration20261123ApiKeys', class: Migration20261123ApiKeys },
   { name: 'Migration20261124EffectInstanceIndex', class: Migration20261124EffectInstanceIndex },
   { name: 'Migration20261201HistoryChain', class: Migration20261201HistoryChain },
+  { name: 'Migration20261201WorkflowDefinitions', class: Migration20261201WorkflowDefinitions },
 ];

@@ -1,0 +1,44 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { AppDeps } from '../app.ts';
+import type { ApiEnv } from '../env.ts';
+import { ApiError } from '../errors.ts';
+import { machineVersionBody } from '../machine-info.ts';
+import { requireRole } from '../middleware/auth.ts';
+import { BEARER, errors, MachineVersionSchema } from '../schemas.ts';
+
+const registerDefinition = createRoute({
+  method: 'post',
+  path: '/v1/machines',
+  tags: ['machines'],
+  summary: 'Registers a JSON workflow definition (an XState machine config bound to named implementations)',
+  description:
+    'The body is the definition itself. It is validated in full before anything is registered: ' +
+    'a 422 `definition_invalid` lists every problem ' +
+    'with its JSON Pointer (`details.issues[].path`; `line`/`column` for malformed JSON). The same definition again is a no-op (200); ' +
+    'another definition under a registered `id@version` is a 409.',
+  security: BEARER,
+  middleware: [requireRole('admin')] as const,
+  responses: {
+    201: { description: 'Registered', content: { 'application/json': { schema: MachineVersionSchema.extend({ id: z.string() }) } } },
+    200: {
+      description: 'Already registered with this definition',
+      content: { 'application/json': { schema: MachineVersionSchema.extend({ id: z.string() }) } },
+    },
+    ...errors(403, 409, 413, 422),
+  },
+});
+
+/** `POST /v1/machines`: registers a JSON workflow definition at run time. */
+export function registerMachineRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
+  app.openapi(registerDefinition, async (c) => {
+    if (!deps.definitions) throw new ApiError(404, 'route_not_found', 'This server registers no definitions at run time.');
+    const type = c.req.header('Content-Type') ?? '';
+    if (!/^application\/json\b/i.test(type)) throw new ApiError(415, 'unsupported_media_type', 'Send the definition as application/json.');
+    // The raw text, so malformed JSON is reported with its line and column like any other problem.
+    const text = await c.req.text();
+    const before = deps.runtime.registry.list().length;
+    const reg = await deps.definitions.register(text, { persist: true, actor: c.get('principal').subject });
+    const created = deps.runtime.registry.list().length > before;
+    return c.json({ id: reg.id, ...machineVersionBody(reg, deps.machineInfo) }, created ? 201 : 200);
+  });
+}

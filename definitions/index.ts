@@ -1,0 +1,38 @@
+/**
+ * Workflows as configuration: XState JSON definitions bound to named
+ * implementations, their validation, building, export and registration.
+ */
+export { buildMachine, sourceDefinitionOf, type BuildOptions } from './build-machine.ts';
+export {
+  BUILTIN_IMPLEMENTATIONS,
+  catalogOfMachine,
+  createCatalog,
+  stepActors,
+  type ActionImplementation,
+  type ActorImplementation,
+  type CatalogParts,
+  type DelayImplementation,
+  type GuardImplementation,
+  type ImplementationArgs,
+  type ImplementationCatalog,
+  type MapperImplementation,
+} from './catalog.ts';
+export {
+  CONFIG_FORMATS,
+  jsonFormat,
+  namedImplementations,
+  tsFormat,
+  type DefinitionFormatter,
+  type RenderedDefinition,
+} from './definition-formats.ts';
+export {
+  DefinitionService,
+  definitionInvalid,
+  MemoryDefinitionStore,
+  type DefinitionStore,
+  type StoredDefinition,
+} from './definition-service.ts';
+export { exportDefinition, type ExportedDefinition } from './export-definition.ts';
+export { compileExpression, evaluateExpression, EXPRESSION_LIMITS, ExpressionError } from './expressions.ts';
+export { pointer, type DefinitionIssue, type DefinitionIssueCode } from './issues.ts';
+export { validateDefinition, type MachineDefinition, type ValidateOptions } from './validate-definition.ts';

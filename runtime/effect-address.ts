@@ -1,0 +1,101 @@
+/**
+ * Effect addresses: how an effect row is named (its id), which open effects a
+ * commit cancels (cancel keys) and where an event effect is delivered
+ * (targets). This is the one module that knows their string forms; everything
+ * else handles the typed values.
+ *
+ * @remarks Ids and targets are persisted (`sk_effect.id`, `sk_effect.target`),
+ * so their string forms are data: changing one needs a data migration.
+ */
+import type { EffectKind, EffectRecord } from './ports.ts';
+
+/** Which open effects of an instance a commit cancels. */
+export type CancelKey =
+  /** The invoked step or child machine with this invoke id (`xstate.stopChild`). */
+  | { readonly kind: 'actor'; readonly invokeId: string }
+  /** The delayed raise/send with this send id (`xstate.cancel`, or leaving the state of an `after`). */
+  | { readonly kind: 'timer'; readonly sendId: string }
+  /** Every open effect: the instance is being stopped. */
+  | { readonly kind: 'all' };
+
+/** Where an event effect (send or timer) is delivered. */
+export type EventTarget =
+  /** The instance that recorded the effect (a delayed raise, an `after`). */
+  | { readonly kind: 'self' }
+  /** The parent instance (`sendParent`), by instance id. */
+  | { readonly kind: 'parent'; readonly instanceId: string }
+  /** The invoked child instance under this invoke id, resolved to its instance id on delivery. */
+  | { readonly kind: 'child'; readonly invokeId: string };
+
+/** Builders of effect ids. An id is the effect's idempotency key and starts with its instance id. */
+export const effectId = {
+  /** A step or child machine invoked by the commit writing version `generation`. */
+  invoke: (instanceId: string, invokeId: string, generation: number): string => `${instanceId}:${invokeId}:${generation}`,
+  /** The `index`-th action of that commit, an undelayed send. */
+  send: (instanceId: string, generation: number, index: number): string => `${instanceId}:send:${generation}.${index}`,
+  /** A delayed raise or send. */
+  timer: (instanceId: string, sendId: string, generation: number): string => `${instanceId}:timer:${sendId}:${generation}`,
+};
+
+/** True when the effect id names an effect of `instanceId` (ids start with their instance's id). */
+export function effectOf(effectIdValue: string, instanceId: string): boolean {
+  return effectIdValue.startsWith(`${instanceId}:`);
+}
+
+/** The key that cancels an effect row (sends have none: once recorded they are delivered). */
+export function cancelKeyOf(effect: Pick<EffectRecord, 'kind' | 'name'>): CancelKey | undefined {
+  if (effect.kind === 'step' || effect.kind === 'child') return { kind: 'actor', invokeId: effect.name };
+  if (effect.kind === 'timer') return { kind: 'timer', sendId: effect.name };
+  return undefined;
+}
+
+/** True when one of `keys` cancels the open effect `effect`. */
+export function cancels(keys: readonly CancelKey[], effect: Pick<EffectRecord, 'kind' | 'name'>): boolean {
+  return keys.some(
+    (k) =>
+      k.kind === 'all' ||
+      ((k.kind === 'actor' ? effect.kind === 'step' || effect.kind === 'child' : effect.kind === 'timer') && nameOf(k) === effect.name),
+  );
+}
+
+/**
+ * The cancel keys as a filter by effect kind: `{ all: true }` or `{ step: [names], child: [names], timer: [names] }`.
+ * The commit statement matches a row with `cancel ? 'all' or (cancel -> kind) ? name`, so SQL needs no key format.
+ */
+export function cancelFilter(keys: readonly CancelKey[]): Partial<Record<EffectKind, string[]>> & { all?: true } {
+  if (keys.some((k) => k.kind === 'all')) return { all: true };
+  const filter: Partial<Record<EffectKind, string[]>> = {};
+  const add = (kind: EffectKind, name: string) => (filter[kind] ??= []).push(name);
+  for (const k of keys) {
+    if (k.kind === 'actor') add('step', k.invokeId), add('child', k.invokeId);
+    else if (k.kind === 'timer') add('timer', k.sendId);
+  }
+  return filter;
+}
+
+function nameOf(k: Exclude<CancelKey, { kind: 'all' }>): string {
+  return k.kind === 'actor' ? k.invokeId : k.sendId;
+}
+
+/** Stored form of a target: `null` for self, `parent:<instanceId>`, `child:<invokeId>`. */
+export function encodeTarget(target: EventTarget): string | null {
+  switch (target.kind) {
+    case 'self':
+      return null;
+    case 'parent':
+      return `parent:${target.instanceId}`;
+    case 'child':
+      return `child:${target.invokeId}`;
+  }
+}
+
+/** Reads a stored target; `undefined` for a form this runtime does not know (delivery then fails the effect). */
+export function decodeTarget(stored: string | null): EventTarget | undefined {
+  if (stored === null) return { kind: 'self' };
+  const colon = stored.indexOf(':');
+  const [kind, rest] = [stored.slice(0, colon), stored.slice(colon + 1)];
+  if (colon <= 0 || !rest) return undefined;
+  if (kind === 'parent') return { kind: 'parent', instanceId: rest };
+  if (kind === 'child') return { kind: 'child', invokeId: rest };
+  return undefined;
+}

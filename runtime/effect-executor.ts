@@ -1,0 +1,204 @@
+import type { EventObject } from 'xstate';
+import { decodeTarget, type CancelKey } from './effect-address.ts';
+import type { EffectPlan } from './effect-plan.ts';
+import type { InstanceCache, LoadedInstance } from './instance-cache.ts';
+import type { Clock, EffectRecord, InstanceRecord, InstanceStore, NewEffect } from './ports.ts';
+import { isMachine } from './registry.ts';
+import type { StepOwner, StepRunner } from './step-runner.ts';
+import { stopEvent, type ApplyFn } from './transition.ts';
+
+/** Starts a child instance in the engine loop (its first commit fulfils the parent's child effect). */
+export type CreateChildFn = (args: { parent: LoadedInstance; effect: EffectRecord }) => Promise<unknown>;
+
+/** Options of {@link EffectExecutor}. */
+export interface EffectExecutorOptions {
+  readonly store: InstanceStore;
+  readonly clock: Clock;
+  /** This process's lease owner id: timers leased to it are armed here. */
+  readonly owner: string;
+  readonly instances: InstanceCache;
+  readonly steps: StepRunner;
+  /** The engine's input: every effect's outcome comes back as an event through it. */
+  readonly apply: ApplyFn;
+  readonly createChild: CreateChildFn;
+  readonly track: <T>(p: Promise<T>) => Promise<T>;
+  readonly onError: (e: unknown) => void;
+}
+
+/**
+ * Carries out committed effects: starts steps, arms timers, delivers events
+ * to other instances, starts child instances, reports a finished child to its
+ * parent, and carries out cancellations (aborting steps, disarming timers,
+ * stopping child instances).
+ *
+ * @remarks Everything here runs after the commit that recorded it, and every
+ * outcome returns as an event through `apply`: the executor never writes an
+ * instance itself.
+ */
+export class EffectExecutor {
+  private readonly timers = new Map<string, { instanceId: string; cancel: () => void }>();
+  private stopped = false;
+
+  constructor(private readonly o: EffectExecutorOptions) {}
+
+  /** Carries out a commit's plan: cancellations first, then the new effects, then the parent report of a finished child. */
+  execute(loaded: LoadedInstance, plan: EffectPlan): void {
+    const rec = loaded.record;
+    for (const key of plan.cancel) this.cancel(loaded, key);
+    const owner = ownerOf(loaded);
+    const now = this.o.clock.now();
+    for (const e of plan.newEffects) this.run(asRecord(e, rec.id, now), owner);
+    if (rec.status !== 'active' && rec.parentId) this.reportToParent(rec);
+  }
+
+  /** Runs one open effect held (leased) by this process. */
+  run(effect: EffectRecord, owner?: StepOwner): void {
+    if (this.stopped) return;
+    switch (effect.kind) {
+      case 'step':
+        if (owner) this.o.steps.start(effect, owner);
+        else
+          void this.o
+            .track(this.o.instances.load(effect.instanceId).then((l) => this.o.steps.start(effect, ownerOf(l))))
+            .catch(this.o.onError);
+        break;
+      case 'timer':
+        if (effect.leaseOwner === this.o.owner) this.arm(effect);
+        break;
+      case 'send':
+        void this.o.track(this.deliver(effect, 'system')).catch(this.o.onError);
+        break;
+      case 'child':
+        void this.o.track(this.startChild(effect)).catch(this.o.onError);
+        break;
+    }
+  }
+
+  /** Sends `xstate.done.actor.<ref>` / `xstate.error.actor.<ref>` to the parent, closing its child effect. */
+  reportToParent(child: InstanceRecord, effect?: EffectRecord): void {
+    if (!child.parentId || !child.parentRef) return;
+    const ok = child.status === 'done';
+    const event = ok
+      ? { type: `xstate.done.actor.${child.parentRef}`, output: child.output ?? undefined }
+      : { type: `xstate.error.actor.${child.parentRef}`, error: child.error ?? { message: `child instance ${child.id} ${child.status}` } };
+    const id = effect?.id ?? child.id;
+    const close = ok ? { id, status: 'done' as const, result: child.output } : { id, status: 'failed' as const, error: event.error };
+    void this.o.track(this.o.apply(child.parentId, event as EventObject, { source: 'child', closeEffect: close })).catch(this.o.onError);
+  }
+
+  /** No more effects start; armed timers are disarmed (their rows stay open for the next process). */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
+  private arm(effect: EffectRecord): void {
+    const key = timerKey(effect.instanceId, effect.name);
+    this.timers.get(key)?.cancel();
+    const delay = Math.max(0, (effect.dueAt?.getTime() ?? 0) - this.o.clock.now().getTime());
+    const cancel = this.o.clock.schedule(delay, () => {
+      if (this.timers.get(key)?.cancel === cancel) this.timers.delete(key);
+      void this.o.track(this.deliver(effect, 'timer')).catch(this.o.onError);
+    });
+    this.timers.set(key, { instanceId: effect.instanceId, cancel });
+  }
+
+  private cancel(loaded: LoadedInstance, key: CancelKey): void {
+    const id = loaded.record.id;
+    switch (key.kind) {
+      case 'timer':
+        this.disarm((k, t) => t.instanceId === id && k === timerKey(id, key.sendId));
+        return;
+      case 'actor':
+        this.o.steps.cancel(id, key.invokeId);
+        break;
+      case 'all':
+        this.disarm((_, t) => t.instanceId === id);
+        this.o.steps.cancel(id);
+        break;
+    }
+    // A cancelled child effect means the invoking state was left (or the instance stopped): stop the child instance too.
+    // Only machines that invoke child machines can have one (saves a query per finished step).
+    if (invokesMachines(loaded)) {
+      const [name, reason] = key.kind === 'actor' ? [key.invokeId, 'parent left the invoking state'] : [undefined, 'parent stopped'];
+      void this.o.track(this.stopCancelledChildren(id, name, reason)).catch(this.o.onError);
+    }
+  }
+
+  private disarm(match: (key: string, timer: { instanceId: string }) => boolean): void {
+    for (const [k, t] of this.timers) {
+      if (!match(k, t)) continue;
+      t.cancel();
+      this.timers.delete(k);
+    }
+  }
+
+  /** Stops the active child instances of the cancelled child effects (of invoke id `name`, or all). */
+  private async stopCancelledChildren(instanceId: string, name: string | undefined, reason: string): Promise<void> {
+    for (const e of await this.o.store.effects(instanceId)) {
+      if (e.kind !== 'child' || e.status !== 'cancelled' || (name !== undefined && e.name !== name)) continue;
+      const child = await this.o.store.get(e.id);
+      if (child?.status === 'active') await this.o.apply(child.id, stopEvent(reason), { source: 'operator', stop: true });
+    }
+  }
+
+  /** Delivers an event effect (send or timer) to its target instance; the target's commit closes the row. */
+  private async deliver(effect: EffectRecord, source: 'timer' | 'system'): Promise<unknown> {
+    const target = decodeTarget(effect.target);
+    // Self and parent are applied synchronously (no await on their branch), so a child's sendParent is
+    // queued in the parent's mailbox before the child's done event.
+    const instanceId =
+      target?.kind === 'self'
+        ? effect.instanceId
+        : target?.kind === 'parent'
+          ? target.instanceId
+          : target?.kind === 'child'
+            ? await this.openChild(effect.instanceId, target.invokeId)
+            : undefined;
+    if (!instanceId) {
+      const error = { message: `target ${effect.target} of ${effect.kind} ${effect.name} not found` };
+      return this.o.store.closeEffect(effect.id, 'failed', error, this.o.clock.now());
+    }
+    const closeEffect = { id: effect.id, status: 'done' as const };
+    return this.o.apply(instanceId, effect.event as EventObject, { source: source === 'timer' ? 'timer' : 'child', closeEffect });
+  }
+
+  private async openChild(instanceId: string, invokeId: string): Promise<string | undefined> {
+    const open = (await this.o.store.effects(instanceId)).filter(
+      (e) => e.kind === 'child' && e.name === invokeId && e.status === 'pending',
+    );
+    return open.at(-1)?.id;
+  }
+
+  private async startChild(effect: EffectRecord): Promise<void> {
+    const parent = await this.o.instances.load(effect.instanceId);
+    await this.o.createChild({ parent, effect });
+  }
+}
+
+function invokesMachines(loaded: LoadedInstance): boolean {
+  return Object.values(loaded.reg.machine.implementations.actors ?? {}).some(isMachine);
+}
+
+function ownerOf(loaded: LoadedInstance): StepOwner {
+  return { tenant: loaded.record.tenant, machine: loaded.reg.machine, traceContext: loaded.record.traceContext };
+}
+
+function timerKey(instanceId: string, sendId: string): string {
+  return `${instanceId}\u0000${sendId}`;
+}
+
+function asRecord(e: NewEffect, instanceId: string, now: Date): EffectRecord {
+  return {
+    ...e,
+    instanceId,
+    status: 'pending',
+    result: null,
+    error: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+  };
+}

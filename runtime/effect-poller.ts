@@ -1,0 +1,75 @@
+import type { EffectExecutor } from './effect-executor.ts';
+import type { InstanceCache } from './instance-cache.ts';
+import type { Clock, InstanceStore } from './ports.ts';
+
+// Year 9999: later than any timer, and still a timestamp PostgreSQL accepts.
+const MAX_DATE_MS = Date.UTC(9999, 11, 31);
+
+/** Instances without an event for this long leave memory. */
+const IDLE_EVICT_MS = 5 * 60_000;
+
+/** Options of {@link EffectPoller}. */
+export interface EffectPollerOptions {
+  readonly store: InstanceStore;
+  readonly clock: Clock;
+  /** This process's lease owner id. */
+  readonly owner: string;
+  readonly executor: EffectExecutor;
+  readonly instances: InstanceCache;
+  /** How often due work is claimed from the store (0 disables polling). */
+  readonly pollIntervalMs: number;
+  /** Timers due within this window are claimed and armed in memory. */
+  readonly timerHorizonMs: number;
+  readonly onError: (e: unknown) => void;
+}
+
+/**
+ * Recovery and the poll loop: claims due or orphaned effects (a crashed
+ * process's steps, timers coming due, deliveries not yet made) and finished
+ * children whose result has not reached their parent, and hands them to the
+ * executor. The store's rows are the truth: nothing is re-armed by hand.
+ */
+export class EffectPoller {
+  private stopPoll?: () => void;
+  private stopped = false;
+
+  constructor(private readonly o: EffectPollerOptions) {}
+
+  /** Start-up recovery, then the periodic poll. */
+  async start(): Promise<void> {
+    // A predecessor with our owner id is dead (we are it, restarted): its leases are ours to take back.
+    await this.o.store.releaseLeases(this.o.owner);
+    await this.poll();
+  }
+
+  /** One round: claim due effects, report finished children, evict idle instances; schedules the next round. */
+  async poll(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const now = this.o.clock.now();
+      // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
+      const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
+      const claimed = await this.o.store.claimDue(
+        this.o.owner,
+        now,
+        until(this.o.timerHorizonMs),
+        until(this.o.timerHorizonMs + 30_000),
+        200,
+      );
+      for (const effect of claimed) this.o.executor.run(effect);
+      for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);
+      // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.
+      this.o.instances.evictOlderThan(IDLE_EVICT_MS);
+    } catch (e) {
+      this.o.onError(e);
+    } finally {
+      if (!this.stopped && this.o.pollIntervalMs > 0) this.stopPoll = this.o.clock.schedule(this.o.pollIntervalMs, () => void this.poll());
+    }
+  }
+
+  /** Stops polling. */
+  stop(): void {
+    this.stopped = true;
+    this.stopPoll?.();
+  }
+}

@@ -1,0 +1,305 @@
+import type { EventObject } from 'xstate';
+import { ChangeFeed } from './change-feed.ts';
+import { EffectExecutor } from './effect-executor.ts';
+import type { EffectPlan, PlanContext } from './effect-plan.ts';
+import { planEffects } from './effect-plan.ts';
+import { EffectPoller } from './effect-poller.ts';
+import { RuntimeError } from './errors.ts';
+import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
+import { initialStep } from './machine-snapshot.ts';
+import { Mailboxes } from './mailboxes.ts';
+import type { Clock, CommitResult, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
+import type { Registry, RegisteredMachine } from './registry.ts';
+import { StepRunner } from './step-runner.ts';
+import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
+import { changeOf, checkRoles, decide, eventRow, resultOf, stopEvent, updateOf, type ApplyOptions } from './transition.ts';
+import type { Caller, SendResult } from './types.ts';
+
+/** Options of {@link Engine}. */
+export interface EngineOptions {
+  readonly store: InstanceStore;
+  readonly registry: Registry;
+  readonly clock: Clock;
+  /** This process's lease owner id. */
+  readonly owner: string;
+  /** Timers due within this window are armed in memory. */
+  readonly timerHorizonMs: number;
+  /** How often due work is claimed (0 disables polling). */
+  readonly pollIntervalMs: number;
+  /** Idle instances kept in memory. */
+  readonly maxCached: number;
+  readonly onError: (e: unknown) => void;
+}
+
+/** A new instance: {@link Engine.create}'s argument. */
+export interface CreateArgs {
+  readonly reg: RegisteredMachine;
+  readonly id: string;
+  readonly tenant: string;
+  readonly input: unknown;
+  readonly idempotencyKey: string | null;
+  readonly inputHash: string | null;
+  readonly parentId: string | null;
+  readonly parentRef: string | null;
+  /** The parent's child effect this instance fulfils. */
+  readonly startedBy?: string;
+  readonly caller?: Caller;
+}
+
+/** How one decide-and-commit round ended. */
+type RoundOutcome =
+  | { kind: 'unhandled' }
+  | { kind: 'committed'; plan: EffectPlan; handled: boolean }
+  | { kind: Exclude<CommitResult, { ok: true }>['reason'] };
+
+const MAX_CONFLICT_RETRIES = 50;
+
+/**
+ * The engine loop: for each event of an instance, one at a time in arrival
+ * order, **decide** (the machine's pure transition and its effect plan),
+ * **commit** (snapshot, history, effect rows in one transaction, version
+ * checked), then **dispatch** (carry out the effects, tell subscribers).
+ * Effect outcomes (step results, due timers, deliveries, finished children)
+ * come back as events through {@link Engine.apply}: the loop closes there.
+ *
+ * @remarks The parts are built in order: cache, step runner and executor
+ * (both given `apply`), poller. Nothing is bound late and nothing below calls
+ * back into a part above except through `apply`, the loop's input.
+ */
+export class Engine {
+  readonly mailboxes = new Mailboxes();
+  readonly feed: ChangeFeed;
+  readonly instances: InstanceCache;
+  readonly poller: EffectPoller;
+  private readonly steps: StepRunner;
+  private readonly executor: EffectExecutor;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: EngineOptions) {
+    const { store, registry, clock, onError } = o;
+    const track = <T>(p: Promise<T>) => this.track(p);
+    this.feed = new ChangeFeed(onError);
+    this.instances = new InstanceCache({ store, registry, maxCached: o.maxCached, busy: (id) => this.mailboxes.busy(id) });
+    this.steps = new StepRunner({ store, registry, clock, apply: this.apply, track, onError });
+    const createChild = ({ parent, effect }: { parent: LoadedInstance; effect: EffectRecord }) =>
+      this.create({
+        reg: registry.resolve(effect.target ?? ''),
+        id: effect.id,
+        tenant: parent.record.tenant,
+        input: effect.input ?? undefined,
+        idempotencyKey: null,
+        inputHash: null,
+        parentId: parent.record.id,
+        parentRef: effect.name,
+        startedBy: effect.id,
+      });
+    this.executor = new EffectExecutor({
+      store,
+      clock,
+      owner: o.owner,
+      instances: this.instances,
+      steps: this.steps,
+      apply: this.apply,
+      createChild,
+      track,
+      onError,
+    });
+    this.poller = new EffectPoller({ ...o, executor: this.executor, instances: this.instances });
+  }
+
+  /** Applies one event through the instance's mailbox: decide → commit → dispatch; resolves after the commit. */
+  readonly apply = (instanceId: string, event: EventObject, opts: ApplyOptions): Promise<SendResult> =>
+    this.track(this.mailboxes.run(instanceId, () => this.applyNow(instanceId, event, opts)));
+
+  /**
+   * Stops an instance through the same loop: a `statekeeper.stop` event committed with
+   * status `stopped` and every open effect cancelled; running steps are aborted,
+   * timers disarmed and child instances stopped as that commit's effects.
+   * Reports `handled: false` when the instance was not active.
+   */
+  stop(instanceId: string, reason: string, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
+    return this.apply(instanceId, stopEvent(reason), { source: 'operator', tenant: opts.tenant, caller: opts.caller, stop: true });
+  }
+
+  /** Creates an instance in its initial state: the initial transition committed with its first effects, then dispatched. */
+  async create(args: CreateArgs): Promise<{ loaded: LoadedInstance; created: boolean }> {
+    const { reg } = args;
+    return inSpan(
+      SPAN.start,
+      storedContext(null),
+      { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant },
+      async (span) => {
+        const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null);
+        const now = this.o.clock.now();
+        const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
+        const record: InstanceRecord = {
+          id: args.id,
+          tenant: args.tenant,
+          machineId: reg.id,
+          machineVersion: reg.version,
+          ...updateOf(reg, snapshot),
+          version: 1,
+          parentId: args.parentId,
+          parentRef: args.parentRef,
+          idempotencyKey: args.idempotencyKey,
+          inputHash: args.inputHash,
+          traceContext: captureTraceContext(),
+          createdAt: now,
+          updatedAt: now,
+        };
+        const payload = args.input === undefined ? null : { input: args.input };
+        const res = await this.o.store.create({
+          record,
+          event: { type: 'xstate.init', payload, source: 'start', actor: args.caller?.id ?? null, handled: true, idempotencyKey: null },
+          newEffects: plan.newEffects,
+          outbox: plan.outbox,
+          startedBy: args.startedBy,
+        });
+        span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
+        if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
+        const loaded = this.instances.remember({ record, reg, snapshot, lastUsed: Date.now() });
+        this.dispatch(loaded, plan, 'xstate.init');
+        return { loaded, created: true };
+      },
+    );
+  }
+
+  /** Resolves when no event, step attempt or delivery is in flight (timers may still be waiting). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.mailboxes.idle();
+  }
+
+  /** Keeps a promise in the set {@link settled} waits for. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const remove = () => this.inflight.delete(p);
+    p.then(remove, remove);
+    return p;
+  }
+
+  /** No more polling, timers or step attempts; running steps are aborted (their rows stay open). */
+  stopWork(): void {
+    this.poller.stop();
+    this.executor.stop();
+    this.steps.stop();
+  }
+
+  /** One event: admit, then decide and commit; a version conflict reloads and decides again. */
+  private async applyNow(id: string, event: EventObject, opts: ApplyOptions): Promise<SendResult> {
+    for (let attempt = 0; ; attempt++) {
+      const loaded = await this.instances.load(id);
+      const early = await this.admit(loaded, event, opts);
+      if (early) return early;
+      const outcome = await this.decideAndCommit(loaded, event, opts);
+      switch (outcome.kind) {
+        case 'committed':
+          this.dispatch(loaded, outcome.plan, event.type);
+          return resultOf(loaded, outcome.handled, false);
+        case 'unhandled':
+        // The step was cancelled or already answered (a re-run after a crash): exactly one result counts.
+        case 'effect_closed':
+          return resultOf(loaded, false, false);
+        case 'duplicate_event':
+          // Another process applied the same idempotency key first: the next round answers with it.
+          this.instances.evict(id);
+          continue;
+        case 'version_conflict':
+          this.instances.evict(id);
+          if (attempt >= MAX_CONFLICT_RETRIES) {
+            throw new RuntimeError(
+              'concurrency_exhausted',
+              `Instance "${id}" kept changing under event "${event.type}" (${attempt} version conflicts); retry the request.`,
+              { instanceId: id },
+            );
+          }
+      }
+    }
+  }
+
+  /**
+   * Answers an event that must not reach the machine: another tenant's
+   * instance, a repeated idempotency key, an instance that is no longer
+   * active, a caller without the required role. `undefined` lets it through.
+   */
+  private async admit(loaded: LoadedInstance, event: EventObject, opts: ApplyOptions): Promise<SendResult | undefined> {
+    const { record } = loaded;
+    if (opts.tenant !== undefined && record.tenant !== opts.tenant) throw RuntimeError.instanceNotFound(record.id);
+    if (opts.idempotencyKey) {
+      const prior = await this.o.store.eventByIdempotencyKey(record.id, opts.idempotencyKey);
+      if (prior) return resultOf(loaded, prior.handled, true);
+    }
+    if (record.status !== 'active') {
+      if (opts.closeEffect) {
+        await this.o.store.closeEffect(
+          opts.closeEffect.id,
+          'failed',
+          { message: `instance ${record.id} is ${record.status}` },
+          this.o.clock.now(),
+        );
+        return resultOf(loaded, false, false);
+      }
+      if (opts.stop) return resultOf(loaded, false, false);
+      throw RuntimeError.notActive(record.id, record.status);
+    }
+    if (opts.caller?.roles && !opts.stop) checkRoles(loaded, event, opts.caller.roles);
+    return undefined;
+  }
+
+  /** Decides the event and commits the decision in one transaction (one span per event). */
+  private decideAndCommit(loaded: LoadedInstance, event: EventObject, opts: ApplyOptions): Promise<RoundOutcome> {
+    const { record, reg } = loaded;
+    const attrs = {
+      [ATTR.instanceId]: record.id,
+      [ATTR.machine]: reg.ref,
+      [ATTR.tenant]: record.tenant,
+      [ATTR.eventType]: event.type,
+      [ATTR.eventSource]: opts.source,
+      [ATTR.stateBefore]: stateLabel(record.stateValue),
+    };
+    return inSpan(SPAN.event, storedContext(record.traceContext), attrs, async (span): Promise<RoundOutcome> => {
+      const now = this.o.clock.now();
+      const decision = decide(loaded, event, opts, this.planning(reg, record.id, record.parentId, record.version + 1, now));
+      span.setAttribute(ATTR.handled, decision.handled);
+      // An unhandled event changes nothing, unless it closes an effect (a late step result, a timer).
+      if (!decision.handled && !opts.closeEffect) return { kind: 'unhandled' };
+      const { plan, update } = decision;
+      const res = await this.o.store.commit({
+        instanceId: record.id,
+        expectedVersion: record.version,
+        change: update,
+        event: eventRow(event, opts, decision.handled),
+        closeEffect: opts.closeEffect,
+        newEffects: plan.newEffects,
+        cancel: plan.cancel,
+        outbox: plan.outbox,
+        now,
+      });
+      if (!res.ok) return { kind: res.reason };
+      span.setAttribute(ATTR.stateAfter, stateLabel(update.stateValue));
+      span.setAttribute(ATTR.status, update.status);
+      loaded.record = { ...record, ...update, version: res.version, updatedAt: now };
+      loaded.snapshot = decision.next;
+      return { kind: 'committed', plan, handled: decision.handled };
+    });
+  }
+
+  /** After a commit: carry out its effects, then tell subscribers. */
+  private dispatch(loaded: LoadedInstance, plan: EffectPlan, eventType: string): void {
+    this.executor.execute(loaded, plan);
+    this.feed.emit(changeOf(loaded, eventType));
+  }
+
+  private planning(reg: RegisteredMachine, instanceId: string, parentId: string | null, generation: number, now: Date): PlanContext {
+    return {
+      instanceId,
+      parentId,
+      machine: reg.machine,
+      generation,
+      now,
+      owner: this.o.owner,
+      timerHorizonMs: this.o.timerHorizonMs,
+      stepLeaseMs: (src) => this.o.registry.policyFor(reg.machine, src).timeoutMs + 30_000,
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import type { Engine } from './engine.ts';
+import type { InstanceQueries } from './queries.ts';
+import type { Registry } from './registry.ts';
+import type { Caller, InstanceView, SendOptions, SendResult } from './types.ts';
+
+/** Options of the operator commands. */
+export type OperationOptions = Omit<SendOptions, 'source'>;
+
+/**
+ * Operator commands: retry, cancel and stop. Each is an ordinary event
+ * through the engine loop (source `operator`), decided by the machine when it
+ * defines the command and by the runtime's stop otherwise.
+ */
+export class Operations {
+  constructor(private readonly o: { engine: Engine; queries: InstanceQueries; registry: Registry }) {}
+
+  /**
+   * Stops an instance from outside: status `stopped`, open effects cancelled,
+   * running steps aborted, child instances stopped. Idempotent.
+   */
+  async stop(instanceId: string, reason = 'stopped', options: { tenant?: string; caller?: Caller } = {}): Promise<InstanceView> {
+    const current = await this.o.queries.get(instanceId, options);
+    if (current.status !== 'active') return current;
+    await this.o.engine.stop(instanceId, reason, options);
+    return this.o.queries.get(instanceId);
+  }
+
+  /**
+   * Sends `operator.retry` when the current state accepts it (a saga waiting
+   * after a failed compensation or step). Idempotent: when there is nothing
+   * to retry, reports `handled: false` and changes nothing.
+   */
+  async retry(instanceId: string, options: OperationOptions = {}): Promise<SendResult> {
+    const d = await this.o.queries.describe(instanceId, options);
+    if (d.status !== 'active' || !d.acceptedEvents.some((e) => e.type === 'operator.retry')) {
+      return { instanceId, handled: false, duplicate: false, value: d.value, status: d.status, tags: d.tags, version: d.version };
+    }
+    return this.send(instanceId, { type: 'operator.retry' }, options);
+  }
+
+  /**
+   * Cancels an instance. A machine that defines `workflow.cancel` decides what
+   * cancelling means: the event is sent when the current state accepts it (a
+   * saga then compensates what was done), and when it does not (a saga already
+   * compensating, or past its point of no return) nothing changes. A machine
+   * without `workflow.cancel` is stopped. Idempotent.
+   */
+  async cancel(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
+    const d = await this.o.queries.describe(instanceId, options);
+    if (d.status !== 'active') return d;
+    if (d.acceptedEvents.some((e) => e.type === 'workflow.cancel')) {
+      await this.send(instanceId, { type: 'workflow.cancel', ...(options.reason ? { reason: options.reason } : {}) }, options);
+      return this.o.queries.get(instanceId);
+    }
+    const reg = this.o.registry.find(d.machine.id, d.machine.version);
+    if (reg && declaresEvent(reg.machine.root, 'workflow.cancel')) return d;
+    return this.stop(instanceId, options.reason ?? 'cancelled', options);
+  }
+
+  private send(instanceId: string, event: { type: string } & Record<string, unknown>, options: OperationOptions): Promise<SendResult> {
+    const { tenant, caller, idempotencyKey } = options;
+    return this.o.engine.apply(instanceId, event, { source: 'operator', tenant, caller, idempotencyKey });
+  }
+}
+
+/** True when any state of the machine has a transition for `type`. */
+function declaresEvent(node: { transitions: Map<string, unknown>; states: Record<string, unknown> }, type: string): boolean {
+  if (node.transitions.has(type)) return true;
+  return Object.values(node.states).some((child) => declaresEvent(child as typeof node, type));
+}

@@ -1,0 +1,115 @@
+/**
+ * The decide step of the engine loop, pure: an event and a loaded instance in,
+ * the next snapshot, the instance update and the effect plan out. Nothing here
+ * reads the store or runs anything; `engine.ts` commits what it returns.
+ */
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
+import { EventNotAllowedError, serializeError } from './errors.ts';
+import { planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
+import type { LoadedInstance } from './instance-cache.ts';
+import { eventStep, persist } from './machine-snapshot.ts';
+import type { CommitRequest, EffectClose, EventSource, InstanceRecord, InstanceUpdate } from './ports.ts';
+import type { RegisteredMachine } from './registry.ts';
+import type { Caller, InstanceChange, SendResult } from './types.ts';
+
+/** Type of the history row a stop writes (the runtime's own event: machines never see it). */
+export const STOP_EVENT = 'statekeeper.stop';
+
+/** The event a stop records in history, with its reason. */
+export function stopEvent(reason: string): EventObject {
+  return { type: STOP_EVENT, reason } as EventObject;
+}
+
+/** Options of one event application. */
+export interface ApplyOptions {
+  readonly source: EventSource;
+  readonly caller?: Caller;
+  readonly tenant?: string;
+  readonly idempotencyKey?: string;
+  /** The effect whose result this event is: committed only while it is open, closed in the same transaction. */
+  readonly closeEffect?: EffectClose;
+  /**
+   * Stop the instance instead of handing the event to its machine: status
+   * `stopped`, every open effect cancelled in the same commit.
+   */
+  readonly stop?: boolean;
+}
+
+/** Feeds an event into the engine loop (an API event, a step result, a due timer, a delivery); resolves after its commit. */
+export type ApplyFn = (instanceId: string, event: EventObject, opts: ApplyOptions) => Promise<SendResult>;
+
+/** What one event does to an instance, before it is committed. */
+export interface Decision {
+  readonly next: AnyMachineSnapshot;
+  /** False when the current state has no transition for the event. */
+  readonly handled: boolean;
+  readonly update: InstanceUpdate;
+  readonly plan: EffectPlan;
+}
+
+/**
+ * Decides one event: the machine's pure transition and the effects its actions
+ * plan, or, for a stop, the same snapshot with status `stopped` and every open
+ * effect cancelled (aborting its steps, stopping its children and disarming its
+ * timers are then ordinary effects of that commit).
+ */
+export function decide(loaded: LoadedInstance, event: EventObject, opts: Pick<ApplyOptions, 'stop'>, planning: PlanContext): Decision {
+  const { reg, record, snapshot } = loaded;
+  if (opts.stop) {
+    return {
+      next: snapshot,
+      handled: true,
+      update: { ...updateOf(reg, snapshot), status: 'stopped' },
+      plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
+    };
+  }
+  const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null);
+  return { next, handled, update: updateOf(reg, next), plan: planEffects(actions, planning) };
+}
+
+/** The instance fields a snapshot stands for. */
+export function updateOf(reg: RegisteredMachine, snapshot: AnyMachineSnapshot): InstanceUpdate {
+  return {
+    snapshot: persist(reg.machine, snapshot),
+    status: snapshot.status as InstanceRecord['status'],
+    stateValue: snapshot.value as unknown,
+    tags: [...snapshot.tags].sort(),
+    output: snapshot.status === 'done' ? (snapshot.output ?? null) : null,
+    error: snapshot.status === 'error' ? serializeError(snapshot.error) : null,
+  };
+}
+
+/** The history row of an event. */
+export function eventRow(event: EventObject, opts: ApplyOptions, handled: boolean): CommitRequest['event'] {
+  const { type, ...rest } = event as EventObject & Record<string, unknown>;
+  const payload = Object.keys(rest).length ? rest : null;
+  return { type, payload, source: opts.source, actor: opts.caller?.id ?? null, handled, idempotencyKey: opts.idempotencyKey ?? null };
+}
+
+/** The answer to the sender of an event. */
+export function resultOf(loaded: LoadedInstance, handled: boolean, duplicate: boolean): SendResult {
+  const r = loaded.record;
+  return { instanceId: r.id, handled, duplicate, value: r.stateValue, status: r.status, tags: r.tags, version: r.version };
+}
+
+/** The change-feed message of a commit. */
+export function changeOf(loaded: LoadedInstance, eventType: string): InstanceChange {
+  const r = loaded.record;
+  return { instanceId: r.id, tenant: r.tenant, version: r.version, value: r.stateValue, status: r.status, tags: r.tags, eventType };
+}
+
+/** Refuses an event the caller's roles do not allow in the current state (`meta.roles` of the active nodes). */
+export function checkRoles(loaded: LoadedInstance, event: EventObject, roles: readonly string[]): void {
+  const required = requiredRoles(loaded.snapshot, event.type);
+  if (required && !required.some((r) => roles.includes(r))) throw new EventNotAllowedError(loaded.record.id, event.type, required);
+}
+
+/** Roles required for `eventType` by the active state nodes' `meta.roles`, if any declare it. */
+export function requiredRoles(snapshot: AnyMachineSnapshot, eventType: string): string[] | undefined {
+  let required: string[] | undefined;
+  for (const meta of Object.values(snapshot.getMeta() as Record<string, { roles?: Record<string, string[]> } | undefined>)) {
+    const r = meta?.roles?.[eventType] ?? meta?.roles?.['*'];
+    if (r) required = [...(required ?? []), ...r];
+  }
+  return required;
+}
