@@ -78,7 +78,7 @@ describe('OpenAPI document and docs', () => {
     // Only scripts of this origin: the page works offline.
     expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/docs.js']);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(15);
+    expect(noscript.match(/<section /g)).toHaveLength(16);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
