@@ -52,7 +52,17 @@ type RoundOutcome =
   | { kind: 'committed'; plan: EffectPlan; handled: boolean }
   | { kind: Exclude<CommitResult, { ok: true }>['reason'] };
 
-const MAX_CONFLICT_RETRIES = 50;
+/**
+ * Version conflicts are retried after a short random pause that grows with
+ * each conflict: without it, the runtime whose cache is current wins every
+ * race and another runtime sending to the same instance starves until its
+ * budget runs out. The budget is a count and a wall-clock time, whichever
+ * ends first.
+ */
+const MAX_CONFLICT_RETRIES = 200;
+const CONFLICT_BUDGET_MS = 15_000;
+const conflictPause = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** Math.min(attempt, 7))));
 
 /**
  * The engine loop: for each event of an instance, one at a time in arrival
@@ -187,6 +197,7 @@ export class Engine {
 
   /** One event: admit, then decide and commit; a version conflict reloads and decides again. */
   private async applyNow(id: string, event: EventObject, opts: ApplyOptions): Promise<SendResult> {
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       const loaded = await this.instances.load(id);
       const early = await this.admit(loaded, event, opts);
@@ -206,13 +217,14 @@ export class Engine {
           continue;
         case 'version_conflict':
           this.instances.evict(id);
-          if (attempt >= MAX_CONFLICT_RETRIES) {
+          if (attempt >= MAX_CONFLICT_RETRIES || Date.now() - started > CONFLICT_BUDGET_MS) {
             throw new RuntimeError(
               'concurrency_exhausted',
               `Instance "${id}" kept changing under event "${event.type}" (${attempt} version conflicts); retry the request.`,
               { instanceId: id },
             );
           }
+          await conflictPause(attempt);
       }
     }
   }
