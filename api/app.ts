@@ -9,7 +9,6 @@ import type { Runtime } from '../runtime/index.ts';
 import type { Authenticator } from './auth/principal.ts';
 import type { ApiEnv } from './env.ts';
 import { ApiError } from './errors.ts';
-import type { MachineInfoMap } from './machine-info.ts';
 import { authenticate } from './middleware/auth.ts';
 import { createNotFoundHandler, errorHandler, validationHook, type InternalErrorReporter } from './middleware/errors.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -38,8 +37,6 @@ export interface AppDeps {
   readonly ready?: () => Promise<boolean>;
   /** JSON workflow definitions: `POST /v1/machines` registers through it (absent: the route answers 404). */
   readonly definitions?: DefinitionService;
-  /** Input schemas by `id@version` or `id`. */
-  readonly machineInfo?: MachineInfoMap;
   /** Largest accepted request body (default 1 MiB). */
   readonly bodyLimitBytes?: number;
   /** Keys whose values are redacted in responses (default {@link DEFAULT_REDACT_KEYS}). */

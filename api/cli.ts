@@ -109,15 +109,29 @@ async function main(argv: string[]): Promise<number> {
           console.log(JSON.stringify({ key, ...show(record) }));
         } else {
           console.log(key);
-          console.error(`Created API key ${record.id} "${record.name}" for tenant "${record.tenant}" with roles ${record.roles.join(', ')}. It is shown only now.`);
-          if (!record.roles.some((r) => (ROUTE_ROLES as readonly string[]).includes(r))) console.error(`Note: without ${ROUTE_ROLES.join(', ')} the key can call no route.`);
+          console.error(
+            `Created API key ${record.id} "${record.name}" for tenant "${record.tenant}" with roles ${record.roles.join(', ')}. It is shown only now.`,
+          );
+          if (!record.roles.some((r) => (ROUTE_ROLES as readonly string[]).includes(r)))
+            console.error(`Note: without ${ROUTE_ROLES.join(', ')} the key can call no route.`);
         }
         return 0;
       }
       case 'list': {
         const keys = await store.list(values.tenant);
         if (values.json) console.log(JSON.stringify(keys.map(show)));
-        else for (const k of keys) console.log([k.id, k.tenant, k.name, k.roles.join(','), k.createdAt.toISOString(), k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'].join('\t'));
+        else
+          for (const k of keys)
+            console.log(
+              [
+                k.id,
+                k.tenant,
+                k.name,
+                k.roles.join(','),
+                k.createdAt.toISOString(),
+                k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active',
+              ].join('\t'),
+            );
         return 0;
       }
       default: {
@@ -136,8 +150,11 @@ async function main(argv: string[]): Promise<number> {
 async function exportableMachines(): Promise<Registry> {
   const registry = new Registry();
   registry.register(greetingMachine, { version: '1' });
-  for (const b of bundledMachines) registry.register(b.machine, { version: b.version });
-  const names = new Set([...Object.keys(greetingSteps), ...registry.list().flatMap((r) => Object.keys(r.machine.implementations.actors ?? {}))]);
+  for (const b of bundledMachines) registry.register(b.machine, b.options);
+  const names = new Set([
+    ...Object.keys(greetingSteps),
+    ...registry.list().flatMap((r) => Object.keys(r.machine.implementations.actors ?? {})),
+  ]);
   const definitions = new DefinitionService({ registry, register: (m, o) => registry.register(m, o) }, createCatalog(stepActors(names)));
   await definitions.loadFolder(BUNDLED_DEFINITIONS_DIR);
   const dir = loadConfig().STATEKEEPER_WORKFLOWS_DIR;
@@ -146,7 +163,14 @@ async function exportableMachines(): Promise<Registry> {
 }
 
 function show(k: ApiKeyRecord) {
-  return { id: k.id, tenant: k.tenant, name: k.name, roles: k.roles, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null };
+  return {
+    id: k.id,
+    tenant: k.tenant,
+    name: k.name,
+    roles: k.roles,
+    createdAt: k.createdAt.toISOString(),
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+  };
 }
 
 /**

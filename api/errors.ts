@@ -43,7 +43,9 @@ export class ApiError extends Error {
     return new ApiError(401, 'unauthorized', message);
   }
   static forbidden(role: string, roles: readonly string[]): ApiError {
-    return new ApiError(403, 'forbidden', `This operation needs the "${role}" role (the credential has: ${roles.join(', ') || 'none'}).`, { requiredRole: role });
+    return new ApiError(403, 'forbidden', `This operation needs the "${role}" role (the credential has: ${roles.join(', ') || 'none'}).`, {
+      requiredRole: role,
+    });
   }
   static validation(where: string, issues: { path: string; message: string }[]): ApiError {
     const first = issues[0];
@@ -56,10 +58,6 @@ export class ApiError extends Error {
   static unsupportedFormat(format: string, supported: readonly string[]): ApiError {
     const message = `Unknown format "${format}"; use one of: ${supported.join(', ')}.`;
     return new ApiError(400, 'unsupported_format', message, { format, supported: [...supported] });
-  }
-  static inputInvalid(machine: string, issues: { path: string; message: string }[]): ApiError {
-    const first = issues[0];
-    return new ApiError(422, 'input_invalid', `The input does not match the input schema of machine "${machine}"${first ? `: ${first.path || 'input'}: ${first.message}` : ''}.`, { machine, issues });
   }
 }
 
@@ -88,4 +86,6 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   // Raised inside a transition; the instance records it (status `error`), a request sees it only if it carried the value.
   unserializable_value: 422,
   transition_failed: 422,
+  // The start input fails the schema the machine was registered with: details.issues lists each problem.
+  input_invalid: 422,
 };

@@ -1,40 +1,12 @@
-/** What the API knows and shows about registered machines. */
+/** What the API shows about registered machines. */
 import { z } from '@hono/zod-openapi';
 import type { AnyStateMachine } from 'xstate';
 import type { RegisteredMachine } from '../runtime/index.ts';
-import { ApiError } from './errors.ts';
-import { issuesOf } from './middleware/errors.ts';
 import type { MachineVersionSchema, StateInfoSchema } from './schemas.ts';
 
-/** Extra facts about a machine that its registration does not carry. */
-export interface MachineInfo {
-  /** Start input schema: `POST /v1/machines/{id}/instances` validates against it (422 on mismatch). */
-  readonly inputSchema?: z.ZodType;
-}
-
-/**
- * Machine info by `id@version` (one version) or `id` (every version); the
- * more specific entry wins.
- */
-export type MachineInfoMap = Readonly<Record<string, MachineInfo>>;
-
-/** The info that applies to a registered version. */
-export function infoFor(map: MachineInfoMap | undefined, reg: Pick<RegisteredMachine, 'id' | 'ref'>): MachineInfo | undefined {
-  return map?.[reg.ref] ?? map?.[reg.id];
-}
-
-/** Checks a start input against the machine's input schema, if it declares one; returns the parsed input. */
-export function checkInput(map: MachineInfoMap | undefined, reg: RegisteredMachine, input: unknown): unknown {
-  const schema = infoFor(map, reg)?.inputSchema;
-  if (!schema) return input;
-  const r = schema.safeParse(input);
-  if (!r.success) throw ApiError.inputInvalid(reg.ref, issuesOf(r.error));
-  return r.data;
-}
-
 /** One registered version as the API shows it. */
-export function machineVersionBody(reg: RegisteredMachine, map: MachineInfoMap | undefined): z.infer<typeof MachineVersionSchema> {
-  const schema = infoFor(map, reg)?.inputSchema;
+export function machineVersionBody(reg: RegisteredMachine): z.infer<typeof MachineVersionSchema> {
+  const schema = reg.inputSchema;
   return {
     version: reg.version,
     ref: reg.ref,
@@ -75,15 +47,17 @@ export function statesOf(machine: AnyStateMachine): z.infer<typeof StateInfoSche
 export function declaredRoles(machine: AnyStateMachine): string[] {
   const roles = new Set<string>();
   const walk = (node: AnyStateMachine['root']) => {
-    for (const list of Object.values((node.meta as { roles?: Record<string, string[]> } | undefined)?.roles ?? {})) for (const r of list) roles.add(r);
+    for (const list of Object.values((node.meta as { roles?: Record<string, string[]> } | undefined)?.roles ?? {}))
+      for (const r of list) roles.add(r);
     for (const child of Object.values(node.states)) walk(child);
   };
   walk(machine.root);
   return [...roles].sort();
 }
 
-/** JSON Schema of a zod schema (what the input must look like), or null when it has no JSON form. */
-function toJsonSchema(schema: z.ZodType): unknown {
+/** JSON Schema of a zod input schema (what the input must look like), or null for other schemas or no JSON form. */
+function toJsonSchema(schema: unknown): unknown {
+  if (!(schema instanceof z.ZodType)) return null;
   try {
     return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   } catch {
@@ -108,7 +82,8 @@ export function jsonSafe(value: unknown): unknown {
     if (v instanceof Date) return v.toISOString();
     if (ancestors.has(v) || depth > 64) return undefined;
     // Transitions and state nodes define toJSON; call it once (what it returns may carry toJSON again).
-    if (!converted && typeof (v as { toJSON?: unknown }).toJSON === 'function') return walk((v as { toJSON: () => unknown }).toJSON(), depth + 1, true);
+    if (!converted && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+      return walk((v as { toJSON: () => unknown }).toJSON(), depth + 1, true);
     ancestors.add(v);
     try {
       if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1) ?? null);

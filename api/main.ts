@@ -6,7 +6,14 @@ import type { AnyStateMachine } from 'xstate';
 import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
 import type { InstanceStore } from '../runtime/ports.ts';
 import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
-import { openDatabase, PgDefinitionStore, PgInstanceStore, pgGauges, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import {
+  openDatabase,
+  PgDefinitionStore,
+  PgInstanceStore,
+  pgGauges,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from '../adapters/postgres/index.ts';
 import { observeChanges } from '../observability/changes.ts';
 import { liveInspection, startInspector } from '../observability/inspect.ts';
 import { createLogger, logObserver } from '../observability/logger.ts';
@@ -90,26 +97,28 @@ async function main(shutdown: Shutdown) {
   loaded.push(...(await definitions.restore()));
   log.info(`statekeeper: workflow definitions ${loaded.map((r) => r.ref).join(', ') || '(none)'}`);
   // Metrics, operator log lines and the live inspector, fed from the committed changes.
-  const live = inspector && liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine, { sanitize: (v) => redact(v) });
+  const live =
+    inspector &&
+    liveInspection(inspector.adapter, (id, version) => runtime.registry.find(id, version)?.machine, { sanitize: (v) => redact(v) });
   observeChanges(runtime, combineObservers(metrics.observer, logObserver(log), live), {
     everyChange: live !== undefined,
     onError: (e) => logBackgroundError(log, e),
   });
   await runtime.resume();
-  const machineInfo = Object.fromEntries(workflows.machines.filter((m) => m.inputSchema).map((m) => [m.machine.id, { inputSchema: m.inputSchema! }]));
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
   const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });
   // History hash chain: verified on request; its heads signed periodically when keys are configured.
   const chain = new PgHistoryChain(orm, parseCheckpointKeys(config.STATEKEEPER_HISTORY_KEYS));
   const stopCheckpoints = config.STATEKEEPER_HISTORY_KEYS
-    ? startHistoryCheckpoints(chain, config.STATEKEEPER_CHECKPOINT_MS, (e) => log.error({ err: e }, 'statekeeper: history checkpoint failed'))
+    ? startHistoryCheckpoints(chain, config.STATEKEEPER_CHECKPOINT_MS, (e) =>
+        log.error({ err: e }, 'statekeeper: history checkpoint failed'),
+      )
     : undefined;
   if (stopCheckpoints) shutdown.add('history checkpoints', stopCheckpoints);
   const app = createApp({
     runtime,
     ...api,
     definitions,
-    machineInfo,
     verifyHistory: (id) => chain.verify(id),
     ready: async () => (await orm.checkConnection()).ok,
     log,

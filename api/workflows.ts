@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
-import type { z } from 'zod';
 import { createBundledSteps } from '../actors/index.ts';
 import { greetingSteps } from '../actors/greeting-steps.ts';
 import type { Clients } from '../actors/clients/index.ts';
-import type { StepRegistry } from '../runtime/step-types.ts';
+import type { RegisterOptions, StepRegistry } from '../runtime/index.ts';
 import { createHttpClients, createLab, startLabServer, type Lab, type LabServer } from '../lab/index.ts';
 import { GreetingInputSchema, greetingMachine } from '../machines/greeting.machine.ts';
 import { bundledMachines } from '../machines/index.ts';
@@ -14,7 +13,7 @@ export const BUNDLED_DEFINITIONS_DIR = fileURLToPath(new URL('../machines/workfl
 
 /** The workflows a server registers, with the schema each start input must pass. */
 export interface BundledWorkflows {
-  readonly machines: readonly { machine: AnyStateMachine; options: { version: string; description?: string }; inputSchema?: z.ZodType }[];
+  readonly machines: readonly { machine: AnyStateMachine; options: RegisterOptions }[];
   readonly steps: StepRegistry;
   /** The lab service when this process runs it (no `LAB_URL` given). */
   readonly lab?: { readonly lab: Lab; readonly server: LabServer };
@@ -30,7 +29,12 @@ export interface BundledWorkflows {
  * @remarks Step actors only see the `Clients` interfaces, so pointing them at
  * real systems is a matter of passing other clients here.
  */
-export async function bundledWorkflows(options: { databaseUrl: string; labUrl?: string; labPort?: number; clients?: Clients }): Promise<BundledWorkflows> {
+export async function bundledWorkflows(options: {
+  databaseUrl: string;
+  labUrl?: string;
+  labPort?: number;
+  clients?: Clients;
+}): Promise<BundledWorkflows> {
   let lab: BundledWorkflows['lab'];
   let clients = options.clients;
   if (!clients) {
@@ -47,10 +51,9 @@ export async function bundledWorkflows(options: { databaseUrl: string; labUrl?: 
     machines: [
       {
         machine: greetingMachine,
-        options: { version: '1', description: 'Example: one step, a reminder timer, a confirmation' },
-        inputSchema: GreetingInputSchema,
+        options: { version: '1', description: 'Example: one step, a reminder timer, a confirmation', inputSchema: GreetingInputSchema },
       },
-      ...bundledMachines.map((b) => ({ machine: b.machine, options: { version: b.version, description: b.machine.config.description }, inputSchema: b.inputSchema })),
+      ...bundledMachines.map((b) => ({ machine: b.machine, options: b.options })),
     ],
     steps: { ...greetingSteps, ...createBundledSteps(clients) },
     lab,

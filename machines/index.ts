@@ -1,5 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
 import type { z } from 'zod';
+import type { RegisterOptions } from '../runtime/index.ts';
+import { sagaStepView } from '../sagas/index.ts';
 import { BillingRunInputSchema, billingRunMachine } from './billing-run.machine.ts';
 import { ServiceActivationInputSchema, serviceActivationMachine } from './service-activation.machine.ts';
 import { ServiceSuspensionInputSchema, serviceSuspensionMachine } from './service-suspension.machine.ts';
@@ -18,23 +20,32 @@ export interface BundledMachine {
   readonly machine: AnyStateMachine;
   readonly version: string;
   readonly inputSchema: z.ZodType;
+  /** What `runtime.register(machine, options)` takes: version, description, input schema, saga step view. */
+  readonly options: RegisterOptions;
 }
 
+const bundled = (machine: AnyStateMachine, inputSchema: z.ZodType): BundledMachine => ({
+  machine,
+  version: '1',
+  inputSchema,
+  options: { version: '1', description: machine.config.description, inputSchema, stepView: sagaStepView },
+});
+
 /**
- * Every bundled workflow, ready for `runtime.register(machine, { version })`.
+ * Every bundled workflow, ready for `runtime.register(machine, options)`.
  *
  * @remarks Step implementations come from `createBundledSteps(clients)` in
  * `actors/`; their names match the actor names used here. Validate start
- * input with `inputSchema.parse` (it also applies defaults).
+ * input is checked by the runtime against `inputSchema` at start.
  */
 export const bundledMachines: readonly BundledMachine[] = [
-  { machine: subscriberProvisioningMachine, version: '1', inputSchema: SubscriberProvisioningInputSchema },
-  { machine: subscriberDeprovisioningMachine, version: '1', inputSchema: SubscriberDeprovisioningInputSchema },
-  { machine: serviceActivationMachine, version: '1', inputSchema: ServiceActivationInputSchema },
-  { machine: serviceSuspensionMachine, version: '1', inputSchema: ServiceSuspensionInputSchema },
-  { machine: tenantProvisioningMachine, version: '1', inputSchema: TenantProvisioningInputSchema },
-  { machine: billingRunMachine, version: '1', inputSchema: BillingRunInputSchema },
-  { machine: signUpMachine, version: '1', inputSchema: SignUpInputSchema },
+  bundled(subscriberProvisioningMachine, SubscriberProvisioningInputSchema),
+  bundled(subscriberDeprovisioningMachine, SubscriberDeprovisioningInputSchema),
+  bundled(serviceActivationMachine, ServiceActivationInputSchema),
+  bundled(serviceSuspensionMachine, ServiceSuspensionInputSchema),
+  bundled(tenantProvisioningMachine, TenantProvisioningInputSchema),
+  bundled(billingRunMachine, BillingRunInputSchema),
+  bundled(signUpMachine, SignUpInputSchema),
 ];
 
 export {

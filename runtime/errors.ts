@@ -18,7 +18,8 @@ export type RuntimeErrorCode =
   | 'unserializable_value'
   | 'transition_failed'
   | 'definition_invalid'
-  | 'definition_conflict';
+  | 'definition_conflict'
+  | 'input_invalid';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids
@@ -39,7 +40,11 @@ export class RuntimeError extends Error {
     return new RuntimeError('invalid_argument', `${fn}: ${problem}`, details);
   }
   static machineNotFound(ref: string): RuntimeError {
-    return new RuntimeError('machine_not_found', `No machine "${ref}" is registered; register it with runtime.register(machine, { version }).`, { machine: ref });
+    return new RuntimeError(
+      'machine_not_found',
+      `No machine "${ref}" is registered; register it with runtime.register(machine, { version }).`,
+      { machine: ref },
+    );
   }
   static instanceNotFound(id: string): RuntimeError {
     return new RuntimeError('instance_not_found', `Instance "${id}" does not exist (or belongs to another tenant).`, { instanceId: id });

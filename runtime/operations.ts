@@ -1,5 +1,6 @@
 import type { Engine } from './engine.ts';
 import type { InstanceQueries } from './queries.ts';
+import { OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
 import type { Registry } from './registry.ts';
 import type { Caller, InstanceView, SendOptions, SendResult } from './types.ts';
 
@@ -26,20 +27,21 @@ export class Operations {
   }
 
   /**
-   * Sends `operator.retry` when the current state accepts it (a saga waiting
+   * Sends the retry event (`operator.retry` unless mapped) when the current state accepts it (a saga waiting
    * after a failed compensation or step). Idempotent: when there is nothing
    * to retry, reports `handled: false` and changes nothing.
    */
   async retry(instanceId: string, options: OperationOptions = {}): Promise<SendResult> {
     const d = await this.o.queries.describe(instanceId, options);
-    if (d.status !== 'active' || !d.acceptedEvents.some((e) => e.type === 'operator.retry')) {
+    const { retry } = this.eventsOf(d.machine);
+    if (d.status !== 'active' || !d.acceptedEvents.some((e) => e.type === retry)) {
       return { instanceId, handled: false, duplicate: false, value: d.value, status: d.status, tags: d.tags, version: d.version };
     }
-    return this.send(instanceId, { type: 'operator.retry' }, options);
+    return this.send(instanceId, { type: retry }, options);
   }
 
   /**
-   * Cancels an instance. A machine that defines `workflow.cancel` decides what
+   * Cancels an instance. A machine that defines the cancel event (`workflow.cancel` unless mapped) decides what
    * cancelling means: the event is sent when the current state accepts it (a
    * saga then compensates what was done), and when it does not (a saga already
    * compensating, or past its point of no return) nothing changes. A machine
@@ -48,13 +50,19 @@ export class Operations {
   async cancel(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
     const d = await this.o.queries.describe(instanceId, options);
     if (d.status !== 'active') return d;
-    if (d.acceptedEvents.some((e) => e.type === 'workflow.cancel')) {
-      await this.send(instanceId, { type: 'workflow.cancel', ...(options.reason ? { reason: options.reason } : {}) }, options);
+    const { cancel } = this.eventsOf(d.machine);
+    if (d.acceptedEvents.some((e) => e.type === cancel)) {
+      await this.send(instanceId, { type: cancel, ...(options.reason ? { reason: options.reason } : {}) }, options);
       return this.o.queries.get(instanceId);
     }
     const reg = this.o.registry.find(d.machine.id, d.machine.version);
-    if (reg && declaresEvent(reg.machine.root, 'workflow.cancel')) return d;
+    if (reg && declaresEvent(reg.machine.root, cancel)) return d;
     return this.stop(instanceId, options.reason ?? 'cancelled', options);
+  }
+
+  /** The operator events of the instance's registered version (the defaults when it is not registered here). */
+  private eventsOf(machine: { id: string; version: string }): OperatorEvents {
+    return this.o.registry.find(machine.id, machine.version)?.operatorEvents ?? OPERATOR_EVENTS;
   }
 
   private send(instanceId: string, event: { type: string } & Record<string, unknown>, options: OperationOptions): Promise<SendResult> {

@@ -92,7 +92,7 @@ export class InstanceQueries {
     const reg = this.o.registry.find(record.machineId, record.machineVersion);
     const acceptedEvents: AcceptedEvent[] =
       record.status === 'active' && reg ? acceptedEventsOf(this.o.instances.hydrate(record).snapshot) : [];
-    const steps = reg ? stepViews(reg.machine, { value: record.stateValue as never, context: base.context as never }, effects) : [];
+    const steps = reg ? stepViews(reg, { value: record.stateValue as never, context: base.context }, effects) : [];
     const children = effects
       .filter((e) => e.kind === 'child')
       .map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));

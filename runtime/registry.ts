@@ -4,6 +4,9 @@ import type { StepFn, StepImplementation, StepRegistry } from './step-types.ts';
 import { RuntimeError } from './errors.ts';
 import { type ActorUse, checkMachine, unsupported } from './machine-check.ts';
 import type { StepContext } from './step-types.ts';
+import { OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
+import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.ts';
+import type { StepViewSource } from './workflow-status.ts';
 
 /** A machine registered under `id@version`. */
 export interface RegisteredMachine {
@@ -12,6 +15,12 @@ export interface RegisteredMachine {
   readonly ref: string;
   readonly machine: AnyStateMachine;
   readonly description?: string;
+  /** Checked by `start` before anything is written. */
+  readonly inputSchema?: StandardSchemaV1;
+  /** The events `cancel` and `retry` send. */
+  readonly operatorEvents: OperatorEvents;
+  /** How the instance's steps are shown; the default lists each invoked step from its effect rows. */
+  readonly stepView?: StepViewSource;
 }
 
 /** Options of `runtime.register`. */
@@ -26,9 +35,34 @@ export interface RegisterOptions {
    * (side effects belong in steps). Without it such a machine is refused.
    */
   readonly allowCustomActions?: boolean;
+  /**
+   * Schema of the start input, any Standard Schema (zod, valibot, arktype…):
+   * `start` refuses input that fails it with `input_invalid` and its issues.
+   * The input is stored as given (a schema's defaults or transforms are not applied).
+   */
+  readonly inputSchema?: StandardSchemaV1;
+  /** Other names for the events the operator commands send (default {@link OPERATOR_EVENTS}). */
+  readonly operatorEvents?: Partial<OperatorEvents>;
+  /** Step statuses for the API and dashboard (the saga library gives `sagaStepView`). */
+  readonly stepView?: StepViewSource;
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
+
+/** Values of the optional options that would only fail later, at a start or an operator command. */
+function checkRegisterOptions(options: RegisterOptions): void {
+  if (options.inputSchema !== undefined && !isStandardSchema(options.inputSchema)) {
+    throw RuntimeError.invalidArgument('register', 'inputSchema must implement Standard Schema v1 (a zod, valibot or arktype schema)');
+  }
+  if (options.stepView !== undefined && typeof options.stepView !== 'function') {
+    throw RuntimeError.invalidArgument('register', 'stepView must be a function');
+  }
+  for (const [k, v] of Object.entries(options.operatorEvents ?? {})) {
+    if (!['cancel', 'retry'].includes(k) || typeof v !== 'string' || v.length === 0 || v.startsWith('xstate.')) {
+      throw RuntimeError.invalidArgument('register', `operatorEvents.${k} must be "cancel" or "retry" mapped to an event type`);
+    }
+  }
+}
 
 /** Machines by `id@version` and step implementations by name. */
 export class Registry {
@@ -67,6 +101,7 @@ export class Registry {
         { machine: `${machine.id}@${version}` },
       );
     }
+    checkRegisterOptions(options);
     // Check the machine and every machine it invokes before registering anything.
     const plan = this.checkTree(machine, options.allowCustomActions === true);
     if (options.steps) this.registerSteps(options.steps);
@@ -78,7 +113,14 @@ export class Registry {
           version,
           ref: `${m.id}@${version}`,
           machine: m,
-          description: m === machine ? options.description : undefined,
+          ...(m === machine
+            ? {
+                description: options.description,
+                inputSchema: options.inputSchema,
+                stepView: options.stepView,
+                operatorEvents: { ...OPERATOR_EVENTS, ...options.operatorEvents },
+              }
+            : { operatorEvents: OPERATOR_EVENTS }),
         });
       this.machines.set(m.id, versions);
       this.uses.set(m, uses);

@@ -8,6 +8,7 @@ import { Operations, type OperationOptions } from './operations.ts';
 import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, StoreStats } from './ports.ts';
 import { InstanceQueries, type ListOptions, type WaitUntilOptions } from './queries.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
+import { issueList } from './standard-schema.ts';
 import type { StepRegistry } from './step-types.ts';
 import type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
@@ -105,6 +106,7 @@ export class Runtime {
     this.assertOpen();
     checkStartOptions(options);
     const reg = this.registry.resolve(options.machine);
+    if (reg.inputSchema) await checkInput(reg, options.input);
     const tenant = options.tenant ?? 'default';
     const inputHash = hashInput(reg.id, options.input);
     const key = options.idempotencyKey ?? null;
@@ -287,4 +289,17 @@ export async function createRuntime(
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   if (options.resume !== false) await runtime.resume();
   return runtime;
+}
+
+/** @throws RuntimeError `input_invalid` with every issue when the input fails the registered schema. */
+async function checkInput(reg: RegisteredMachine, input: unknown): Promise<void> {
+  const result = await reg.inputSchema!['~standard'].validate(input);
+  if (!result.issues) return;
+  const issues = issueList(result.issues);
+  const first = issues[0];
+  throw new RuntimeError(
+    'input_invalid',
+    `The input does not match the input schema of machine "${reg.ref}"${first ? `: ${first.path || 'input'}: ${first.message}` : ''}.`,
+    { machine: reg.ref, issues },
+  );
 }

@@ -1,10 +1,16 @@
-import type { AnyStateMachine } from 'xstate';
-import { sagaMetaOf, sagaStepStatuses, type SagaSnapshotLike } from '../sagas/saga-status.ts';
-import { compensationInvokeId } from '../sagas/saga-types.ts';
+import type { AnyStateMachine, StateValue } from 'xstate';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
 
 /** Workflow status as operators track it, derived from the instance row (no second bookkeeping). */
-export type WorkflowStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolling_back' | 'rolled_back' | 'compensation_failed' | 'cancelled';
+export type WorkflowStatus =
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'rolling_back'
+  | 'rolled_back'
+  | 'compensation_failed'
+  | 'cancelled';
 
 /** One step of a workflow as operators see it. */
 export interface StepView {
@@ -27,7 +33,10 @@ export interface StepView {
  * Workflow status: instance status, then the state's tags (`rolling_back`,
  * `compensation_failed`), then a finished instance's `output.outcome`.
  */
-export function workflowStatus(record: Pick<InstanceRecord, 'status' | 'tags' | 'output'>, effects: readonly EffectRecord[]): WorkflowStatus {
+export function workflowStatus(
+  record: Pick<InstanceRecord, 'status' | 'tags' | 'output'>,
+  effects: readonly EffectRecord[],
+): WorkflowStatus {
   if (record.status === 'stopped') return 'cancelled';
   if (record.status === 'error') return 'failed';
   if (record.status === 'done') {
@@ -42,39 +51,46 @@ export function workflowStatus(record: Pick<InstanceRecord, 'status' | 'tags' | 
   return effects.length === 0 && record.tags.includes('pending') ? 'pending' : 'running';
 }
 
+/** The parts of an instance's snapshot a step view reads. */
+export interface SnapshotLike {
+  readonly value: StateValue;
+  readonly context: unknown;
+}
+
 /**
- * Steps of an instance: for a saga, its declared steps with statuses from the
- * snapshot and attempts, errors and times from the effect rows; otherwise one
- * entry per invoked step (latest invocation of each invoke id).
+ * Computes the steps of an instance for the API and dashboard; given at
+ * registration (`RegisterOptions.stepView`) by libraries that know more than
+ * the effect rows say (the saga library: declared steps, compensations).
  */
-export function stepViews(machine: AnyStateMachine, snapshot: SagaSnapshotLike, effects: readonly EffectRecord[]): StepView[] {
+export type StepViewSource = (machine: AnyStateMachine, snapshot: SnapshotLike, effects: readonly EffectRecord[]) => StepView[];
+
+/** Steps of an instance: the registration's view, or one entry per invoked step (latest invocation of each). */
+export function stepViews(
+  reg: { machine: AnyStateMachine; stepView?: StepViewSource },
+  snapshot: SnapshotLike,
+  effects: readonly EffectRecord[],
+): StepView[] {
+  return reg.stepView ? reg.stepView(reg.machine, snapshot, effects) : invokedSteps(effects);
+}
+
+/** One entry per invoked step, from its latest effect row. */
+export function invokedSteps(effects: readonly EffectRecord[]): StepView[] {
   const steps = effects.filter((e) => e.kind === 'step');
-  const latest = (name: string) => steps.filter((e) => e.name === name).at(-1);
-  const meta = sagaMetaOf(machine);
-  if (!meta) {
-    const names = [...new Set(steps.map((e) => e.name))];
-    return names.map((name) => {
-      const e = latest(name)!;
-      const status = e.status === 'pending' ? 'running' : e.status === 'done' ? 'completed' : e.status === 'failed' ? 'failed' : 'pending';
-      return { ...base(e), step: name, status, output: e.result, compensationAttempts: 0, compensation: null, resolution: null };
-    });
-  }
-  return sagaStepStatuses(machine, snapshot).map((v) => {
-    const action = latest(v.step);
-    const undo = latest(compensationInvokeId(v.step));
-    return {
-      ...base(action),
-      step: v.step,
-      status: v.status,
-      error: v.error ?? action?.error ?? null,
-      output: v.result ?? null,
-      compensationAttempts: undo?.attempts ?? 0,
-      compensation: undo ? { status: undo.status, error: undo.error ?? undo.lastError, startedAt: undo.createdAt, finishedAt: undo.closedAt } : null,
-      resolution: v.resolution ?? null,
-    };
+  const names = [...new Set(steps.map((e) => e.name))];
+  return names.map((name) => {
+    const e = steps.filter((x) => x.name === name).at(-1)!;
+    const status = e.status === 'pending' ? 'running' : e.status === 'done' ? 'completed' : e.status === 'failed' ? 'failed' : 'pending';
+    return { ...effectTimes(e), step: name, status, output: e.result, compensationAttempts: 0, compensation: null, resolution: null };
   });
 }
 
-function base(e: EffectRecord | undefined) {
-  return { attempts: e?.attempts ?? 0, error: e?.error ?? null, lastError: e?.lastError ?? null, startedAt: e?.createdAt ?? null, finishedAt: e?.closedAt ?? null };
+/** Attempts, errors and times of a step's effect row (zeros and nulls without one). */
+export function effectTimes(e: EffectRecord | undefined) {
+  return {
+    attempts: e?.attempts ?? 0,
+    error: e?.error ?? null,
+    lastError: e?.lastError ?? null,
+    startedAt: e?.createdAt ?? null,
+    finishedAt: e?.closedAt ?? null,
+  };
 }

@@ -10,6 +10,7 @@ export {
 } from './compensation.ts';
 export type { CompensationContext, CompensationNext, CompensationStatesOptions, OutcomeContext } from './compensation.ts';
 export { sagaMetaOf, sagaStepStatuses } from './saga-status.ts';
+export { sagaStepView } from './saga-view.ts';
 export type { SagaSnapshotLike, SagaStepView } from './saga-status.ts';
 export { MachineDefinitionError } from './errors.ts';
 export type { MachineDefinitionErrorCode } from './errors.ts';

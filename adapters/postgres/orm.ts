@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
-import { ApiKey, OutboxMessage, WorkflowEffect, WorkflowEvent, WorkflowInstance } from './entities/index.ts';
+import { ApiKey } from './entities/index.ts';
 import { migrationsList } from './migrations/index.ts';
 
 /** Options of {@link openDatabase}. */
@@ -21,7 +21,8 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<MikroORM> {
   const orm = await MikroORM.init({
     clientUrl: options.url,
-    entities: [WorkflowInstance, WorkflowEvent, WorkflowEffect, OutboxMessage, ApiKey],
+    // The schema is the migrations; entities exist only where the ORM reads and writes rows (API keys).
+    entities: [ApiKey],
     extensions: [Migrator],
     migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'sk_migrations', silent: true, snapshot: false },
     pool: { min: 1, max: options.poolSize ?? 20 },

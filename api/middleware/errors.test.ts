@@ -40,6 +40,7 @@ describe('error mapping', () => {
     unsupported_machine: 500,
     unserializable_value: 422,
     transition_failed: 422,
+    input_invalid: 422,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {
@@ -49,7 +50,8 @@ describe('error mapping', () => {
       const res = await app.request('/boom', { headers: { 'X-Request-Id': 'req-1' } });
       const body = await res.json();
       expect(res.status, code).toBe(status);
-      if (status === 500) expect(body.error).toEqual({ code: 'internal_error', message: expect.not.stringContaining(code), requestId: 'req-1' });
+      if (status === 500)
+        expect(body.error).toEqual({ code: 'internal_error', message: expect.not.stringContaining(code), requestId: 'req-1' });
       else expect(body.error).toEqual({ code, message: `message for ${code}`, requestId: 'req-1', details: { instanceId: 'i-1' } });
     }
   });

@@ -3,15 +3,26 @@ import { badString, decodeCursor, isStorableDate } from '../../runtime/index.ts'
 import type { AppDeps } from '../app.ts';
 import { callerOf, principalOf, type ApiEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
-import { checkInput } from '../machine-info.ts';
 import { requireRole } from '../middleware/auth.ts';
-import { BEARER, errors, IdempotencyHeaders, InstanceParams, InstanceSchema, InstanceSummarySchema, MachineParams, StartedInstanceSchema } from '../schemas.ts';
+import {
+  BEARER,
+  errors,
+  IdempotencyHeaders,
+  InstanceParams,
+  InstanceSchema,
+  InstanceSummarySchema,
+  MachineParams,
+  StartedInstanceSchema,
+} from '../schemas.ts';
 import { instanceBody, summaryBody } from '../views.ts';
 import { MAX_WAIT_MS, waitUntilSettled } from '../instance-reads.ts';
 
 const StartBody = z
   .object({
-    input: z.unknown().optional().openapi({ description: "The machine's input (checked against its input schema when it declares one)", example: { name: 'Ada' } }),
+    input: z
+      .unknown()
+      .optional()
+      .openapi({ description: "The machine's input (checked against its input schema when it declares one)", example: { name: 'Ada' } }),
     instanceId: z
       .string()
       .min(1)
@@ -25,8 +36,17 @@ const StartBody = z
 
 const StartQuery = z
   .object({
-    wait: z.enum(['settled']).optional().openapi({ description: 'Answer once the instance waits for an event or a timer, or has finished' }),
-    timeoutMs: z.coerce.number().int().min(0).max(MAX_WAIT_MS).default(10_000).openapi({ description: `Longest wait with wait=settled (at most ${MAX_WAIT_MS})` }),
+    wait: z
+      .enum(['settled'])
+      .optional()
+      .openapi({ description: 'Answer once the instance waits for an event or a timer, or has finished' }),
+    timeoutMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_WAIT_MS)
+      .default(10_000)
+      .openapi({ description: `Longest wait with wait=settled (at most ${MAX_WAIT_MS})` }),
   })
   .strict();
 
@@ -37,16 +57,28 @@ const startInstance = createRoute({
   summary: 'Start an instance (idempotent with Idempotency-Key)',
   security: BEARER,
   middleware: [requireRole('operator')] as const,
-  request: { params: MachineParams, headers: IdempotencyHeaders, query: StartQuery, body: { required: true, content: { 'application/json': { schema: StartBody } } } },
+  request: {
+    params: MachineParams,
+    headers: IdempotencyHeaders,
+    query: StartQuery,
+    body: { required: true, content: { 'application/json': { schema: StartBody } } },
+  },
   responses: {
     201: { description: 'Started', content: { 'application/json': { schema: StartedInstanceSchema } } },
-    200: { description: 'The instance this idempotency key already started', content: { 'application/json': { schema: StartedInstanceSchema } } },
+    200: {
+      description: 'The instance this idempotency key already started',
+      content: { 'application/json': { schema: StartedInstanceSchema } },
+    },
     ...errors(403, 404, 409, 413, 415, 422, 503),
   },
 });
 
 const STATUS_LIST = /^(active|done|error|stopped)(,(active|done|error|stopped))*$/;
-const plainId = z.string().min(1).max(600).regex(/^[A-Za-z0-9._~:-]+$/);
+const plainId = z
+  .string()
+  .min(1)
+  .max(600)
+  .regex(/^[A-Za-z0-9._~:-]+$/);
 const datetime = z.iso.datetime({ offset: true }).refine((s) => isStorableDate(new Date(s)), 'a date from year 1 to 9999');
 
 /**
@@ -95,7 +127,10 @@ const listInstances = createRoute({
   middleware: [requireRole('viewer')] as const,
   request: { query: ListQuery },
   responses: {
-    200: { description: 'A page', content: { 'application/json': { schema: z.object({ items: z.array(InstanceSummarySchema), nextCursor: z.string().nullable() }) } } },
+    200: {
+      description: 'A page',
+      content: { 'application/json': { schema: z.object({ items: z.array(InstanceSummarySchema), nextCursor: z.string().nullable() }) } },
+    },
     ...errors(403),
   },
 });
@@ -127,14 +162,26 @@ export function registerInstanceRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps):
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const { tenant } = principalOf(c);
     const reg = runtime.registry.resolve(ref);
-    checkInput(deps.machineInfo, reg, body.input);
-    const started = await runtime.start({ machine: reg.ref, input: body.input, instanceId: body.instanceId, idempotencyKey, tenant, caller: callerOf(c) });
+    const started = await runtime.start({
+      machine: reg.ref,
+      input: body.input,
+      instanceId: body.instanceId,
+      idempotencyKey,
+      tenant,
+      caller: callerOf(c),
+    });
     if (!started.created && body.instanceId !== undefined && started.id !== body.instanceId) {
-      throw new ApiError(422, 'idempotency_conflict', `Idempotency key "${idempotencyKey}" already started instance "${started.id}", not "${body.instanceId}".`, { instanceId: started.id });
+      throw new ApiError(
+        422,
+        'idempotency_conflict',
+        `Idempotency key "${idempotencyKey}" already started instance "${started.id}", not "${body.instanceId}".`,
+        { instanceId: started.id },
+      );
     }
-    const { details, settled } = query.wait === 'settled'
-      ? await waitUntilSettled(runtime, started.id, tenant, query.timeoutMs)
-      : { details: await runtime.describe(started.id, { tenant }), settled: undefined };
+    const { details, settled } =
+      query.wait === 'settled'
+        ? await waitUntilSettled(runtime, started.id, tenant, query.timeoutMs)
+        : { details: await runtime.describe(started.id, { tenant }), settled: undefined };
     c.header('Location', `/v1/instances/${encodeURIComponent(started.id)}`);
     const out = { ...instanceBody(details, deps.redactKeys), created: started.created, ...(settled === undefined ? {} : { settled }) };
     return started.created ? c.json(out, 201) : c.json(out, 200);

@@ -41,7 +41,12 @@ export function registerMachineRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, versions]) => {
         const latest = versions.at(-1)!;
-        return { id, description: latest.description ?? (latest.machine.root.description as string | undefined) ?? null, versions: versions.map((v) => v.version), latestVersion: latest.version };
+        return {
+          id,
+          description: latest.description ?? (latest.machine.root.description as string | undefined) ?? null,
+          versions: versions.map((v) => v.version),
+          latestVersion: latest.version,
+        };
       });
     return c.json({ items }, 200);
   });
@@ -51,6 +56,6 @@ export function registerMachineRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const resolved = deps.runtime.registry.resolve(ref);
     const all = deps.runtime.registry.list().filter((m) => m.id === resolved.id);
     const versions = ref.includes('@') ? [resolved] : all;
-    return c.json({ id: resolved.id, latestVersion: all.at(-1)!.version, versions: versions.map((v) => machineVersionBody(v, deps.machineInfo)) }, 200);
+    return c.json({ id: resolved.id, latestVersion: all.at(-1)!.version, versions: versions.map((v) => machineVersionBody(v)) }, 200);
   });
 }

@@ -39,6 +39,6 @@ export function registerMachineRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps
     const before = deps.runtime.registry.list().length;
     const reg = await deps.definitions.register(text, { persist: true, actor: c.get('principal').subject });
     const created = deps.runtime.registry.list().length > before;
-    return c.json({ id: reg.id, ...machineVersionBody(reg, deps.machineInfo) }, created ? 201 : 200);
+    return c.json({ id: reg.id, ...machineVersionBody(reg) }, created ? 201 : 200);
   });
 }

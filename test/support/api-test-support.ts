@@ -14,7 +14,8 @@ import { createApp, type AppDeps } from '../../api/app.ts';
 import { ApiKeyAuthenticator, createApiKey } from '../../api/auth/api-keys.ts';
 import { MemoryApiKeyStore } from '../../api/auth/memory-key-store.ts';
 import type { Authenticator } from '../../api/auth/principal.ts';
-import { payoutInfo, payoutMachine } from '../fixtures/api-machines.ts';
+import { payoutInputSchema, payoutMachine } from '../fixtures/api-machines.ts';
+import { sagaStepView } from '../../sagas/index.ts';
 
 /** Options of {@link createTestApi}. */
 export interface TestApiOptions {
@@ -65,7 +66,14 @@ export async function createTestApi(options: TestApiOptions) {
     : keyAuth;
   const errors: unknown[] = [];
   const definitions = options.definitions?.(sim.runtime);
-  const app = createApp({ runtime: sim.runtime, auth, reportError: (e) => errors.push(e), sseKeepAliveMs: 50, definitions, ...options.deps });
+  const app = createApp({
+    runtime: sim.runtime,
+    auth,
+    reportError: (e) => errors.push(e),
+    sseKeepAliveMs: 50,
+    definitions,
+    ...options.deps,
+  });
 
   /** Sends a request as `key` (default: admin); JSON-encodes `body`. */
   const request = (method: string, path: string, o: RequestOptions = {}) => {
@@ -74,7 +82,8 @@ export async function createTestApi(options: TestApiOptions) {
     if (key) headers.Authorization = `Bearer ${key}`;
     let body: string | undefined = o.raw;
     if (o.body !== undefined) body = JSON.stringify(o.body);
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
     return app.request(path, { method, headers, body });
   };
   /** Request + parsed JSON body. */
@@ -100,10 +109,12 @@ export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
  * retry and cancel), `greeting`, `three-steps`, `parent-flow` (+ `child-flow`)
  * and `deadline` (no `workflow.cancel`: cancel stops it).
  */
-export async function createStandardTestApi(o: { charge?: (input: { amount: number }) => Promise<unknown>; deps?: TestApiOptions['deps']; auth?: Authenticator } = {}) {
+export async function createStandardTestApi(
+  o: { charge?: (input: { amount: number }) => Promise<unknown>; deps?: TestApiOptions['deps']; auth?: Authenticator } = {},
+) {
   return createTestApi({
     machines: [
-      { machine: payoutMachine, options: { version: '1' } },
+      { machine: payoutMachine, options: { version: '1', inputSchema: payoutInputSchema, stepView: sagaStepView } },
       { machine: greetingMachine, options: { version: '1', steps: greetingSteps } },
       { machine: threeSteps, options: { version: '1' } },
       { machine: parentFlow, options: { version: '1' } },
@@ -115,7 +126,7 @@ export async function createStandardTestApi(o: { charge?: (input: { amount: numb
       stepB: async ({ n }: { n: number }) => ({ b: n + 2 }),
       stepC: async ({ n }: { n: number }) => ({ c: n + 3 }),
     },
-    deps: { machineInfo: payoutInfo, ...o.deps },
+    deps: o.deps,
     auth: o.auth,
   });
 }

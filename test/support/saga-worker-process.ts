@@ -28,7 +28,13 @@ const log = new pg.Pool({ connectionString: url, max: 2 });
 await log.query(`create table if not exists test_step_log (
   id serial primary key, step text, idempotency_key text, attempt int, phase text, pid int, at timestamptz default clock_timestamp())`);
 const note = (step: string, ctx: StepContext, phase: 'start' | 'done') =>
-  log.query('insert into test_step_log (step, idempotency_key, attempt, phase, pid) values ($1, $2, $3, $4, $5)', [step, ctx.idempotencyKey, ctx.attempt, phase, process.pid]);
+  log.query('insert into test_step_log (step, idempotency_key, attempt, phase, pid) values ($1, $2, $3, $4, $5)', [
+    step,
+    ctx.idempotencyKey,
+    ctx.attempt,
+    phase,
+    process.pid,
+  ]);
 
 const logged = (name: string, impl: StepImplementation): StepImplementation => ({
   ...impl,
@@ -40,14 +46,16 @@ const logged = (name: string, impl: StepImplementation): StepImplementation => (
     return output;
   },
 });
-const steps = Object.fromEntries(Object.entries(createBundledSteps(createHttpClients(process.env.LAB_URL!))).map(([name, impl]) => [name, logged(name, impl)]));
+const steps = Object.fromEntries(
+  Object.entries(createBundledSteps(createHttpClients(process.env.LAB_URL!))).map(([name, impl]) => [name, logged(name, impl)]),
+);
 
 const orm = await openDatabase({ url, poolSize: 5 });
 const runtime = await createRuntime({
   store: new PgInstanceStore(orm),
   workerId: process.env.WORKER_ID ?? 'saga-worker',
   pollIntervalMs: 100,
-  machines: bundledMachines.map((b) => ({ machine: b.machine, options: { version: b.version } })),
+  machines: bundledMachines.map((b) => ({ machine: b.machine, options: b.options })),
   steps,
 });
 

@@ -40,7 +40,7 @@ export interface SagaSpec {
 }
 
 /** Each bundled machine with its version, as `createSimulation` takes them. */
-export const seedMachines = bundledMachines.map((b) => ({ machine: b.machine, options: { version: b.version } }));
+export const seedMachines = bundledMachines.map((b) => ({ machine: b.machine, options: b.options }));
 
 /** The bundled machine with this id. */
 export function machineOf(id: string): AnyStateMachine {
@@ -159,7 +159,17 @@ export async function provisionByHand(lab: Lab, options: { suspended?: boolean }
     await radius.setSuspended('grace', true, key('suspend'));
     await billing.setServiceStatus(serviceId, 'suspended', key('suspend'));
   }
-  return { customerId: customer.id, subscriberId: subscriber.id, username: 'grace', serviceId, addressId: ip.id, onuId, serialNumber, oltPort: 'olt1/1/2', cpeDeviceId: 'cpe-grace' };
+  return {
+    customerId: customer.id,
+    subscriberId: subscriber.id,
+    username: 'grace',
+    serviceId,
+    addressId: ip.id,
+    onuId,
+    serialNumber,
+    oltPort: 'olt1/1/2',
+    cpeDeviceId: 'cpe-grace',
+  };
 }
 
 /** Subscriber, RADIUS and billing status of the hand-provisioned subscriber, plus its active ONUs by serial number. */
@@ -228,7 +238,13 @@ export const serviceSuspension: SagaSpec = {
   machine: 'service-suspension',
   prepare: async (lab) => {
     const s = await provisionByHand(lab);
-    return { subscriberId: s.subscriberId, username: s.username, serviceId: s.serviceId, reason: 'unpaid invoices', notifyEmail: 'grace@example.net' };
+    return {
+      subscriberId: s.subscriberId,
+      username: s.username,
+      serviceId: s.serviceId,
+      reason: 'unpaid invoices',
+      notifyEmail: 'grace@example.net',
+    };
   },
   steps: [
     { name: 'radiusAccount', action: op('radius', 'setSuspended'), compensation: op('radius', 'setSuspended') },
@@ -249,8 +265,12 @@ export const subscriberDeprovisioning: SagaSpec = {
   prepare: async (lab) => {
     const s = await provisionByHand(lab);
     return {
-      subscriberId: s.subscriberId, username: s.username, serviceId: s.serviceId, addressId: s.addressId,
-      onu: { onuId: s.onuId, serialNumber: s.serialNumber, oltPort: s.oltPort }, cpeDeviceId: s.cpeDeviceId,
+      subscriberId: s.subscriberId,
+      username: s.username,
+      serviceId: s.serviceId,
+      addressId: s.addressId,
+      onu: { onuId: s.onuId, serialNumber: s.serialNumber, oltPort: s.oltPort },
+      cpeDeviceId: s.cpeDeviceId,
     };
   },
   steps: [
@@ -265,7 +285,13 @@ export const subscriberDeprovisioning: SagaSpec = {
 };
 
 /** Every seed saga built with `defineSaga`. */
-export const sagaSpecs: readonly SagaSpec[] = [subscriberProvisioning, tenantProvisioning, serviceActivation, serviceSuspension, subscriberDeprovisioning];
+export const sagaSpecs: readonly SagaSpec[] = [
+  subscriberProvisioning,
+  tenantProvisioning,
+  serviceActivation,
+  serviceSuspension,
+  subscriberDeprovisioning,
+];
 
 /** A fresh lab with the spec's input prepared, and the live records it holds before the workflow starts. */
 export async function preparedLab(spec: SagaSpec) {

@@ -12,14 +12,21 @@ export const ApiKey = defineEntity({
   tableName: 'sk_api_key',
   properties: {
     /** Public id, the `<id>` in `sk_<id>_<secret>`. */
-    id: p.string().primary(),
-    tenant: p.string(),
-    name: p.string(),
+    id: p.text().primary(),
+    tenant: p.text(),
+    name: p.text(),
     roles: p.json<string[]>(),
     /** Hex SHA-256 of the whole key string. */
-    secretHash: p.string(),
+    secretHash: p.text(),
     createdAt: p.datetime(),
     revokedAt: p.datetime().nullable(),
   },
-  indexes: [{ properties: ['tenant'] }],
+  indexes: [
+    { properties: ['tenant'] },
+    // Declared as the migration wrote it, so the schema check finds no difference.
+    {
+      name: 'sk_api_key_tenant_name_live_unique',
+      expression: 'create unique index "sk_api_key_tenant_name_live_unique" on "sk_api_key" ("tenant", "name") where "revoked_at" is null',
+    },
+  ],
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { defineSaga } from '../sagas/saga.ts';
-import { createSimulation } from './testing/index.ts';
+import { createSimulation } from '../runtime/testing/index.ts';
+import { defineSaga } from './saga.ts';
+import { sagaStepView } from './saga-view.ts';
 
 const saga = defineSaga<{ n: number }, { one: { id: string }; two: { id: string }; three: { id: string } }, unknown>({
   id: 'status-saga',
@@ -25,9 +26,9 @@ function steps(failTwo: boolean, failUndo: boolean) {
   };
 }
 
-describe('workflow and step status derived from the runtime records', () => {
+describe('saga workflow and step status derived from the runtime records', () => {
   test('completed saga', async () => {
-    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1' } }], steps: steps(false, false) });
+    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }], steps: steps(false, false) });
     const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
     await sim.settle();
     const d = await sim.runtime.describe(id);
@@ -37,7 +38,7 @@ describe('workflow and step status derived from the runtime records', () => {
   });
 
   test('failure after retries, then a failing compensation needing an operator', async () => {
-    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1' } }], steps: steps(true, true) });
+    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }], steps: steps(true, true) });
     const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
     await sim.advance(1_000);
     const d = await sim.runtime.describe(id);
@@ -64,7 +65,7 @@ const pivotSaga = defineSaga<{ n: number }, { prepare: { id: string }; commit: {
 });
 
 test('past the pivot: no cancel offered, a failure waits as failed, an operator resolution completes the step', async () => {
-  const sim = await createSimulation({ machines: [{ machine: pivotSaga, options: { version: '1' } }], steps: steps(true, false) });
+  const sim = await createSimulation({ machines: [{ machine: pivotSaga, options: { version: '1', stepView: sagaStepView } }], steps: steps(true, false) });
   const { id } = await sim.runtime.start({ machine: 'pivot-saga', input: { n: 1 } });
   await sim.settle();
   const d = await sim.runtime.describe(id);
