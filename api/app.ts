@@ -27,6 +27,7 @@ import { registerMachineRoutes } from './routes/machines.ts';
 import { registerMetricsRoutes, type MetricsEndpoint } from './routes/metrics.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
+import { registerTaskRoutes } from './routes/tasks.ts';
 
 /** What the HTTP API needs. */
 export interface AppDeps {
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps) {
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
   registerHistoryRoutes(app, deps);
+  registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerInspectRoutes(app, deps);

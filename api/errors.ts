@@ -79,6 +79,14 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   // A workflow definition sent to POST /v1/machines: every problem is in details.issues.
   definition_invalid: 422,
   definition_conflict: 409,
+  // Human tasks: unknown (or another tenant's), no longer open, claimed by someone else, not the caller's, an answer failing its form.
+  task_not_found: 404,
+  task_closed: 409,
+  task_claimed: 409,
+  task_not_allowed: 403,
+  answer_invalid: 422,
+  // A machine declaring a malformed meta.task: a fault of the server's configuration.
+  invalid_task: 500,
   // Configuration faults of the server, not of the request.
   machine_already_registered: 500,
   step_not_registered: 500,

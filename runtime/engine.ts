@@ -11,6 +11,7 @@ import { Mailboxes } from './mailboxes.ts';
 import type { Clock, CommitResult, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
+import { diffTasks } from './tasks.ts';
 import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
 import { changeOf, checkRoles, decide, eventRow, resultOf, stopEvent, updateOf, type ApplyOptions } from './transition.ts';
 import type { Caller, SendResult } from './types.ts';
@@ -142,6 +143,16 @@ export class Engine {
         const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null);
         const now = this.o.clock.now();
         const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
+        const tasks = diffTasks(undefined, snapshot, {
+          instanceId: args.id,
+          tenant: args.tenant,
+          machineId: reg.id,
+          generation: 1,
+          now,
+          eventType: 'xstate.init',
+          actor: args.caller?.id ?? null,
+          newEffects: plan.newEffects,
+        });
         const record: InstanceRecord = {
           id: args.id,
           tenant: args.tenant,
@@ -164,6 +175,7 @@ export class Engine {
           newEffects: plan.newEffects,
           outbox: plan.outbox,
           startedBy: args.startedBy,
+          tasks,
         });
         span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
         if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
@@ -285,6 +297,7 @@ export class Engine {
         newEffects: plan.newEffects,
         cancel: plan.cancel,
         outbox: plan.outbox,
+        tasks: decision.tasks,
         now,
       });
       if (!res.ok) return { kind: res.reason };

@@ -19,7 +19,13 @@ export type RuntimeErrorCode =
   | 'transition_failed'
   | 'definition_invalid'
   | 'definition_conflict'
-  | 'input_invalid';
+  | 'input_invalid'
+  | 'task_not_found'
+  | 'task_closed'
+  | 'task_claimed'
+  | 'task_not_allowed'
+  | 'answer_invalid'
+  | 'invalid_task';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

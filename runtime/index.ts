@@ -25,3 +25,8 @@ export { step } from './step.ts';
 export type { StepPolicy } from './step.ts';
 export type { StepContext, StepFn, StepImplementation, StepRegistry, StepRecoveryInput, StepRecoveryOutput } from './step-types.ts';
 export { isStepRecoveryInput } from './step-types.ts';
+export type { NewTask, TaskChanges, TaskFilter, TaskRecord, TaskSpec, TaskStatus } from './tasks.ts';
+export { taskSpecOf, taskProblems } from './tasks.ts';
+export type { TaskCaller, TaskListOptions, TaskOptions, TaskView } from './task-operations.ts';
+export { TaskOperations } from './task-operations.ts';
+export type { AnswerIssue } from './task-forms.ts';

@@ -1,4 +1,5 @@
 import { cancels } from './effect-address.ts';
+import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
 import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
 
 const clone = <T,>(v: T): T => (v === undefined ? v : structuredClone(v));
@@ -15,6 +16,7 @@ export class MemoryStore implements InstanceStore {
   private readonly events = new Map<string, EventRecord[]>();
   private readonly effectRows = new Map<string, EffectRecord>();
   private readonly byInstance = new Map<string, Set<string>>();
+  private readonly tasks = new Map<string, TaskRecord>();
   readonly outbox: { id: number; instanceId: string; seq: number; type: string; payload: unknown; createdAt: Date }[] = [];
 
   async create(req: CreateRequest): Promise<CreateResult> {
@@ -25,6 +27,7 @@ export class MemoryStore implements InstanceStore {
     this.events.set(r.id, [{ ...clone(req.event), instanceId: r.id, seq: 1, stateValue: clone(r.stateValue), createdAt: r.createdAt }]);
     this.addEffects(r.id, req.newEffects, r.createdAt);
     this.addOutbox(r.id, 1, req.outbox, r.createdAt);
+    this.writeTasks(r.id, req.tasks, r.createdAt);
     if (req.startedBy) {
       const parent = this.effectRows.get(req.startedBy);
       if (parent) parent.dueAt = null;
@@ -51,6 +54,7 @@ export class MemoryStore implements InstanceStore {
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
+    this.writeTasks(req.instanceId, req.tasks, req.now);
     return { ok: true, version };
   }
 
@@ -164,7 +168,38 @@ export class MemoryStore implements InstanceStore {
     return { instances, steps, outcomes, durations };
   }
 
+  async listTasks(f: TaskFilter): Promise<TaskRecord[]> {
+    const rows = [...this.tasks.values()].filter((t) => matchesTask(t, f));
+    rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+    return clone(rows.slice(0, f.limit));
+  }
+
+  async getTask(id: string) {
+    return clone(this.tasks.get(id));
+  }
+
+  async claimTask(id: string, from: string | null, to: string | null, now: Date) {
+    const t = this.tasks.get(id);
+    if (t?.status !== 'open' || t.claimedBy !== from) return false;
+    this.tasks.set(id, { ...t, claimedBy: to, claimedAt: to === null ? null : now });
+    return true;
+  }
+
   async close() {}
+
+  /** Closes the open tasks of the states left, then opens those of the states entered (as the commit statement does). */
+  private writeTasks(instanceId: string, changes: TaskChanges | undefined, now: Date) {
+    if (!changes) return;
+    for (const c of changes.close)
+      for (const [id, t] of this.tasks)
+        if (t.instanceId === instanceId && t.state === c.state && t.status === 'open')
+          this.tasks.set(id, { ...t, status: c.status, closedAt: now, closedBy: changes.actor });
+    for (const t of changes.open) {
+      if (this.tasks.has(t.id)) continue;
+      const row: TaskRecord = { ...clone(t), instanceId, status: 'open', claimedBy: null, claimedAt: null, createdAt: now, closedAt: null, closedBy: null };
+      this.tasks.set(t.id, row);
+    }
+  }
 
   private addEffects(instanceId: string, effects: NewEffect[], now: Date) {
     const set = this.byInstance.get(instanceId) ?? new Set<string>();

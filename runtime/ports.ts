@@ -4,6 +4,7 @@
  * root wires them.
  */
 import type { CancelKey } from './effect-address.ts';
+import type { TaskChanges, TaskFilter, TaskRecord } from './tasks.ts';
 
 /** Lifecycle of an instance as XState reports it, plus `stopped` (cancelled from outside). */
 export type InstanceStatus = 'active' | 'done' | 'error' | 'stopped';
@@ -99,6 +100,8 @@ export interface CommitRequest {
   /** Open effects to cancel (see `effect-address.ts`); never the effect this commit closes. */
   cancel: CancelKey[];
   outbox: { type: string; payload: unknown }[];
+  /** Task rows opened and closed by this transition (see `tasks.ts`), written in the same transaction. */
+  tasks?: TaskChanges;
   now: Date;
 }
 
@@ -110,6 +113,8 @@ export interface CreateRequest {
   outbox: { type: string; payload: unknown }[];
   /** The parent's child effect that this creation fulfils: its due time is cleared in the same transaction. */
   startedBy?: string;
+  /** Tasks of the initial state, opened in the same transaction. */
+  tasks?: TaskChanges;
 }
 
 export type CommitResult =
@@ -161,6 +166,14 @@ export interface InstanceStore {
   closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;
   /** Releases every lease held by `owner` (graceful stop). */
   releaseLeases(owner: string): Promise<void>;
+  /** Open tasks matching the filter, oldest first. */
+  listTasks(filter: TaskFilter): Promise<TaskRecord[]>;
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  /**
+   * Sets who works on an open task, only while it is claimed by `from`
+   * (null: unclaimed); false when the task is closed or claimed by someone else.
+   */
+  claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean>;
   /** Aggregates for one tenant (see {@link StoreStats}). */
   stats(tenant: string): Promise<StoreStats>;
   close(): Promise<void>;

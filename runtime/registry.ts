@@ -3,6 +3,7 @@ import { stepPolicyOf, type StepPolicy } from './step.ts';
 import type { StepFn, StepImplementation, StepRegistry } from './step-types.ts';
 import { RuntimeError } from './errors.ts';
 import { type ActorUse, checkMachine, unsupported } from './machine-check.ts';
+import { taskProblems } from './tasks.ts';
 import type { StepContext } from './step-types.ts';
 import { OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.ts';
@@ -104,6 +105,15 @@ export class Registry {
     checkRegisterOptions(options);
     // Check the machine and every machine it invokes before registering anything.
     const plan = this.checkTree(machine, options.allowCustomActions === true);
+    for (const { machine: m } of plan) {
+      const problems = taskProblems(m);
+      if (problems.length)
+        throw new RuntimeError(
+          'invalid_task',
+          `Machine "${m.id}" declares ${problems.length} malformed task(s); first, state "${problems[0]![0]}": ${problems[0]![1]}.`,
+          { machine: m.id, problems: problems.map(([state, problem]) => ({ state, problem })) },
+        );
+    }
     if (options.steps) this.registerSteps(options.steps);
     for (const { machine: m, uses } of plan) {
       const versions = this.machines.get(m.id) ?? new Map<string, RegisteredMachine>();

@@ -10,6 +10,7 @@ import { InstanceQueries, type ListOptions, type WaitUntilOptions } from './quer
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
 import { issueList } from './standard-schema.ts';
 import type { StepRegistry } from './step-types.ts';
+import { TaskOperations } from './task-operations.ts';
 import type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
@@ -54,6 +55,8 @@ export class Runtime {
   private readonly engine: Engine;
   private readonly queries: InstanceQueries;
   private readonly operations: Operations;
+  /** The human-task inbox: list, get, claim, unclaim, complete (see `task-operations.ts`). */
+  readonly tasks: TaskOperations;
   private closed = false;
   private readonly onError: (e: unknown) => void;
 
@@ -79,6 +82,7 @@ export class Runtime {
       feed: this.engine.feed,
     });
     this.operations = new Operations({ engine: this.engine, queries: this.queries, registry: this.registry });
+    this.tasks = new TaskOperations({ store: this.store, clock: this.clock, apply: this.engine.apply });
     if (options.steps) this.registry.registerSteps(options.steps);
   }
 

@@ -10,6 +10,7 @@ import type { LoadedInstance } from './instance-cache.ts';
 import { eventStep, persist } from './machine-snapshot.ts';
 import type { CommitRequest, EffectClose, EventSource, InstanceRecord, InstanceUpdate } from './ports.ts';
 import type { RegisteredMachine } from './registry.ts';
+import { diffTasks, taskNodes, type TaskChanges } from './tasks.ts';
 import type { Caller, InstanceChange, SendResult } from './types.ts';
 
 /** Type of the history row a stop writes (the runtime's own event: machines never see it). */
@@ -45,6 +46,8 @@ export interface Decision {
   readonly handled: boolean;
   readonly update: InstanceUpdate;
   readonly plan: EffectPlan;
+  /** Task rows the commit opens and closes. */
+  readonly tasks: TaskChanges;
 }
 
 /**
@@ -53,18 +56,37 @@ export interface Decision {
  * effect cancelled (aborting its steps, stopping its children and disarming its
  * timers are then ordinary effects of that commit).
  */
-export function decide(loaded: LoadedInstance, event: EventObject, opts: Pick<ApplyOptions, 'stop'>, planning: PlanContext): Decision {
+export function decide(
+  loaded: LoadedInstance,
+  event: EventObject,
+  opts: Pick<ApplyOptions, 'stop' | 'caller'>,
+  planning: PlanContext,
+): Decision {
   const { reg, record, snapshot } = loaded;
+  const actor = opts.caller?.id ?? null;
   if (opts.stop) {
+    const close = [...taskNodes(snapshot).keys()].map((state) => ({ state, status: 'cancelled' as const }));
     return {
       next: snapshot,
       handled: true,
       update: { ...updateOf(reg, snapshot), status: 'stopped' },
       plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
+      tasks: { open: [], close, actor },
     };
   }
   const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null);
-  return { next, handled, update: updateOf(reg, next), plan: planEffects(actions, planning) };
+  const plan = planEffects(actions, planning);
+  const tasks = diffTasks(snapshot, next, {
+    instanceId: record.id,
+    tenant: record.tenant,
+    machineId: record.machineId,
+    generation: planning.generation,
+    now: planning.now,
+    eventType: event.type,
+    actor,
+    newEffects: plan.newEffects,
+  });
+  return { next, handled, update: updateOf(reg, next), plan, tasks };
 }
 
 /** The instance fields a snapshot stands for. */

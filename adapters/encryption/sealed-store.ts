@@ -11,6 +11,7 @@ import type {
   NewEffect,
   StoreStats,
 } from '../../runtime/ports.ts';
+import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 import type { SecretFields, SecretPolicy } from './secret-fields.ts';
 
 /**
@@ -122,6 +123,19 @@ export class SealedStore implements InstanceStore {
 
   releaseLeases(owner: string): Promise<void> {
     return this.inner.releaseLeases(owner);
+  }
+
+  // Task rows hold what the machine's meta declares (titles, forms, roles), never context values: nothing to seal.
+  listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    return this.inner.listTasks(filter);
+  }
+
+  getTask(id: string): Promise<TaskRecord | undefined> {
+    return this.inner.getTask(id);
+  }
+
+  claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean> {
+    return this.inner.claimTask(id, from, to, now);
   }
 
   stats(tenant: string): Promise<StoreStats> {

@@ -1,5 +1,6 @@
 import { cancelFilter } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
+import type { NewTask } from '../../runtime/tasks.ts';
 import type { Row } from './rows.ts';
 
 export const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -21,7 +22,7 @@ const COMMIT_SQL = `with req as (
     i int, id text, expected int, snapshot jsonb, status text, state_value jsonb, tags jsonb, output jsonb, error jsonb, at timestamptz,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
-    cancel jsonb, effects jsonb, outbox jsonb)
+    cancel jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text)
 ), chk as (
   select r.i, e.status from req r join sk_effect e on e.id = r.close_id
 ), upd as (
@@ -57,6 +58,19 @@ const COMMIT_SQL = `with req as (
   insert into sk_outbox (instance_id, seq, type, payload, created_at)
   select u.id, u.version, o.type, o.payload, r.at
   from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
+), task_closed as (
+  -- Human tasks of the states this transition left (tasks.ts diffTasks).
+  update sk_task t set status = c.status, closed_at = r.at, closed_by = r.task_actor
+  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_close, '[]'::jsonb)) as c(state text, status text)
+  where t.instance_id = r.id and t.status = 'open' and t.state = c.state
+), task_opened as (
+  -- ...and of the states it entered: never the same state as one closed above.
+  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at, status, created_at)
+  select t.id, u.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', r.at
+  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_open, '[]'::jsonb)) as t(
+    id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
+    form jsonb, "dueAt" timestamptz)
+  on conflict (id) do nothing
 )
 select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i`;
 
@@ -69,7 +83,7 @@ const CREATE_SQL = `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
-    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text)
+    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text, task_open jsonb)
 ), ins as (
   insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
     idempotency_key, input_hash, output, error, trace_context, created_at, updated_at)
@@ -93,6 +107,13 @@ const CREATE_SQL = `with req as (
   select m.id, 1, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
 ), started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
+), task_opened as (
+  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at, status, created_at)
+  select t.id, m.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', m.at
+  from made m cross join lateral jsonb_to_recordset(coalesce(m.task_open, '[]'::jsonb)) as t(
+    id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
+    form jsonb, "dueAt" timestamptz)
+  on conflict (id) do nothing
 )
 select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i`;
 
@@ -107,6 +128,8 @@ export interface BatchSql<R> {
 
 const effectJson = (effects: CreateRequest['newEffects']) =>
   effects.length ? effects.map((e) => ({ ...e, dueAt: ts(e.dueAt), leaseUntil: ts(e.leaseUntil) })) : null;
+
+const taskJson = (tasks: NewTask[]) => tasks.map((t) => ({ ...t, dueAt: ts(t.dueAt) }));
 
 /** The statement committing `reqs` (at most one per instance). */
 export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitResult> {
@@ -134,9 +157,12 @@ export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitR
     cancel: q.cancel.length ? cancelFilter(q.cancel) : null,
     effects: effectJson(q.newEffects),
     outbox: q.outbox.length ? q.outbox : null,
+    task_open: q.tasks?.open.length ? taskJson(q.tasks.open) : null,
+    task_close: q.tasks?.close.length ? q.tasks.close : null,
+    task_actor: q.tasks?.actor ?? null,
   }));
   return {
-    name: 'sk_commit_v2',
+    name: 'sk_commit_v3',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows)],
     read: (result) => {
@@ -153,7 +179,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitR
 
 /** The statement creating `reqs`. */
 export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateResult> {
-  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy }, i) => ({
+  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks }, i) => ({
     i,
     id: r.id,
     tenant: r.tenant,
@@ -178,9 +204,10 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     effects: effectJson(newEffects),
     outbox: outbox.length ? outbox : null,
     started_by: startedBy ?? null,
+    task_open: tasks?.open.length ? taskJson(tasks.open) : null,
   }));
   return {
-    name: 'sk_create_v1',
+    name: 'sk_create_v2',
     sql: CREATE_SQL,
     params: [JSON.stringify(rows)],
     read: (result) => {

@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { json, ts } from './commit-sql.ts';
-import { toEffect, toEvent, toInstance, type Row } from './rows.ts';
+import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
+import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
 /**
  * The runtime's store on PostgreSQL through MikroORM's connection.
@@ -162,6 +163,44 @@ export class PgInstanceStore implements InstanceStore {
 
   async releaseLeases(owner: string): Promise<void> {
     await this.conn.execute(`update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`, [owner], 'run');
+  }
+
+  async listTasks(f: TaskFilter): Promise<TaskRecord[]> {
+    const where = [`status = 'open'`, 'tenant = ?'];
+    const params: unknown[] = [f.tenant];
+    const add = (cond: string, ...values: unknown[]) => (where.push(cond), params.push(...values));
+    // The same rule as tasks.ts mayActOn: assigned or claimed to the caller, or unassigned with no role or a role it holds.
+    if (f.caller)
+      add(
+        `(assignee = ? or claimed_by = ? or (assignee is null and (jsonb_array_length(roles) = 0
+          or exists (select 1 from jsonb_array_elements_text(roles) r where r in (select jsonb_array_elements_text(?::jsonb))))))`,
+        f.caller.id,
+        f.caller.id,
+        JSON.stringify(f.caller.roles),
+      );
+    if (f.role) add('jsonb_exists(roles, ?)', f.role);
+    if (f.assignee) add('(assignee = ? or claimed_by = ?)', f.assignee, f.assignee);
+    if (f.machineId) add('machine_id = ?', f.machineId);
+    if (f.overdue === true) add('due_at <= ?::timestamptz', ts(f.now));
+    if (f.overdue === false) add('(due_at is null or due_at > ?::timestamptz)', ts(f.now));
+    if (f.after) add('(created_at, id) > (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);
+    params.push(f.limit);
+    const rows = await this.rows(`select * from sk_task where ${where.join(' and ')} order by created_at, id limit ?`, params);
+    return rows.map(toTask);
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const [row] = await this.rows(`select * from sk_task where id = ?`, [id]);
+    return row ? toTask(row) : undefined;
+  }
+
+  async claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean> {
+    const res = (await this.conn.execute(
+      `update sk_task set claimed_by = ?, claimed_at = ?::timestamptz where id = ? and status = 'open' and claimed_by is not distinct from ?`,
+      [to, to === null ? null : ts(now), id, from],
+      'run',
+    )) as { affectedRows?: number };
+    return (res.affectedRows ?? 0) > 0;
   }
 
   async stats(tenant: string): Promise<StoreStats> {

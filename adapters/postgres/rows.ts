@@ -1,8 +1,8 @@
 import type { EffectRecord, EventRecord, InstanceRecord } from '../../runtime/ports.ts';
+import type { TaskRecord } from '../../runtime/tasks.ts';
 
 /** A raw row as the driver returns it (snake_case columns). */
 export type Row = Record<string, unknown>;
-
 
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 const dateOrNull = (v: unknown): Date | null => (v == null ? null : date(v));
@@ -68,5 +68,29 @@ export function toEvent(r: Row): EventRecord {
     handled: Boolean(r.handled),
     idempotencyKey: (r.idempotency_key as string) ?? null,
     createdAt: date(r.created_at),
+  };
+}
+
+/** Maps an `sk_task` row. */
+export function toTask(r: Row): TaskRecord {
+  return {
+    id: String(r.id),
+    instanceId: String(r.instance_id),
+    tenant: String(r.tenant),
+    machineId: String(r.machine_id),
+    state: String(r.state),
+    title: String(r.title),
+    description: (r.description as string) ?? null,
+    event: String(r.event),
+    roles: (r.roles as string[]) ?? [],
+    assignee: (r.assignee as string) ?? null,
+    form: (r.form as Record<string, unknown>) ?? null,
+    dueAt: dateOrNull(r.due_at),
+    status: r.status as TaskRecord['status'],
+    claimedBy: (r.claimed_by as string) ?? null,
+    claimedAt: dateOrNull(r.claimed_at),
+    createdAt: date(r.created_at),
+    closedAt: dateOrNull(r.closed_at),
+    closedBy: (r.closed_by as string) ?? null,
   };
 }

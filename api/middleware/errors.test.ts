@@ -41,6 +41,12 @@ describe('error mapping', () => {
     unserializable_value: 422,
     transition_failed: 422,
     input_invalid: 422,
+    task_not_found: 404,
+    task_closed: 409,
+    task_claimed: 409,
+    task_not_allowed: 403,
+    answer_invalid: 422,
+    invalid_task: 500,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -45,6 +45,11 @@ describe('OpenAPI document and docs', () => {
         'GET /v1/instances/{id}/inspect',
         'GET /v1/instances/{id}/stream',
         'GET /v1/stats',
+        'GET /v1/tasks',
+        'GET /v1/tasks/{id}',
+        'POST /v1/tasks/{id}/claim',
+        'POST /v1/tasks/{id}/unclaim',
+        'POST /v1/tasks/{id}/complete',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -78,7 +83,7 @@ describe('OpenAPI document and docs', () => {
     // Only scripts of this origin: the page works offline.
     expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/docs.js']);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(16);
+    expect(noscript.match(/<section /g)).toHaveLength(21);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
