@@ -22,7 +22,7 @@ export interface BundledWorkflows {
 
 /**
  * Wires the bundled workflows to the external systems: by default a lab of
- * those systems served over HTTP from this process (RADIUS rows in the
+ * those systems served over HTTP from this process (their records in the
  * workflow database's `lab` schema); with `labUrl`, an existing lab or any
  * service speaking the same HTTP interface.
  *
@@ -40,7 +40,9 @@ export async function bundledWorkflows(options: {
   if (!clients) {
     let url = options.labUrl;
     if (!url) {
+      // Every lab record and idempotency key in the workflow database's `lab` schema: ids continue after a restart.
       const instance = createLab({ database: options.databaseUrl });
+      await instance.ready();
       const server = await startLabServer(instance, { port: options.labPort ?? 0 });
       lab = { lab: instance, server };
       url = server.url;

@@ -2,12 +2,24 @@ import type { BillingClient, CallOptions } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** A billing account. */
-export interface BillingAccount { accountId: string; customerId: string; ownerName: string; status: 'open' | 'closed' }
+export interface BillingAccount {
+  accountId: string;
+  customerId: string;
+  ownerName: string;
+  status: 'open' | 'closed';
+}
 /** A service billed to a customer. */
-export interface BillingService { serviceId: string; customerId: string; subscriberId: string; plan: string; status: 'active' | 'suspended' }
+export interface BillingService {
+  serviceId: string;
+  customerId: string;
+  subscriberId: string;
+  plan: string;
+  status: 'active' | 'suspended';
+}
 /** An invoice; `paymentId` is set once paid. */
 export interface Invoice {
   invoiceId: string;
@@ -33,7 +45,11 @@ export interface BillingOptions {
 export const DEFAULT_PLAN_PRICES: Readonly<Record<string, number>> = { basic: 2900, standard: 4900, premium: 9900 };
 
 /** Billing records the lab holds that are live: open accounts, services, invoices not void. */
-export interface BillingRecords { accounts: BillingAccount[]; services: BillingService[]; invoices: Invoice[] }
+export interface BillingRecords {
+  accounts: BillingAccount[];
+  services: BillingService[];
+  invoices: Invoice[];
+}
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
@@ -46,16 +62,29 @@ const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
  * be added before the account exists. A paid invoice cannot be voided.
  */
 export class BillingSystem {
-  private readonly accounts = new Map<string, BillingAccount>();
-  private readonly services = new Map<string, BillingService>();
-  private readonly invoices = new Map<string, Invoice>();
+  private readonly accounts: Table<BillingAccount>;
+  private readonly services: Table<BillingService>;
+  private readonly invoices: Table<Invoice>;
 
-  constructor(private readonly ids: IdSequence, private readonly options: BillingOptions = {}) {}
+  constructor(
+    private readonly ids: IdSequence,
+    private readonly options: BillingOptions = {},
+    tables: Tables = new LabState(),
+  ) {
+    this.accounts = tables.table('billing.account');
+    this.services = tables.table('billing.service');
+    this.invoices = tables.table('billing.invoice');
+  }
 
   /** Opens a billing account for a customer. */
   createAccount(req: { customerId: string; ownerName: string }): { accountId: string } {
     if (!req.customerId) throw LabError.invalid('billing', 'createAccount', 'customerId must not be empty');
-    const account: BillingAccount = { accountId: this.ids.next('acct'), customerId: req.customerId, ownerName: req.ownerName, status: 'open' };
+    const account: BillingAccount = {
+      accountId: this.ids.next('acct'),
+      customerId: req.customerId,
+      ownerName: req.ownerName,
+      status: 'open',
+    };
     this.accounts.set(account.accountId, account);
     return { accountId: account.accountId };
   }
@@ -70,7 +99,11 @@ export class BillingSystem {
   addService(req: { customerId: string; subscriberId: string; plan: string }): { serviceId: string } {
     if (!req.customerId || !req.plan) throw LabError.invalid('billing', 'addService', 'customerId and plan must not be empty');
     const service: BillingService = {
-      serviceId: this.ids.next('svc'), customerId: req.customerId, subscriberId: req.subscriberId, plan: req.plan, status: 'active',
+      serviceId: this.ids.next('svc'),
+      customerId: req.customerId,
+      subscriberId: req.subscriberId,
+      plan: req.plan,
+      status: 'active',
     };
     this.services.set(service.serviceId, service);
     return { serviceId: service.serviceId };
@@ -92,8 +125,7 @@ export class BillingSystem {
   /** Open accounts, ordered by id. */
   listBillableAccounts(req: { period: string }): { accountId: string; customerId: string }[] {
     this.checkPeriod('listBillableAccounts', req.period);
-    return [...this.accounts.values()].filter((a) => a.status === 'open')
-      .map(({ accountId, customerId }) => ({ accountId, customerId }));
+    return [...this.accounts.values()].filter((a) => a.status === 'open').map(({ accountId, customerId }) => ({ accountId, customerId }));
   }
 
   /** The account's amount for the period (see the class remarks). */
@@ -105,7 +137,8 @@ export class BillingSystem {
     const prices = { ...DEFAULT_PLAN_PRICES, ...this.options.planPrices };
     let amountCents = this.options.baseFeeCents ?? 1000;
     for (const s of this.services.values()) {
-      if (s.customerId === account.customerId && s.status === 'active') amountCents += prices[s.plan] ?? this.options.defaultPlanPriceCents ?? 5000;
+      if (s.customerId === account.customerId && s.status === 'active')
+        amountCents += prices[s.plan] ?? this.options.defaultPlanPriceCents ?? 5000;
     }
     return { amountCents };
   }
@@ -118,7 +151,11 @@ export class BillingSystem {
       throw LabError.invalid('billing', 'createInvoice', `amountCents must be a non-negative integer, not ${req.amountCents}`);
     }
     const invoice: Invoice = {
-      invoiceId: this.ids.next('inv'), accountId: req.accountId, period: req.period, amountCents: req.amountCents, status: 'open',
+      invoiceId: this.ids.next('inv'),
+      accountId: req.accountId,
+      period: req.period,
+      amountCents: req.amountCents,
+      status: 'open',
     };
     this.invoices.set(invoice.invoiceId, invoice);
     return { invoiceId: invoice.invoiceId };

@@ -24,12 +24,11 @@ export class CallGate {
   async mutate<T>(system: SystemName, operation: string, o: CallOptions, apply: () => T | Promise<T>): Promise<T> {
     this.counter.record(system, operation);
     if (typeof o?.idempotencyKey !== 'string' || o.idempotencyKey === '') {
-      throw new LabError('missing_idempotency_key', system, operation,
-        'every mutating call needs a non-empty idempotencyKey', false, 400);
+      throw new LabError('missing_idempotency_key', system, operation, 'every mutating call needs a non-empty idempotencyKey', false, 400);
     }
     if (o.lookupOnly) return this.lookup(system, operation, o);
     const disturbance = await this.enter(system, operation, o.signal);
-    const { value } = await this.ledger.run(`${system}.${operation}`, o.idempotencyKey, async () => apply());
+    const { value } = await this.ledger.run(system, operation, o.idempotencyKey, async () => apply());
     if (disturbance.failAfter) throw disturbance.failAfter;
     return value;
   }
@@ -42,15 +41,22 @@ export class CallGate {
    */
   private async lookup<T>(system: SystemName, operation: string, o: CallOptions): Promise<T> {
     o.signal?.throwIfAborted();
-    const recorded = await this.ledger.recorded(`${system}.${operation}`, o.idempotencyKey);
+    const recorded = await this.ledger.recorded(system, operation, o.idempotencyKey);
     if (recorded) return recorded.value as T;
-    throw new LabError('unknown_idempotency_key', system, operation,
-      `no ${operation} call with idempotency key "${o.idempotencyKey}" was applied`, false, 404);
+    throw new LabError(
+      'unknown_idempotency_key',
+      system,
+      operation,
+      `no ${operation} call with idempotency key "${o.idempotencyKey}" was applied`,
+      false,
+      404,
+    );
   }
 
   /** Runs a read-only operation (no idempotency key). */
   async read<T>(system: SystemName, operation: string, signal: AbortSignal | undefined, apply: () => T | Promise<T>): Promise<T> {
     this.counter.record(system, operation);
+    await this.ledger.ready(system, operation);
     const disturbance = await this.enter(system, operation, signal);
     const value = structuredClone(await apply());
     if (disturbance.failAfter) throw disturbance.failAfter;

@@ -2,6 +2,7 @@ import type { CallOptions, CpeClient } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** A GenieACS parameter value: `[path, value, xsdType?]`. */
@@ -29,48 +30,66 @@ export interface CpeConfig {
  * configuration still queues a task, as GenieACS does.
  */
 export class CpeSystem {
-  private readonly configs = new Map<string, CpeConfig>();
-  private readonly taskLog: CpeTask[] = [];
+  private readonly configs: Table<CpeConfig>;
+  private readonly taskLog: Table<CpeTask>;
 
-  constructor(private readonly ids: IdSequence, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly ids: IdSequence,
+    private readonly now: () => Date = () => new Date(),
+    tables: Tables = new LabState(),
+  ) {
+    this.configs = tables.table('cpe.config');
+    this.taskLog = tables.table('cpe.task');
+  }
 
   /** Runs a `setParameterValues` task on the device. */
   configure(req: { deviceId: string; parameterValues: ParameterValue[] }): CpeTask {
     if (!req.deviceId?.trim()) throw LabError.invalid('cpe', 'configure', 'deviceId must not be empty');
-    if (!Array.isArray(req.parameterValues) || req.parameterValues.length === 0
-      || req.parameterValues.some((p) => !Array.isArray(p) || typeof p[0] !== 'string' || p[1] === undefined)) {
+    if (
+      !Array.isArray(req.parameterValues) ||
+      req.parameterValues.length === 0 ||
+      req.parameterValues.some((p) => !Array.isArray(p) || typeof p[0] !== 'string' || p[1] === undefined)
+    ) {
       throw LabError.invalid('cpe', 'configure', 'parameterValues must be a non-empty list of [path, value, type?]');
     }
     const task: CpeTask = {
-      _id: this.ids.nextObjectId('cpe-task'), name: 'setParameterValues', device: req.deviceId,
-      parameterValues: structuredClone(req.parameterValues), timestamp: this.now().toISOString(),
+      _id: this.ids.nextObjectId('cpe-task'),
+      name: 'setParameterValues',
+      device: req.deviceId,
+      parameterValues: structuredClone(req.parameterValues),
+      timestamp: this.now().toISOString(),
     };
     const config = this.configs.get(req.deviceId) ?? { deviceId: req.deviceId, parameters: {}, taskIds: [] };
     for (const [path, value] of req.parameterValues) config.parameters[path] = value;
     config.taskIds.push(task._id);
     this.configs.set(req.deviceId, config);
-    this.taskLog.push(task);
+    this.taskLog.set(task._id, task);
     return structuredClone(task);
   }
 
   /** Runs a `factoryReset` task: the device loses the lab's configuration. */
   reset(deviceId: string): CpeTask {
     if (!deviceId?.trim()) throw LabError.invalid('cpe', 'reset', 'deviceId must not be empty');
-    const task: CpeTask = { _id: this.ids.nextObjectId('cpe-task'), name: 'factoryReset', device: deviceId, timestamp: this.now().toISOString() };
+    const task: CpeTask = {
+      _id: this.ids.nextObjectId('cpe-task'),
+      name: 'factoryReset',
+      device: deviceId,
+      timestamp: this.now().toISOString(),
+    };
     this.configs.delete(deviceId);
-    this.taskLog.push(task);
+    this.taskLog.set(task._id, task);
     return structuredClone(task);
   }
 
   /** A task by id. */
   task(taskId: string): CpeTask | undefined {
-    const task = this.taskLog.find((t) => t._id === taskId);
+    const task = this.taskLog.get(taskId);
     return task && structuredClone(task);
   }
 
   /** Every task run, oldest first. */
   tasks(): CpeTask[] {
-    return structuredClone(this.taskLog);
+    return structuredClone([...this.taskLog.values()]);
   }
 
   /** Devices configured and not reset since. */
@@ -86,7 +105,7 @@ export class CpeSystem {
   /** Forgets every configuration and task. */
   resetAll(): void {
     this.configs.clear();
-    this.taskLog.length = 0;
+    this.taskLog.clear();
   }
 }
 

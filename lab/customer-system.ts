@@ -2,6 +2,7 @@ import type { CallOptions, Customer, CustomerClient, Subscriber } from '../actor
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** The customer/subscriber records the lab's BSS holds. */
@@ -20,10 +21,16 @@ export interface CustomerRecords {
  * reverse order).
  */
 export class CustomerSystem {
-  private readonly customers = new Map<string, Customer>();
-  private readonly subscribers = new Map<string, Subscriber>();
+  private readonly customers: Table<Customer>;
+  private readonly subscribers: Table<Subscriber>;
 
-  constructor(private readonly ids: IdSequence) {}
+  constructor(
+    private readonly ids: IdSequence,
+    tables: Tables = new LabState(),
+  ) {
+    this.customers = tables.table('customers.customer');
+    this.subscribers = tables.table('customers.subscriber');
+  }
 
   /** Creates a customer. */
   createCustomer(req: { name: string; email: string; tenantId?: string }): Customer {
@@ -40,8 +47,11 @@ export class CustomerSystem {
     if (!this.customers.has(customerId)) return;
     const live = [...this.subscribers.values()].filter((s) => s.customerId === customerId && s.status !== 'deleted');
     if (live.length > 0) {
-      throw LabError.conflict('customers', 'deleteCustomer',
-        `customer ${customerId} still has subscribers ${live.map((s) => s.id).join(', ')}; delete them first`);
+      throw LabError.conflict(
+        'customers',
+        'deleteCustomer',
+        `customer ${customerId} still has subscribers ${live.map((s) => s.id).join(', ')}; delete them first`,
+      );
     }
     this.customers.delete(customerId);
   }
@@ -55,7 +65,11 @@ export class CustomerSystem {
       throw LabError.conflict('customers', 'createSubscriber', `username ${req.username} belongs to subscriber ${taken.id}`);
     }
     const subscriber: Subscriber = {
-      id: this.ids.next('sub'), customerId: req.customerId, username: req.username, plan: req.plan, status: 'active',
+      id: this.ids.next('sub'),
+      customerId: req.customerId,
+      username: req.username,
+      plan: req.plan,
+      status: 'active',
     };
     this.subscribers.set(subscriber.id, subscriber);
     return { ...subscriber };
@@ -112,8 +126,7 @@ export class CustomerSystem {
 
 /** The {@link CustomerClient} of a {@link CustomerSystem}, through the lab's call gate. */
 export function createCustomerClient(system: CustomerSystem, gate: CallGate): CustomerClient {
-  const run = <T>(operation: keyof CustomerClient, o: CallOptions, apply: () => T) =>
-    gate.mutate('customers', operation, o, apply);
+  const run = <T>(operation: keyof CustomerClient, o: CallOptions, apply: () => T) => gate.mutate('customers', operation, o, apply);
   return {
     createCustomer: (req, o) => run('createCustomer', o, () => system.createCustomer(req)),
     deleteCustomer: (id, o) => run('deleteCustomer', o, () => system.deleteCustomer(id)),

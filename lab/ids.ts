@@ -1,11 +1,18 @@
+import { LabState, type Table, type Tables } from './lab-state.ts';
+
 /**
  * Deterministic id sequences, one per prefix (`cust_000001`, `cust_000002`, …).
  *
  * @remarks Ids are predictable so that tests can assert them; they are never
- * reused within a lab, even after the record is deleted, until `reset()`.
+ * reused within a lab, even after the record is deleted, until `reset()`;
+ * on Postgres they continue after a restart.
  */
 export class IdSequence {
-  private readonly counters = new Map<string, number>();
+  private readonly counters: Table<number>;
+
+  constructor(tables: Tables = new LabState()) {
+    this.counters = tables.table<number>('lab.ids');
+  }
 
   /** The next id with this prefix. */
   next(prefix: string): string {

@@ -21,7 +21,13 @@ export type { CustomerRecords } from './customer-system.ts';
 export { RadiusSystem, RATE_LIMIT_ATTRIBUTE, accountRows } from './radius-system.ts';
 export { MemoryRadiusStore } from './radius-store.ts';
 export type { RadiusRow, RadiusStore, RadiusTables } from './radius-store.ts';
-export { PgRadiusStore, LAB_SCHEMA } from './pg-radius-store.ts';
+export { PgRadiusStore } from './pg-radius-store.ts';
+export { LAB_SCHEMA, ensureLabSchema } from './pg-schema.ts';
+export { PgLabStore } from './pg-lab-store.ts';
+export { LabState, Table } from './lab-state.ts';
+export type { Tables } from './lab-state.ts';
+export { MemoryLabStore } from './lab-store.ts';
+export type { LabStore, LedgerRow, RecordWrite, StoredRecord } from './lab-store.ts';
 export { IpamSystem, DEFAULT_PREFIXES } from './ipam-system.ts';
 export type { IpAddress, IpamPrefix } from './ipam-system.ts';
 export { OnuSystem } from './onu-system.ts';
@@ -36,7 +42,14 @@ export { MessagingSystem } from './messaging-system.ts';
 export type { OutboxMessage } from './messaging-system.ts';
 export { TenantInfraSystem, DEFAULT_TENANT_PLANS } from './tenant-infra-system.ts';
 export type {
-  NotificationChannel, TenantIngress, TenantInfraRecords, TenantPlan, TenantRecord, TenantSchema, TenantStatus, TenantUser,
+  NotificationChannel,
+  TenantIngress,
+  TenantInfraRecords,
+  TenantPlan,
+  TenantRecord,
+  TenantSchema,
+  TenantStatus,
+  TenantUser,
 } from './tenant-infra-system.ts';
 export { createLabApp } from './http/lab-app.ts';
 export type { LabErrorBody } from './http/lab-app.ts';

@@ -1,6 +1,8 @@
 import type { CallOptions, IpamClient } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
+import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** A NetBox prefix (`/api/ipam/prefixes/{id}/`). */
@@ -32,15 +34,20 @@ export const DEFAULT_PREFIXES: readonly IpamPrefix[] = [
  * @remarks Allocation takes the lowest free address of the prefix, skipping
  * the network and broadcast addresses (NetBox does so for prefixes shorter
  * than /31). An allocated address is never handed out again until its
- * ip-address object is deleted; ids are never reused. An exhausted prefix is
+ * ip-address object is deleted; ids are never reused (they come from the lab's
+ * id sequences). An exhausted prefix is
  * a non-retryable conflict (NetBox answers 409).
  */
 export class IpamSystem {
   private prefixes = new Map<number, IpamPrefix>();
-  private readonly addresses = new Map<number, IpAddress & { prefixId: number }>();
-  private nextId = 1;
+  private readonly addresses: Table<IpAddress & { prefixId: number }>;
 
-  constructor(private readonly initialPrefixes: readonly IpamPrefix[] = DEFAULT_PREFIXES) {
+  constructor(
+    private readonly ids: IdSequence,
+    private readonly initialPrefixes: readonly IpamPrefix[] = DEFAULT_PREFIXES,
+    tables: Tables = new LabState(),
+  ) {
+    this.addresses = tables.table('ipam.ip-address');
     this.reset();
   }
 
@@ -55,14 +62,20 @@ export class IpamSystem {
     const prefix = this.prefix(req.prefixId, 'allocateAddress');
     const free = this.available(prefix, 1)[0];
     if (free === undefined) throw LabError.prefixExhausted(prefix.id, prefix.prefix);
-    const ip = { id: this.nextId++, address: free, status: 'active' as const, description: req.description ?? '', prefixId: prefix.id };
-    this.addresses.set(ip.id, ip);
+    const ip = {
+      id: this.ids.nextNumber('ipam.ip-address'),
+      address: free,
+      status: 'active' as const,
+      description: req.description ?? '',
+      prefixId: prefix.id,
+    };
+    this.addresses.set(String(ip.id), ip);
     return toIpAddress(ip);
   }
 
   /** Deletes the ip-address object; one already gone is fine. */
   releaseAddress(addressId: number): void {
-    this.addresses.delete(Number(addressId));
+    this.addresses.delete(String(Number(addressId)));
   }
 
   /** Available addresses of a prefix, in order (NetBox's GET available-ips). */
@@ -84,7 +97,6 @@ export class IpamSystem {
   reset(): void {
     this.prefixes = new Map();
     this.addresses.clear();
-    this.nextId = 1;
     for (const p of this.initialPrefixes) this.addPrefix(p);
   }
 

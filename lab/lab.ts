@@ -8,11 +8,14 @@ import { createCustomerClient, CustomerSystem } from './customer-system.ts';
 import { FaultInjector } from './faults.ts';
 import { IdempotencyLedger } from './idempotency-ledger.ts';
 import { IdSequence } from './ids.ts';
+import { LabState } from './lab-state.ts';
 import { createIpamClient, IpamSystem, type IpamPrefix } from './ipam-system.ts';
 import type { LiveRecord, LiveRecordRef } from './live-record.ts';
 import { createMessagingClient, MessagingSystem } from './messaging-system.ts';
 import { createOnuClient, OnuSystem } from './onu-system.ts';
 import { createPaymentsClient, PaymentsSystem } from './payments-system.ts';
+import { PgLabStore } from './pg-lab-store.ts';
+import { labPool } from './pg-pool.ts';
 import { PgRadiusStore } from './pg-radius-store.ts';
 import { MemoryRadiusStore } from './radius-store.ts';
 import { createRadiusClient, RadiusSystem } from './radius-system.ts';
@@ -21,7 +24,10 @@ import { createTenantInfraClient, TenantInfraSystem } from './tenant-infra-syste
 
 /** Options of {@link createLab}; everything is optional. */
 export interface LabOptions {
-  /** Postgres for the RADIUS tables (`lab.radcheck` / `lab.radreply`); memory when omitted. */
+  /**
+   * Postgres for every system's records and the idempotency ledger (schema `lab`: FreeRADIUS's
+   * `radcheck` / `radreply`, `records`, `idempotency`); memory when omitted.
+   */
   database?: pg.Pool | string;
   /** IPAM prefixes (default {@link DEFAULT_PREFIXES}). */
   prefixes?: readonly IpamPrefix[];
@@ -62,6 +68,9 @@ export interface Lab {
   orphans(expected?: readonly LiveRecordRef[]): Promise<LiveRecord[]>;
   /** Empties every system, clears faults, call counts and recorded idempotency keys. */
   reset(): Promise<void>;
+  /** Loads what the database holds (done by the first call otherwise); fails when it cannot be read. */
+  ready(): Promise<void>;
+
   /** Closes what the lab opened (the Postgres pool it created from a connection string). */
   close(): Promise<void>;
 }
@@ -69,10 +78,15 @@ export interface Lab {
 /**
  * Creates a lab implementing every external-system client in process.
  *
- * @remarks State is in memory, except RADIUS rows when `database` is given.
- * Every mutating call is idempotent by its key (see {@link IdempotencyLedger});
- * the ledger is in memory, so a new lab on the same database relies on the
- * RADIUS system's own check-then-create instead.
+ * @remarks With `database`, every system's records, the id sequences and the
+ * idempotency ledger are in Postgres (schema `lab`), written in one
+ * transaction per call (see {@link LabState}): a lab started again on the
+ * same database, in this process or another, continues where the last one
+ * stopped — ids go on, a repeated key answers its first result. One lab
+ * process owns a database at a time. Without `database` all of it is in
+ * memory. Faults, call counts and declined accounts are configuration, in
+ * memory either way. Every mutating call is idempotent by its key (see
+ * {@link IdempotencyLedger}).
  *
  * @example
  * ```ts
@@ -83,22 +97,24 @@ export interface Lab {
  * ```
  */
 export function createLab(options: LabOptions = {}): Lab {
-  const ids = new IdSequence();
+  const db = options.database === undefined ? undefined : labPool(options.database);
+  const state = new LabState(db && new PgLabStore(db.pool));
+  const ids = new IdSequence(state);
   const calls = new CallCounter();
   const faults = new FaultInjector();
-  const ledger = new IdempotencyLedger();
+  const ledger = new IdempotencyLedger(state);
   const gate = new CallGate(calls, faults, ledger);
-  const radiusStore = options.database === undefined ? new MemoryRadiusStore() : new PgRadiusStore(options.database);
+  const radiusStore = db ? new PgRadiusStore(db.pool) : new MemoryRadiusStore();
   const systems: LabSystems = {
-    customers: new CustomerSystem(ids),
+    customers: new CustomerSystem(ids, state),
     radius: new RadiusSystem(radiusStore),
-    ipam: new IpamSystem(options.prefixes),
-    onu: new OnuSystem(ids),
-    cpe: new CpeSystem(ids, options.now),
-    billing: new BillingSystem(ids, options.billing),
-    payments: new PaymentsSystem(ids, options.declinedAccounts),
-    messaging: new MessagingSystem(ids, options.now),
-    tenants: new TenantInfraSystem(ids),
+    ipam: new IpamSystem(ids, options.prefixes, state),
+    onu: new OnuSystem(ids, state),
+    cpe: new CpeSystem(ids, options.now, state),
+    billing: new BillingSystem(ids, options.billing, state),
+    payments: new PaymentsSystem(ids, options.declinedAccounts, state),
+    messaging: new MessagingSystem(ids, options.now, state),
+    tenants: new TenantInfraSystem(ids, state),
   };
   const clients: Clients = {
     customers: createCustomerClient(systems.customers, gate),
@@ -112,25 +128,41 @@ export function createLab(options: LabOptions = {}): Lab {
     tenants: createTenantInfraClient(systems.tenants, gate),
   };
 
-  const liveRecords = async (): Promise<LiveRecord[]> => [
-    ...systems.customers.liveRecords(), ...(await systems.radius.liveRecords()), ...systems.ipam.liveRecords(),
-    ...systems.onu.liveRecords(), ...systems.cpe.liveRecords(), ...systems.billing.liveRecords(),
-    ...systems.payments.liveRecords(), ...systems.tenants.liveRecords(),
-  ];
+  const ready = () => ledger.ready('lab', 'load');
+  const liveRecords = async (): Promise<LiveRecord[]> => (
+    await ready(),
+    [
+      ...systems.customers.liveRecords(),
+      ...(await systems.radius.liveRecords()),
+      ...systems.ipam.liveRecords(),
+      ...systems.onu.liveRecords(),
+      ...systems.cpe.liveRecords(),
+      ...systems.billing.liveRecords(),
+      ...systems.payments.liveRecords(),
+      ...systems.tenants.liveRecords(),
+    ]
+  );
 
   return {
-    clients, faults, calls, systems,
-    records: async () => ({
-      customers: systems.customers.records(),
-      radius: await systems.radius.records(),
-      ipam: { ipAddresses: systems.ipam.records() },
-      onu: { activations: systems.onu.records() },
-      cpe: { configs: systems.cpe.records() },
-      billing: systems.billing.records(),
-      payments: systems.payments.records(),
-      messaging: { messages: systems.messaging.records() },
-      tenants: systems.tenants.records(),
-    }),
+    clients,
+    faults,
+    calls,
+    systems,
+    ready,
+    records: async () => (
+      await ready(),
+      {
+        customers: systems.customers.records(),
+        radius: await systems.radius.records(),
+        ipam: { ipAddresses: systems.ipam.records() },
+        onu: { activations: systems.onu.records() },
+        cpe: { configs: systems.cpe.records() },
+        billing: systems.billing.records(),
+        payments: systems.payments.records(),
+        messaging: { messages: systems.messaging.records() },
+        tenants: systems.tenants.records(),
+      }
+    ),
     liveRecords,
     liveRecordCount: async () => (await liveRecords()).length,
     orphans: async (expected) => orphansAmong(await liveRecords(), expected),
@@ -143,7 +175,11 @@ export function createLab(options: LabOptions = {}): Lab {
       calls.reset();
       ledger.clear();
       ids.reset();
+      await state.reset();
     },
-    close: () => radiusStore.close(),
+    close: async () => {
+      await radiusStore.close();
+      if (db?.owned) await db.pool.end();
+    },
   };
 }

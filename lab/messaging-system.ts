@@ -2,6 +2,7 @@ import type { CallOptions, MessagingClient } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 
 /** A message in the outbox. */
 export type OutboxMessage =
@@ -19,19 +20,29 @@ const PHONE = /^\+?[0-9]{6,15}$/;
  * do not count as orphans.
  */
 export class MessagingSystem {
-  private readonly outbox: OutboxMessage[] = [];
+  private readonly outbox: Table<OutboxMessage>;
 
-  constructor(private readonly ids: IdSequence, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly ids: IdSequence,
+    private readonly now: () => Date = () => new Date(),
+    tables: Tables = new LabState(),
+  ) {
+    this.outbox = tables.table('messaging.message');
+  }
 
   /** Puts an email in the outbox. */
   sendEmail(req: { to: string; template: string; data?: Record<string, unknown> }): { messageId: string } {
     if (!req.to?.includes('@')) throw LabError.invalid('messaging', 'sendEmail', `"${req.to}" is not an email address`);
     if (!req.template) throw LabError.invalid('messaging', 'sendEmail', 'template must not be empty');
     const message: OutboxMessage = {
-      messageId: this.ids.next('msg'), channel: 'email', to: req.to, template: req.template,
-      data: structuredClone(req.data ?? {}), sentAt: this.now().toISOString(),
+      messageId: this.ids.next('msg'),
+      channel: 'email',
+      to: req.to,
+      template: req.template,
+      data: structuredClone(req.data ?? {}),
+      sentAt: this.now().toISOString(),
     };
-    this.outbox.push(message);
+    this.outbox.set(message.messageId, message);
     return { messageId: message.messageId };
   }
 
@@ -39,19 +50,25 @@ export class MessagingSystem {
   sendSms(req: { to: string; text: string }): { messageId: string } {
     if (!PHONE.test(req.to ?? '')) throw LabError.invalid('messaging', 'sendSms', `"${req.to}" is not a phone number`);
     if (!req.text) throw LabError.invalid('messaging', 'sendSms', 'text must not be empty');
-    const message: OutboxMessage = { messageId: this.ids.next('msg'), channel: 'sms', to: req.to, text: req.text, sentAt: this.now().toISOString() };
-    this.outbox.push(message);
+    const message: OutboxMessage = {
+      messageId: this.ids.next('msg'),
+      channel: 'sms',
+      to: req.to,
+      text: req.text,
+      sentAt: this.now().toISOString(),
+    };
+    this.outbox.set(message.messageId, message);
     return { messageId: message.messageId };
   }
 
   /** Every message sent, oldest first; optionally only those to one address. */
   records(to?: string): OutboxMessage[] {
-    return structuredClone(this.outbox.filter((m) => to === undefined || m.to === to));
+    return structuredClone([...this.outbox.values()].filter((m) => to === undefined || m.to === to));
   }
 
   /** Empties the outbox. */
   reset(): void {
-    this.outbox.length = 0;
+    this.outbox.clear();
   }
 }
 

@@ -2,6 +2,7 @@ import type { CallOptions, OnuClient } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** An activated ONU on an OLT port. */
@@ -26,11 +27,17 @@ const SERIAL = /^[A-Za-z]{4}[0-9A-Fa-f]{8}$/;
  * its ONU id, so undoing a deactivation restores the id the systems know.
  */
 export class OnuSystem {
-  private readonly onus = new Map<string, OnuActivation>();
+  private readonly onus: Table<OnuActivation>;
   // An OLT keeps an ONU's index on its port: re-activating the same serial there gets the same id back.
-  private readonly knownIds = new Map<string, string>();
+  private readonly knownIds: Table<string>;
 
-  constructor(private readonly ids: IdSequence) {}
+  constructor(
+    private readonly ids: IdSequence,
+    tables: Tables = new LabState(),
+  ) {
+    this.onus = tables.table('onu.onu');
+    this.knownIds = tables.table('onu.known-id');
+  }
 
   /** Activates the ONU with this serial number for a subscriber. */
   activate(req: { serialNumber: string; oltPort: string; subscriberId: string }): { onuId: string } {
@@ -41,10 +48,15 @@ export class OnuSystem {
     const active = [...this.onus.values()].find((o) => o.serialNumber === req.serialNumber);
     if (active) {
       if (active.subscriberId === req.subscriberId && active.oltPort === req.oltPort) return { onuId: active.onuId };
-      throw LabError.conflict('onu', 'activate',
-        `ONU ${req.serialNumber} is active as ${active.onuId} for subscriber ${active.subscriberId} on ${active.oltPort}; deactivate it first`);
+      throw LabError.conflict(
+        'onu',
+        'activate',
+        `ONU ${req.serialNumber} is active as ${active.onuId} for subscriber ${active.subscriberId} on ${active.oltPort}; ` +
+          'deactivate it first',
+      );
     }
-    const slot = `${req.oltPort}\u0000${req.serialNumber}`;
+    // A serial has no `@` (vendor id + hex digits): the key is unambiguous, and Postgres text takes no NUL.
+    const slot = `${req.serialNumber}@${req.oltPort}`;
     const onu: OnuActivation = { onuId: this.knownIds.get(slot) ?? this.ids.next('onu'), ...pick(req), operStatus: 'ACTIVE' };
     this.knownIds.set(slot, onu.onuId);
     this.onus.set(onu.onuId, onu);

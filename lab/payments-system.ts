@@ -2,10 +2,15 @@ import type { CallOptions, PaymentsClient } from '../actors/clients/index.ts';
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** A customer at the payment provider. */
-export interface PaymentCustomer { paymentCustomerId: string; email: string; name: string }
+export interface PaymentCustomer {
+  paymentCustomerId: string;
+  email: string;
+  name: string;
+}
 /** A charge; `refundId` is set once refunded. */
 export interface Charge {
   paymentId: string;
@@ -17,7 +22,10 @@ export interface Charge {
 }
 
 /** Payment records that are live: customers not deleted, succeeded charges not refunded. */
-export interface PaymentRecords { customers: PaymentCustomer[]; charges: Charge[] }
+export interface PaymentRecords {
+  customers: PaymentCustomer[];
+  charges: Charge[];
+}
 
 /**
  * The payment provider: customers, charges, refunds.
@@ -32,11 +40,18 @@ export interface PaymentRecords { customers: PaymentCustomer[]; charges: Charge[
  * `declined` (no exception: a decline is an answer, not a failure).
  */
 export class PaymentsSystem {
-  private readonly customers = new Map<string, PaymentCustomer>();
-  private readonly charges = new Map<string, Charge>();
+  private readonly customers: Table<PaymentCustomer>;
+  private readonly charges: Table<Charge>;
+  // Configuration, not records: a new lab process starts from the configured set.
   private readonly declined: Set<string>;
 
-  constructor(private readonly ids: IdSequence, private readonly initialDeclined: readonly string[] = []) {
+  constructor(
+    private readonly ids: IdSequence,
+    private readonly initialDeclined: readonly string[] = [],
+    tables: Tables = new LabState(),
+  ) {
+    this.customers = tables.table('payments.customer');
+    this.charges = tables.table('payments.charge');
     this.declined = new Set(initialDeclined);
   }
 
@@ -69,10 +84,14 @@ export class PaymentsSystem {
     if (!Number.isInteger(req.amountCents) || req.amountCents <= 0) {
       throw LabError.invalid('payments', 'charge', `amountCents must be a positive integer, not ${req.amountCents}`);
     }
-    if (!/^[A-Za-z]{3}$/.test(req.currency ?? '')) throw LabError.invalid('payments', 'charge', `currency "${req.currency}" is not an ISO 4217 code`);
+    if (!/^[A-Za-z]{3}$/.test(req.currency ?? ''))
+      throw LabError.invalid('payments', 'charge', `currency "${req.currency}" is not an ISO 4217 code`);
     const charge: Charge = {
-      paymentId: this.ids.next('ch'), accountId: req.accountId, amountCents: req.amountCents,
-      currency: req.currency.toLowerCase(), status: this.declined.has(req.accountId) ? 'declined' : 'succeeded',
+      paymentId: this.ids.next('ch'),
+      accountId: req.accountId,
+      amountCents: req.amountCents,
+      currency: req.currency.toLowerCase(),
+      status: this.declined.has(req.accountId) ? 'declined' : 'succeeded',
     };
     this.charges.set(charge.paymentId, charge);
     return { paymentId: charge.paymentId, status: charge.status };

@@ -1,24 +1,15 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { guardPool, labPool } from './pg-pool.ts';
+import { ensureLabSchema, LAB_SCHEMA } from './pg-schema.ts';
 import {
-  AUTH_TYPE, sameAccount, type CreateAccountOutcome, type RadiusRow, type RadiusRowInput, type RadiusStore, type RadiusTables,
+  AUTH_TYPE,
+  sameAccount,
+  type CreateAccountOutcome,
+  type RadiusRow,
+  type RadiusRowInput,
+  type RadiusStore,
+  type RadiusTables,
 } from './radius-store.ts';
-
-/** Schema the lab's tables live in. */
-export const LAB_SCHEMA = 'lab';
-
-// FreeRADIUS's raddb/mods-config/sql/main/postgresql/schema.sql, in schema "lab".
-const DDL = ['radcheck', 'radreply'].map((table) => `
-  CREATE TABLE IF NOT EXISTS ${LAB_SCHEMA}.${table} (
-    id        serial PRIMARY KEY,
-    username  text NOT NULL DEFAULT '',
-    attribute text NOT NULL DEFAULT '',
-    op        varchar(2) NOT NULL DEFAULT '==',
-    value     text NOT NULL DEFAULT ''
-  );
-  CREATE INDEX IF NOT EXISTS ${table}_username ON ${LAB_SCHEMA}.${table} (username, attribute);`).join('\n');
-
-// Serialises DDL across processes that start labs on one database at once.
-const DDL_LOCK = 0x1ab5_0001;
 
 /**
  * A {@link RadiusStore} writing real FreeRADIUS `radcheck` / `radreply`
@@ -40,9 +31,10 @@ export class PgRadiusStore implements RadiusStore {
   private ready: Promise<void> | undefined;
 
   constructor(database: pg.Pool | string) {
-    this.ownsPool = typeof database === 'string';
-    this.pool = typeof database === 'string' ? new pg.Pool({ connectionString: database, max: 4 }) : database;
-    guardPool(this.pool);
+    const { pool, owned } = labPool(database);
+    this.pool = pool;
+    this.ownsPool = owned;
+    guardPool(pool);
   }
 
   async createAccount(username: string, rows: RadiusTables<RadiusRowInput>): Promise<CreateAccountOutcome> {
@@ -51,8 +43,12 @@ export class PgRadiusStore implements RadiusStore {
       if (stored.radcheck.length + stored.radreply.length > 0) return sameAccount(stored, rows) ? 'exists' : 'conflict';
       for (const table of ['radcheck', 'radreply'] as const) {
         for (const r of rows[table]) {
-          await db.query(`INSERT INTO ${LAB_SCHEMA}.${table} (username, attribute, op, value) VALUES ($1, $2, $3, $4)`,
-            [username, r.attribute, r.op, r.value]);
+          await db.query(`INSERT INTO ${LAB_SCHEMA}.${table} (username, attribute, op, value) VALUES ($1, $2, $3, $4)`, [
+            username,
+            r.attribute,
+            r.op,
+            r.value,
+          ]);
         }
       }
       return 'created';
@@ -74,8 +70,10 @@ export class PgRadiusStore implements RadiusStore {
       if (suspended && rejecting) return true;
       await db.query(`DELETE FROM ${LAB_SCHEMA}.radcheck WHERE username = $1 AND attribute = $2`, [username, AUTH_TYPE]);
       if (suspended) {
-        await db.query(`INSERT INTO ${LAB_SCHEMA}.radcheck (username, attribute, op, value) VALUES ($1, $2, ':=', 'Reject')`,
-          [username, AUTH_TYPE]);
+        await db.query(`INSERT INTO ${LAB_SCHEMA}.radcheck (username, attribute, op, value) VALUES ($1, $2, ':=', 'Reject')`, [
+          username,
+          AUTH_TYPE,
+        ]);
       }
       return true;
     });
@@ -98,7 +96,7 @@ export class PgRadiusStore implements RadiusStore {
     if (this.ownsPool) await this.pool.end();
   }
 
-  /** Creates the `lab` schema and the tables once per store. */
+  /** Creates the `lab` schema and its tables once per store. */
   ensureSchema(): Promise<void> {
     this.ready ??= this.createSchema().catch((error: unknown) => {
       this.ready = undefined;
@@ -107,20 +105,8 @@ export class PgRadiusStore implements RadiusStore {
     return this.ready;
   }
 
-  private async createSchema(): Promise<void> {
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
-      await db.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-      await db.query(`CREATE SCHEMA IF NOT EXISTS ${LAB_SCHEMA}`);
-      await db.query(DDL);
-      await db.query('COMMIT');
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      db.release();
-    }
+  private createSchema(): Promise<void> {
+    return ensureLabSchema(this.pool);
   }
 
   private async transaction<T>(username: string, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -139,23 +125,6 @@ export class PgRadiusStore implements RadiusStore {
       db.release();
     }
   }
-}
-
-const guarded = new WeakSet<pg.Pool>();
-
-/**
- * A dropped connection (server restart, `pg_terminate_backend`) is emitted as
- * an `'error'` event, and one without a listener ends the process. The query
- * in flight rejects on its own and the pool discards the client, so logging
- * is all that is left to do. Clients need their own listener: the pool
- * removes its listener from a client while it is checked out.
- */
-function guardPool(pool: pg.Pool): void {
-  if (guarded.has(pool)) return;
-  guarded.add(pool);
-  const warn = (e: Error) => console.warn(`lab: PostgreSQL connection lost (${e.message})`);
-  pool.on('error', warn);
-  pool.on('connect', (client) => client.on('error', warn));
 }
 
 async function accountRows(db: pg.PoolClient, username: string): Promise<RadiusTables<RadiusRowInput>> {

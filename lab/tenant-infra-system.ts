@@ -2,22 +2,47 @@ import type { CallOptions, TenantInfraClient } from '../actors/clients/index.ts'
 import type { CallGate } from './call-gate.ts';
 import { LabError } from './errors.ts';
 import type { IdSequence } from './ids.ts';
+import { LabState, type Table, type Tables } from './lab-state.ts';
 import type { LiveRecord } from './live-record.ts';
 
 /** Status of a tenant. */
 export type TenantStatus = 'active' | 'provisioning' | 'suspended';
 /** A tenant of the platform. */
-export interface TenantRecord { tenantId: string; name: string; plan: string; status: TenantStatus }
+export interface TenantRecord {
+  tenantId: string;
+  name: string;
+  plan: string;
+  status: TenantStatus;
+}
 /** A tenant's database schema. */
-export interface TenantSchema { schema: string; tenantId: string }
+export interface TenantSchema {
+  schema: string;
+  tenantId: string;
+}
 /** A user of a tenant. */
-export interface TenantUser { userId: string; tenantId: string; email: string; role: 'admin' }
+export interface TenantUser {
+  userId: string;
+  tenantId: string;
+  email: string;
+  role: 'admin';
+}
 /** An ingress route with its DNS name. */
-export interface TenantIngress { ingressId: string; tenantId: string; hostname: string }
+export interface TenantIngress {
+  ingressId: string;
+  tenantId: string;
+  hostname: string;
+}
 /** A service plan installed for a tenant. */
-export interface TenantPlan { planId: string; tenantId: string; name: string }
+export interface TenantPlan {
+  planId: string;
+  tenantId: string;
+  name: string;
+}
 /** A notification channel of a tenant. */
-export interface NotificationChannel { channelId: string; tenantId: string }
+export interface NotificationChannel {
+  channelId: string;
+  tenantId: string;
+}
 
 /** Tenant infrastructure records the lab holds. */
 export interface TenantInfraRecords {
@@ -45,11 +70,21 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
  * its schema, users and ingresses, so a rollback that forgets one shows an orphan.
  */
 export class TenantInfraSystem {
-  private readonly state: { [K in keyof TenantInfraRecords]: Map<string, TenantInfraRecords[K][number]> } = {
-    tenants: new Map(), schemas: new Map(), users: new Map(), ingresses: new Map(), plans: new Map(), channels: new Map(),
-  };
+  private readonly state: { [K in keyof TenantInfraRecords]: Table<TenantInfraRecords[K][number]> };
 
-  constructor(private readonly ids: IdSequence) {}
+  constructor(
+    private readonly ids: IdSequence,
+    tables: Tables = new LabState(),
+  ) {
+    this.state = {
+      tenants: tables.table('tenants.tenant'),
+      schemas: tables.table('tenants.schema'),
+      users: tables.table('tenants.user'),
+      ingresses: tables.table('tenants.ingress'),
+      plans: tables.table('tenants.plan'),
+      channels: tables.table('tenants.channel'),
+    };
+  }
 
   /** Registers a tenant in status `provisioning`. */
   createTenant(req: { tenantId: string; name: string; plan: string }): { tenantId: string } {
@@ -135,8 +170,12 @@ export class TenantInfraSystem {
     const all = <K extends keyof TenantInfraRecords>(kind: K) =>
       [...this.state[kind].values()].map((r) => ({ ...r })) as TenantInfraRecords[K];
     return {
-      tenants: all('tenants'), schemas: all('schemas'), users: all('users'),
-      ingresses: all('ingresses'), plans: all('plans'), channels: all('channels'),
+      tenants: all('tenants'),
+      schemas: all('schemas'),
+      users: all('users'),
+      ingresses: all('ingresses'),
+      plans: all('plans'),
+      channels: all('channels'),
     };
   }
 
@@ -145,9 +184,30 @@ export class TenantInfraSystem {
     const r = this.records();
     const live = (kind: string, ids: string[]) => ids.map((id) => ({ system: 'tenants' as const, kind, id }));
     return [
-      ...live('tenant', r.tenants.map((t) => t.tenantId)), ...live('schema', r.schemas.map((s) => s.schema)),
-      ...live('user', r.users.map((u) => u.userId)), ...live('ingress', r.ingresses.map((i) => i.ingressId)),
-      ...live('plan', r.plans.map((p) => p.planId)), ...live('channel', r.channels.map((c) => c.channelId)),
+      ...live(
+        'tenant',
+        r.tenants.map((t) => t.tenantId),
+      ),
+      ...live(
+        'schema',
+        r.schemas.map((s) => s.schema),
+      ),
+      ...live(
+        'user',
+        r.users.map((u) => u.userId),
+      ),
+      ...live(
+        'ingress',
+        r.ingresses.map((i) => i.ingressId),
+      ),
+      ...live(
+        'plan',
+        r.plans.map((p) => p.planId),
+      ),
+      ...live(
+        'channel',
+        r.channels.map((c) => c.channelId),
+      ),
     ];
   }
 
