@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const optionalText = z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined));
+const optionalText = z
+  .string()
+  .trim()
+  .min(1)
+  .optional()
+  .or(z.literal('').transform(() => undefined));
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -16,7 +21,11 @@ const schema = z.object({
   /** A folder of workflow definitions (`*.json`) registered at start, besides the bundled ones. */
   STATEKEEPER_WORKFLOWS_DIR: optionalText,
   /** Largest accepted request body in bytes (default 1 MiB). */
-  STATEKEEPER_BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  STATEKEEPER_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Development API key (tenant `default`, every role): `auto` creates it on the embedded database only. */
   STATEKEEPER_DEV_KEY: z.enum(['auto', 'on', 'off']).default('auto'),
   /** HS256 shared secret for bearer JWTs (at least 32 characters). */
@@ -45,6 +54,12 @@ const schema = z.object({
   STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
   /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
   STATEKEEPER_ENCRYPTION_KEYS: optionalText,
+  /** Shortest timer delay in ms: fixed delays below it refuse the machine, computed ones end the instance in error. */
+  STATEKEEPER_MIN_DELAY_MS: z.coerce.number().int().min(0).default(100),
+  /** Transitions one instance may commit per window before it is ended in error (`transition_rate_exceeded`). */
+  STATEKEEPER_MAX_TRANSITIONS: z.coerce.number().int().min(1).default(1000),
+  /** That window, in ms. */
+  STATEKEEPER_TRANSITION_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
   /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
   STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
   /** Allowed clock skew between the token issuer and this server, in seconds. */

@@ -96,4 +96,7 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   transition_failed: 422,
   // The start input fails the schema the machine was registered with: details.issues lists each problem.
   input_invalid: 422,
+  // Recorded on an instance that scheduled a too short delay or committed too many transitions too fast.
+  delay_too_short: 422,
+  transition_rate_exceeded: 429,
 };

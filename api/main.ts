@@ -81,6 +81,8 @@ async function main(shutdown: Shutdown) {
     store: sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines),
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
+    minDelayMs: config.STATEKEEPER_MIN_DELAY_MS,
+    transitionRateLimit: { maxTransitions: config.STATEKEEPER_MAX_TRANSITIONS, windowMs: config.STATEKEEPER_TRANSITION_WINDOW_MS },
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
     steps: workflows.steps,
     onError: (e) => logBackgroundError(log, e),

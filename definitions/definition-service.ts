@@ -105,6 +105,13 @@ export class DefinitionService {
         { code: 'invalid_value', path: '', message: `XState refused the definition: ${e instanceof Error ? e.message : String(e)}` },
       ]);
     }
+    try {
+      // What the runtime refuses (a fixed delay below its minimum, …) is refused before anything is stored.
+      this.runtime.registry.check(machine);
+    } catch (e) {
+      if (!(e instanceof RuntimeError) || e.code !== 'unsupported_machine') throw e;
+      throw definitionInvalid([{ code: 'invalid_value', path: '', message: e.message }]);
+    }
     if (options.persist) {
       const inserted = await this.store.insert({
         machineId: def.id,

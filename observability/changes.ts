@@ -30,10 +30,16 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
     const before = last.get(c.instanceId);
     const entersFailedUndo = c.tags.includes(COMPENSATION_FAILED_TAG) && !(before?.tags.includes(COMPENSATION_FAILED_TAG) ?? false);
     const needsRead = options.everyChange || c.eventType === 'xstate.init' || !before || c.status !== 'active' || entersFailedUndo;
-    const view: Pick<InstanceView, 'machine' | 'context' | 'output' | 'parentId'> | undefined = needsRead
+    const view: Pick<InstanceView, 'machine' | 'context' | 'output' | 'error' | 'parentId'> | undefined = needsRead
       ? await runtime.get(c.instanceId)
-      : { machine: { id: before.machineId, version: before.machineVersion }, context: undefined, output: null, parentId: before.parentId };
-    const after = { value: c.value, tags: c.tags, status: c.status, context: view.context, output: view.output };
+      : {
+          machine: { id: before.machineId, version: before.machineVersion },
+          context: undefined,
+          output: null,
+          error: null,
+          parentId: before.parentId,
+        };
+    const after = { value: c.value, tags: c.tags, status: c.status, context: view.context, output: view.output, error: view.error };
     if (c.status === 'active') {
       last.set(c.instanceId, {
         value: c.value,

@@ -49,6 +49,14 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     labelNames: ['machine', 'outcome'],
     registers: reg,
   });
+  const failed = new Counter({
+    name: 'statekeeper_instances_failed_total',
+    help:
+      'Instances that ended in error, by code: transition_rate_exceeded (a runaway stopped), delay_too_short, ' +
+      'transition_failed, …; machine for an error the machine raised',
+    labelNames: ['machine', 'code'],
+    registers: reg,
+  });
   new Gauge({
     name: 'statekeeper_instances',
     help: 'Stored instances by machine and status (read from the store at scrape time)',
@@ -145,6 +153,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       if (f.started) started.inc({ machine: t.machineId });
       else if (t.durationMs !== undefined) eventApply.observe({ machine: t.machineId, source: t.source ?? 'unknown' }, t.durationMs / 1000);
       if (f.finished) finished.inc({ machine: t.machineId, outcome: f.finished });
+      if (f.errorCode) failed.inc({ machine: t.machineId, code: f.errorCode });
       if (f.compensation) compensations.inc({ machine: t.machineId, outcome: f.compensation.outcome });
       if (f.compensationFailed) compensationsFailed.inc({ machine: t.machineId });
     },

@@ -11,6 +11,11 @@ export interface TransitionFacts {
   compensationFailed: boolean;
   /** The instance began rolling back (entered its first `rolling_back` state). */
   rollingBack: boolean;
+  /**
+   * Set when the instance ended in error: the runtime's code (`transition_rate_exceeded`, `delay_too_short`,
+   * `transition_failed`, …) or `machine` for an error the machine itself raised.
+   */
+  errorCode?: string;
 }
 
 const DONE = 'xstate.done.actor.';
@@ -44,7 +49,13 @@ export function factsOf(t: TransitionInfo): TransitionFacts {
     compensation,
     compensationFailed: t.after.tags.includes(COMPENSATION_FAILED_TAG) && !(before?.tags.includes(COMPENSATION_FAILED_TAG) ?? false),
     rollingBack: t.after.tags.includes(ROLLING_BACK_TAG) && !wasRollingBack,
+    errorCode: finished !== undefined && t.after.status === 'error' ? errorCodeOf(t.after.error) : undefined,
   };
+}
+
+function errorCodeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : 'machine';
 }
 
 function outcomeOf(t: TransitionInfo): string {

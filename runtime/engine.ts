@@ -4,7 +4,7 @@ import { EffectExecutor } from './effect-executor.ts';
 import type { EffectPlan, PlanContext } from './effect-plan.ts';
 import { planEffects } from './effect-plan.ts';
 import { EffectPoller } from './effect-poller.ts';
-import { RuntimeError } from './errors.ts';
+import { RuntimeError, serializeError } from './errors.ts';
 import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
 import { initialStep } from './machine-snapshot.ts';
 import { Mailboxes } from './mailboxes.ts';
@@ -13,7 +13,20 @@ import type { Registry, RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
 import { diffTasks } from './tasks.ts';
 import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
-import { changeOf, checkRoles, decide, eventRow, resultOf, stopEvent, updateOf, type ApplyOptions } from './transition.ts';
+import { TransitionBudget, type TransitionRateLimit } from './transition-budget.ts';
+import {
+  type ApplyOptions,
+  changeOf,
+  checkRoles,
+  decide,
+  type Decision,
+  eventRow,
+  halt,
+  RATE_LIMIT_EVENT,
+  resultOf,
+  stopEvent,
+  updateOf,
+} from './transition.ts';
 import type { Caller, SendResult } from './types.ts';
 
 /** Options of {@link Engine}. */
@@ -29,6 +42,10 @@ export interface EngineOptions {
   readonly pollIntervalMs: number;
   /** Idle instances kept in memory. */
   readonly maxCached: number;
+  /** Delays computed below this end the instance in error. */
+  readonly minDelayMs: number;
+  /** Committed transitions one instance may make per window before it is ended in error. */
+  readonly rateLimit: TransitionRateLimit;
   readonly onError: (e: unknown) => void;
 }
 
@@ -85,8 +102,10 @@ export class Engine {
   private readonly steps: StepRunner;
   private readonly executor: EffectExecutor;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly budget: TransitionBudget;
 
   constructor(private readonly o: EngineOptions) {
+    this.budget = new TransitionBudget(o.rateLimit);
     const { store, registry, clock, onError } = o;
     const track = <T>(p: Promise<T>) => this.track(p);
     this.feed = new ChangeFeed(onError);
@@ -140,7 +159,7 @@ export class Engine {
       storedContext(null),
       { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant },
       async (span) => {
-        const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null);
+        const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null, this.o.minDelayMs);
         const now = this.o.clock.now();
         const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
         const tasks = diffTasks(undefined, snapshot, {
@@ -283,7 +302,16 @@ export class Engine {
     };
     return inSpan(SPAN.event, storedContext(record.traceContext), attrs, async (span): Promise<RoundOutcome> => {
       const now = this.o.clock.now();
-      const decision = decide(loaded, event, opts, this.planning(reg, record.id, record.parentId, record.version + 1, now));
+      const planning = this.planning(reg, record.id, record.parentId, record.version + 1, now);
+      // A runaway (a short timer or a self-send on a state that re-enters itself) is ended here, before its
+      // next transition, with every open effect cancelled: history stops growing at the limit.
+      const runaway = !opts.stop && !this.budget.allows(record.id, now.getTime());
+      const decision: Decision = runaway
+        ? halt(loaded, 'error', this.rateLimitError(record.id), null)
+        : decide(loaded, event, opts, planning, this.o.minDelayMs);
+      const recorded: EventObject = runaway
+        ? ({ type: RATE_LIMIT_EVENT, eventType: event.type, ...this.o.rateLimit } as EventObject)
+        : event;
       span.setAttribute(ATTR.handled, decision.handled);
       // An unhandled event changes nothing, unless it closes an effect (a late step result, a timer).
       if (!decision.handled && !opts.closeEffect) return { kind: 'unhandled' };
@@ -292,7 +320,7 @@ export class Engine {
         instanceId: record.id,
         expectedVersion: record.version,
         change: update,
-        event: eventRow(event, opts, decision.handled),
+        event: eventRow(recorded, opts, decision.handled),
         closeEffect: opts.closeEffect,
         newEffects: plan.newEffects,
         cancel: plan.cancel,
@@ -301,12 +329,27 @@ export class Engine {
         now,
       });
       if (!res.ok) return { kind: res.reason };
+      if (update.status === 'active') this.budget.record(record.id, now.getTime());
+      else this.budget.forget(record.id);
       span.setAttribute(ATTR.stateAfter, stateLabel(update.stateValue));
       span.setAttribute(ATTR.status, update.status);
       loaded.record = { ...record, ...update, version: res.version, updatedAt: now };
       loaded.snapshot = decision.next;
       return { kind: 'committed', plan, handled: decision.handled };
     });
+  }
+
+  /** The error a runaway instance ends with (stored on the instance; `code` tells it from a machine's own error). */
+  private rateLimitError(instanceId: string) {
+    const { maxTransitions, windowMs } = this.o.rateLimit;
+    const e = new RuntimeError(
+      'transition_rate_exceeded',
+      `Instance "${instanceId}" committed ${maxTransitions} transitions within ${windowMs} ms and was ended: ` +
+        'a timer or self-sent event on a state that re-enters itself? Raise the limit (runtime option transitionRateLimit, ' +
+        'STATEKEEPER_MAX_TRANSITIONS / STATEKEEPER_TRANSITION_WINDOW_MS) if this rate is intended.',
+      { instanceId, maxTransitions, windowMs },
+    );
+    return serializeError(e);
   }
 
   /** After a commit: carry out its effects, then tell subscribers. */

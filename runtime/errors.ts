@@ -17,6 +17,8 @@ export type RuntimeErrorCode =
   | 'unsupported_machine'
   | 'unserializable_value'
   | 'transition_failed'
+  | 'delay_too_short'
+  | 'transition_rate_exceeded'
   | 'definition_invalid'
   | 'definition_conflict'
   | 'input_invalid'
@@ -136,10 +138,12 @@ export class StepNotRegisteredError extends RuntimeError {
 }
 
 /** A JSON form of an error for history and `xstate.error.actor` events. */
-export function serializeError(e: unknown): { name: string; message: string; details?: unknown } {
+export function serializeError(e: unknown): { name: string; message: string; code?: string; details?: unknown } {
   if (e instanceof Error) {
     const details = (e as { details?: unknown }).details;
-    return { name: e.name, message: e.message, ...(details !== undefined ? { details } : {}) };
+    // The runtime's own errors keep their stable code: it tells a runaway or a bad delay from a machine's failure.
+    const code = e instanceof RuntimeError ? { code: e.code } : {};
+    return { name: e.name, message: e.message, ...code, ...(details !== undefined ? { details } : {}) };
   }
   if (e && typeof e === 'object' && 'message' in e) {
     return { name: 'Error', message: String((e as { message: unknown }).message) };

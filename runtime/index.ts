@@ -1,5 +1,7 @@
 /** Statekeeper runtime: durable XState instances. */
-export { Runtime, createRuntime } from './runtime.ts';
+export { Runtime, createRuntime, DEFAULT_MIN_DELAY_MS } from './runtime.ts';
+export { DEFAULT_TRANSITION_RATE_LIMIT } from './transition-budget.ts';
+export type { TransitionRateLimit } from './transition-budget.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
 export type { WaitUntilOptions } from './queries.ts';
 export type { OperationOptions } from './operations.ts';

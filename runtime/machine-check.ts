@@ -73,12 +73,19 @@ export interface ActorUse {
   readonly where: string;
 }
 
+/** Options of {@link checkMachine}. */
+export interface CheckOptions {
+  readonly allowCustomActions?: boolean;
+  /** Fixed delays (`after: { 5: … }`, `raise(e, { delay: 5 })`, numeric named delays) below this are refused. */
+  readonly minDelayMs?: number;
+}
+
 /**
  * Checks a machine (and, through `children`, the machines it invokes) and
  * returns its actor uses.
  * @throws RuntimeError `unsupported_machine` on the first feature the runtime cannot run identically.
  */
-export function checkMachine(machine: AnyStateMachine, options: { allowCustomActions?: boolean } = {}): ActorUse[] {
+export function checkMachine(machine: AnyStateMachine, options: CheckOptions = {}): ActorUse[] {
   const uses = new Map<string, ActorUse>();
   const use = (src: string, logic: unknown, where: string) => {
     const kind = logicKind(logic);
@@ -108,7 +115,7 @@ export function checkMachine(machine: AnyStateMachine, options: { allowCustomAct
 
 type Use = (src: string, logic: unknown, where: string) => void;
 
-function checkAction(machine: AnyStateMachine, where: string, action: unknown, options: { allowCustomActions?: boolean }, use: Use): void {
+function checkAction(machine: AnyStateMachine, where: string, action: unknown, options: CheckOptions, use: Use): void {
   const named = typeof action === 'string' ? action : typeof action === 'object' && action ? (action as { type?: string }).type : undefined;
   const impl = typeof action === 'function' ? action : named ? machine.implementations.actions?.[named] : undefined;
   if (!impl) return; // an unknown named action does nothing in XState either (it warns)
@@ -130,6 +137,10 @@ function checkAction(machine: AnyStateMachine, where: string, action: unknown, o
     use(src, logicOf(machine, src), where);
     return;
   }
+  if (builtin && (type === 'xstate.raise' || type === 'xstate.sendTo')) {
+    checkFixedDelay(machine, where, (impl as { delay?: unknown }).delay, options.minDelayMs ?? 0);
+    return;
+  }
   if (builtin && type !== 'xstate.log') return;
   if (options.allowCustomActions) return;
   const label = type === 'xstate.log' ? 'the log action' : `custom action "${named ?? (impl as { name?: string }).name ?? 'inline'}"`;
@@ -139,6 +150,27 @@ function checkAction(machine: AnyStateMachine, where: string, action: unknown, o
     label,
     'the runtime does not execute custom actions or log (they would run again on every retry of a commit, and never after a crash); ' +
       'do side effects in a step (an invoked step() actor), or register with { allowCustomActions: true } to have them skipped knowingly',
+  );
+}
+
+/**
+ * A delay known when the machine is registered (a number, or the name of a
+ * numeric delay in `setup({ delays })`) must not be below the runtime's
+ * minimum: such a timer on a state that re-enters itself would write history
+ * rows as fast as the database takes them. Delays computed at run time are
+ * checked when they are scheduled (the instance then ends in error).
+ */
+function checkFixedDelay(machine: AnyStateMachine, where: string, delay: unknown, minDelayMs: number): void {
+  const named = typeof delay === 'string' ? machine.implementations.delays?.[delay] : undefined;
+  const ms = typeof delay === 'number' ? delay : typeof named === 'number' ? named : undefined;
+  if (ms === undefined || ms >= minDelayMs) return;
+  const label = typeof delay === 'string' ? `delay "${delay}" (${ms} ms)` : `a delay of ${ms} ms`;
+  throw unsupported(
+    machine,
+    where,
+    label,
+    `delays below the runtime's minimum of ${minDelayMs} ms are refused (runtime option minDelayMs, STATEKEEPER_MIN_DELAY_MS); ` +
+      'use a longer delay',
   );
 }
 

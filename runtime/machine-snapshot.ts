@@ -89,6 +89,8 @@ class Decision {
   constructor(
     readonly machine: AnyStateMachine,
     readonly eventType: string,
+    /** Delays below this end the transition in error (0: no minimum, as when replaying stored history). */
+    readonly minDelayMs = 0,
   ) {}
 
   scope(withParent: boolean) {
@@ -121,22 +123,42 @@ class Decision {
 
   private collect(action: ActionObject): void {
     const p = action.params;
-    if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && p && p.delay !== undefined) {
-      const d = p.delay;
-      if (typeof d !== 'number' || !Number.isFinite(d) || d > MAX_DELAY_MS) {
-        const what = typeof p.event?.type === 'string' ? `event "${p.event.type}"` : 'an event';
-        const shown = typeof d === 'number' ? String(d) : (JSON.stringify(d) ?? String(d));
-        throw this.failure(
-          `scheduled ${what} with a delay of ${shown}; a delay must be a finite number of milliseconds up to ${MAX_DELAY_MS}`,
-        );
-      }
-    }
+    if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && p && p.delay !== undefined) this.checkDelay(p);
     if (action.type === 'xstate.sendTo' && p && isSelfRef(p.to)) {
       // An event sent to the actor itself is processed after the current macrostep, as an external
       // event: exactly what a timer row due now (or after the delay) delivers, cancellable by its id.
-      this.collect({ type: 'xstate.raise', params: { event: p.event, id: p.id, delay: p.delay ?? 0 } });
+      this.keep({ type: 'xstate.raise', params: { event: p.event, id: p.id, delay: p.delay ?? 0 } });
       return;
     }
+    this.keep(action);
+  }
+
+  /**
+   * A delay must be a storable number of milliseconds, and not below the
+   * runtime's minimum: a short timer on a state that re-enters itself (a delay
+   * computed from input, `reminderAfterMs: 1`) would write history rows as fast
+   * as the database takes them. The instance ends in error instead, naming the delay.
+   */
+  private checkDelay(p: Record<string, any>): void {
+    const d = p.delay;
+    const what = typeof p.event?.type === 'string' ? `event "${p.event.type}"` : 'an event';
+    if (typeof d !== 'number' || !Number.isFinite(d) || d > MAX_DELAY_MS) {
+      const shown = typeof d === 'number' ? String(d) : (JSON.stringify(d) ?? String(d));
+      throw this.failure(
+        `scheduled ${what} with a delay of ${shown}; a delay must be a finite number of milliseconds up to ${MAX_DELAY_MS}`,
+      );
+    }
+    if (d < this.minDelayMs) {
+      throw this.failure(
+        `scheduled ${what} with a delay of ${d} ms, below the runtime's minimum of ${this.minDelayMs} ms ` +
+          '(runtime option minDelayMs, STATEKEEPER_MIN_DELAY_MS)',
+        'delay_too_short',
+      );
+    }
+  }
+
+  private keep(action: ActionObject): void {
+    const p = action.params;
     if ((action.type === 'xstate.raise' || action.type === 'xstate.sendTo') && p && p.delay !== undefined && p.id === undefined) {
       // Without an id nothing can cancel it, and each one fires: give it a name no other timer has.
       this.actions.push({ ...action, params: { ...p, id: `anonymous.${randomUUID()}` } });
@@ -145,8 +167,8 @@ class Decision {
     this.actions.push(action);
   }
 
-  failure(problem: string): RuntimeError {
-    return new RuntimeError('transition_failed', `Machine ${this.machine.id}: the transition for event "${this.eventType}" ${problem}.`, {
+  failure(problem: string, code: 'transition_failed' | 'delay_too_short' = 'transition_failed'): RuntimeError {
+    return new RuntimeError(code, `Machine ${this.machine.id}: the transition for event "${this.eventType}" ${problem}.`, {
       machine: this.machine.id,
       eventType: this.eventType,
     });
@@ -199,8 +221,13 @@ function checkStored(value: unknown, path: string): void {
 }
 
 /** `[nextSnapshot, actions]` for the initial state, executing nothing; a throwing start gives an `error` snapshot. */
-export function initialStep(machine: AnyStateMachine, input: unknown, withParent: boolean): [AnyMachineSnapshot, ActionObject[]] {
-  const d = new Decision(machine, 'xstate.init');
+export function initialStep(
+  machine: AnyStateMachine,
+  input: unknown,
+  withParent: boolean,
+  minDelayMs = 0,
+): [AnyMachineSnapshot, ActionObject[]] {
+  const d = new Decision(machine, 'xstate.init', minDelayMs);
   try {
     const snapshot = machine.getInitialSnapshot(d.scope(withParent) as never, input) as AnyMachineSnapshot;
     if (snapshot.status === 'error') return [snapshot, []];
@@ -225,8 +252,9 @@ export function eventStep(
   snapshot: AnyMachineSnapshot,
   event: EventObject,
   withParent: boolean,
+  minDelayMs = 0,
 ): [AnyMachineSnapshot, ActionObject[], boolean] {
-  const d = new Decision(machine, event.type);
+  const d = new Decision(machine, event.type, minDelayMs);
   try {
     const next = machine.transition(snapshot, event, d.scope(withParent) as never) as AnyMachineSnapshot;
     // A targetless transition without actions returns the same snapshot: still handled.

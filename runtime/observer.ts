@@ -43,7 +43,8 @@ export interface TransitionInfo {
   source?: EventSource;
   /** Null for the creation of the instance. */
   before: StateInfo | null;
-  after: StateInfo & { context: unknown; output: unknown };
+  /** `error` is the stored error of an instance that ended in error (with a `code` when the runtime ended it). */
+  after: StateInfo & { context: unknown; output: unknown; error?: unknown };
   handled: boolean;
   /** Decide plus commit, in milliseconds, when measured. */
   durationMs?: number;

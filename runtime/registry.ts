@@ -67,6 +67,9 @@ function checkRegisterOptions(options: RegisterOptions): void {
 
 /** Machines by `id@version` and step implementations by name. */
 export class Registry {
+  /** @param minDelayMs fixed delays below this are refused at registration (see `checkMachine`). */
+  constructor(private readonly minDelayMs = 0) {}
+
   private readonly machines = new Map<string, Map<string, RegisteredMachine>>();
   private readonly steps = new Map<string, StepImplementation>();
   private readonly promiseSteps = new Map<string, { creator: unknown; impl: StepImplementation }>();
@@ -140,6 +143,14 @@ export class Registry {
     return this.find(machine.id, version)!;
   }
 
+  /**
+   * Checks a machine as {@link register} would, registering nothing.
+   * @throws RuntimeError `unsupported_machine` naming the first feature the runtime cannot run.
+   */
+  check(machine: AnyStateMachine, options: { allowCustomActions?: boolean } = {}): void {
+    this.checkTree(machine, options.allowCustomActions === true);
+  }
+
   /** The machine and the child machines it invokes (registered alongside unless registered already), each checked. */
   private checkTree(machine: AnyStateMachine, allowCustomActions: boolean): { machine: AnyStateMachine; uses: ActorUse[] }[] {
     const out: { machine: AnyStateMachine; uses: ActorUse[] }[] = [];
@@ -150,7 +161,7 @@ export class Registry {
           throw unsupported(machine, '(child)', `an invoked machine without an explicit id`, 'give the child machine an id');
         if (this.machines.get(m.id)?.size) return;
       }
-      const uses = checkMachine(m, { allowCustomActions });
+      const uses = checkMachine(m, { allowCustomActions, minDelayMs: this.minDelayMs });
       out.push({ machine: m, uses });
       for (const u of uses) if (u.kind === 'machine') visit(u.logic as AnyStateMachine);
     };

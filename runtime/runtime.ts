@@ -11,11 +11,15 @@ import { Registry, type RegisterOptions, type RegisteredMachine } from './regist
 import { issueList } from './standard-schema.ts';
 import type { StepRegistry } from './step-types.ts';
 import { TaskOperations } from './task-operations.ts';
+import { DEFAULT_TRANSITION_RATE_LIMIT, isRateLimit, type TransitionRateLimit } from './transition-budget.ts';
 import type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
+
+/** Default shortest timer delay: a loop on such a timer writes at most ten history rows a second. */
+export const DEFAULT_MIN_DELAY_MS = 100;
 
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
@@ -30,6 +34,17 @@ export interface RuntimeOptions {
   /** Idle instances kept in memory (default 10,000). */
   readonly maxCachedInstances?: number;
   readonly steps?: StepRegistry;
+  /**
+   * Shortest delay a timer may have (default 100 ms). A fixed delay below it
+   * refuses the machine at registration; one computed below it at run time
+   * ends the instance in error (`delay_too_short`).
+   */
+  readonly minDelayMs?: number;
+  /**
+   * Transitions one instance may commit per window (default 1,000 per 10 s);
+   * the next one ends it in error (`transition_rate_exceeded`) with its open effects cancelled.
+   */
+  readonly transitionRateLimit?: TransitionRateLimit;
   /** Receives errors of background work (default: console.error). */
   readonly onError?: (error: unknown) => void;
 }
@@ -48,7 +63,7 @@ export interface RuntimeOptions {
  * ```
  */
 export class Runtime {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly clock: Clock;
   readonly workerId: string;
   private readonly store: InstanceStore;
@@ -65,6 +80,14 @@ export class Runtime {
     this.clock = options.clock ?? systemClock;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     this.onError = options.onError ?? ((e) => console.error('[statekeeper]', e));
+    const minDelayMs = options.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
+    const rateLimit = options.transitionRateLimit ?? DEFAULT_TRANSITION_RATE_LIMIT;
+    if (!Number.isInteger(minDelayMs) || minDelayMs < 0)
+      throw RuntimeError.invalidArgument('createRuntime', 'minDelayMs must be an integer >= 0');
+    if (!isRateLimit(rateLimit)) {
+      throw RuntimeError.invalidArgument('createRuntime', 'transitionRateLimit needs integers maxTransitions >= 1 and windowMs >= 1');
+    }
+    this.registry = new Registry(minDelayMs);
     this.engine = new Engine({
       store: this.store,
       registry: this.registry,
@@ -73,6 +96,8 @@ export class Runtime {
       timerHorizonMs: options.timerHorizonMs ?? 60_000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       maxCached: options.maxCachedInstances ?? 10_000,
+      minDelayMs,
+      rateLimit,
       onError: this.onError,
     });
     this.queries = new InstanceQueries({

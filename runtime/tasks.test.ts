@@ -23,6 +23,6 @@ describe('task declarations are checked when a machine is registered', () => {
     expect(() => register(task)).toThrow(message);
   });
   test('a well-formed task registers', () => {
-    expect(register({ title: 'T', event: 'go', roles: ['a', 'b'], deadline: { after: 5 } }, { after: { 5: 'b' } }).ref).toBe('m@1');
+    expect(register({ title: 'T', event: 'go', roles: ['a', 'b'], deadline: { after: 5000 } }, { after: { 5000: 'b' } }).ref).toBe('m@1');
   });
 });

@@ -16,6 +16,9 @@ import type { Caller, InstanceChange, SendResult } from './types.ts';
 /** Type of the history row a stop writes (the runtime's own event: machines never see it). */
 export const STOP_EVENT = 'statekeeper.stop';
 
+/** Type of the history row written when an instance is ended for committing too many transitions too fast. */
+export const RATE_LIMIT_EVENT = 'statekeeper.rate_limited';
+
 /** The event a stop records in history, with its reason. */
 export function stopEvent(reason: string): EventObject {
   return { type: STOP_EVENT, reason } as EventObject;
@@ -61,20 +64,12 @@ export function decide(
   event: EventObject,
   opts: Pick<ApplyOptions, 'stop' | 'caller'>,
   planning: PlanContext,
+  minDelayMs = 0,
 ): Decision {
   const { reg, record, snapshot } = loaded;
   const actor = opts.caller?.id ?? null;
-  if (opts.stop) {
-    const close = [...taskNodes(snapshot).keys()].map((state) => ({ state, status: 'cancelled' as const }));
-    return {
-      next: snapshot,
-      handled: true,
-      update: { ...updateOf(reg, snapshot), status: 'stopped' },
-      plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
-      tasks: { open: [], close, actor },
-    };
-  }
-  const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null);
+  if (opts.stop) return halt(loaded, 'stopped', null, actor);
+  const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null, minDelayMs);
   const plan = planEffects(actions, planning);
   const tasks = diffTasks(snapshot, next, {
     instanceId: record.id,
@@ -87,6 +82,24 @@ export function decide(
     newEffects: plan.newEffects,
   });
   return { next, handled, update: updateOf(reg, next), plan, tasks };
+}
+
+/**
+ * Ends an instance from outside its machine (a stop, a breached rate limit):
+ * the same snapshot with the given status and error, every open effect
+ * cancelled in the same commit.
+ */
+export function halt(loaded: LoadedInstance, status: 'stopped' | 'error', error: unknown, actor: string | null): Decision {
+  const { reg, snapshot } = loaded;
+  // Its open tasks are closed with it.
+  const close = [...taskNodes(snapshot).keys()].map((state) => ({ state, status: 'cancelled' as const }));
+  return {
+    next: snapshot,
+    handled: true,
+    update: { ...updateOf(reg, snapshot), status, error },
+    plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
+    tasks: { open: [], close, actor },
+  };
 }
 
 /** The instance fields a snapshot stands for. */

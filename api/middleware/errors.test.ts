@@ -47,6 +47,8 @@ describe('error mapping', () => {
     task_not_allowed: 403,
     answer_invalid: 422,
     invalid_task: 500,
+    delay_too_short: 422,
+    transition_rate_exceeded: 429,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -99,6 +99,21 @@ describe('JSON definitions over HTTP', () => {
     expect((await call('GET', '/v1/machines/document-review')).status).toBe(404);
   });
 
+  it('a fixed delay below the runtime minimum is refused with a 422 before anything is stored', async () => {
+    const store = new MemoryDefinitionStore();
+    api = await createTestApi({
+      machines: [],
+      definitions: (runtime) => new DefinitionService(runtime, catalog, store),
+    });
+    const { call } = api;
+    const def = { id: 'spinner', initial: 'a', states: { a: { after: { 5: { target: 'a', reenter: true } } } } };
+    const r = await call('POST', '/v1/machines', { body: def });
+    expect([r.status, r.body.error.code]).toEqual([422, 'definition_invalid']);
+    expect(r.body.error.details.issues[0].message).toContain('a delay of 5 ms');
+    expect(await store.list()).toEqual([]);
+    expect((await call('GET', '/v1/machines/spinner')).status).toBe(404);
+  });
+
   it('malformed JSON: 422 with the line', async () => {
     const { call } = await open();
     const r = await call('POST', '/v1/machines', { raw: '{\n "id": "x",\n "states": {,}\n}' });

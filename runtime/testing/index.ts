@@ -4,7 +4,7 @@ import { SimulatedClock } from '../clock.ts';
 import { MemoryStore } from '../memory-store.ts';
 import type { InstanceStore } from '../ports.ts';
 import type { RegisterOptions } from '../registry.ts';
-import { Runtime } from '../runtime.ts';
+import { Runtime, type RuntimeOptions } from '../runtime.ts';
 
 /** Options of {@link createSimulation}. */
 export interface SimulationOptions {
@@ -17,6 +17,9 @@ export interface SimulationOptions {
   readonly onError?: (error: unknown) => void;
   /** Store to run on (default: a fresh in-memory store). */
   readonly store?: InstanceStore;
+  /** As the runtime's options of the same names. */
+  readonly minDelayMs?: RuntimeOptions['minDelayMs'];
+  readonly transitionRateLimit?: RuntimeOptions['transitionRateLimit'];
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
@@ -56,6 +59,8 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     timerHorizonMs: Number.POSITIVE_INFINITY,
     steps: options.steps,
     onError: options.onError,
+    minDelayMs: options.minDelayMs,
+    transitionRateLimit: options.transitionRateLimit,
   });
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.

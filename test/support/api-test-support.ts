@@ -7,7 +7,7 @@ import { greetingSteps } from '../../actors/greeting-steps.ts';
 import type { StepRegistry } from '../../runtime/step-types.ts';
 import { greetingMachine } from '../../machines/greeting.machine.ts';
 import { deadline, parentFlow, threeSteps } from '../fixtures/machines.ts';
-import { createSimulation, type Simulation } from '../../runtime/testing/index.ts';
+import { createSimulation, type Simulation, type SimulationOptions } from '../../runtime/testing/index.ts';
 import type { RegisterOptions, Runtime } from '../../runtime/index.ts';
 import type { DefinitionService } from '../../definitions/index.ts';
 import { createApp, type AppDeps } from '../../api/app.ts';
@@ -26,6 +26,8 @@ export interface TestApiOptions {
   auth?: Authenticator;
   /** JSON definitions registered through the app (`POST /v1/machines`), made over the harness's runtime. */
   definitions?: (runtime: Runtime) => DefinitionService;
+  /** Simulation options besides machines and steps (a Postgres store, runtime limits). */
+  simulation?: Omit<SimulationOptions, 'machines' | 'steps'>;
 }
 
 /** Keys of the harness: tenant `acme` with each route role, and tenant `other`. */
@@ -50,7 +52,7 @@ export interface RequestOptions {
 
 /** Builds the harness: simulation, key store with {@link TestKeys}, app, request helpers. */
 export async function createTestApi(options: TestApiOptions) {
-  const sim: Simulation = await createSimulation({ machines: options.machines, steps: options.steps });
+  const sim: Simulation = await createSimulation({ ...options.simulation, machines: options.machines, steps: options.steps });
   const store = new MemoryApiKeyStore();
   const make = async (tenant: string, name: string, roles: string) => (await createApiKey(store, { tenant, name, roles })).key;
   const keys: TestKeys = {
