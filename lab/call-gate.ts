@@ -22,7 +22,8 @@ export class CallGate {
 
   /** Runs a mutating operation, at most once per idempotency key. */
   async mutate<T>(system: SystemName, operation: string, o: CallOptions, apply: () => T | Promise<T>): Promise<T> {
-    this.counter.record(system, operation);
+    // A lookup by key is not counted (see `lookup`): counts are of calls that could apply something.
+    if (!o?.lookupOnly) this.counter.record(system, operation);
     if (typeof o?.idempotencyKey !== 'string' || o.idempotencyKey === '') {
       throw new LabError('missing_idempotency_key', system, operation, 'every mutating call needs a non-empty idempotencyKey', false, 400);
     }

@@ -27,7 +27,10 @@ describe('sign-up', () => {
   it('creates the account, sends the link and arms the deadline as a delayed raise', () => {
     const d = waiting();
     expect(d.snapshot.value).toBe('awaitingVerification');
-    expect(d.started.map((s) => [s.id, s.src])).toEqual([['account', 'createUserAccount'], ['verificationEmail', 'sendVerificationEmail']]);
+    expect(d.started.map((s) => [s.id, s.src])).toEqual([
+      ['account', 'createUserAccount'],
+      ['verificationEmail', 'sendVerificationEmail'],
+    ]);
     expect(d.started[1]!.input).toEqual({ email: 'ada@example.net', name: 'Ada', customerId: 'cus_1' });
     expect(timers(d.actions)).toEqual([{ id: DEADLINE, delay: 86_400_000, event: { type: DEADLINE } }]);
   });
@@ -40,7 +43,9 @@ describe('sign-up', () => {
   it('on verification cancels the deadline, creates the payment customer, then welcomes by email and SMS in parallel', () => {
     const d = waiting().send({ type: 'email.verified', email: 'ADA@example.net' });
     expect(d.actions).toContainEqual(expect.objectContaining({ type: 'xstate.cancel', params: { sendId: DEADLINE } }));
-    expect(spawns(d.actions)).toEqual([{ id: 'paymentCustomer', src: 'createPaymentCustomer', input: { email: 'ada@example.net', name: 'Ada' } }]);
+    expect(spawns(d.actions)).toEqual([
+      { id: 'paymentCustomer', src: 'createPaymentCustomer', input: { email: 'ada@example.net', name: 'Ada' } },
+    ]);
     d.send(done('paymentCustomer', outputs.paymentCustomer));
     expect(spawns(d.actions).map((s) => s.id)).toEqual(['welcomeEmail', 'welcomeSms']);
     d.send(done('welcomeSms', outputs.welcomeSms)).send(done('welcomeEmail', outputs.welcomeEmail));
@@ -59,7 +64,10 @@ describe('sign-up', () => {
     expect(d.snapshot.value).toEqual({ compensating: 'account' });
     expect(spawns(d.actions)).toEqual([{ id: 'compensate.account', src: 'deleteUserAccount', input: { customerId: 'cus_1' } }]);
     d.send(done('compensate.account'));
-    expect(d.snapshot.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'verifyEmail', error: { name: 'VerificationTimeout' } } });
+    expect(d.snapshot.output).toMatchObject({
+      outcome: 'rolled_back',
+      failure: { step: 'verifyEmail', error: { name: 'VerificationTimeout' } },
+    });
   });
 
   it('undoes the payment customer, then the account, when cancelled while the payment customer is created', () => {
@@ -77,7 +85,10 @@ describe('sign-up', () => {
   });
 
   it('rolls back the completed steps in reverse when any step fails', () => {
-    expect(new Drive(machine, input).send(fail('account')).snapshot.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'account' } });
+    expect(new Drive(machine, input).send(fail('account')).snapshot.output).toMatchObject({
+      outcome: 'rolled_back',
+      failure: { step: 'account' },
+    });
     const email = new Drive(machine, input).send(done('account', outputs.account)).send(fail('verificationEmail'));
     expect(email.startedIds.at(-1)).toBe('compensate.account');
     const payment = waiting().send({ type: 'email.verified' }).send(fail('paymentCustomer'));
@@ -86,7 +97,9 @@ describe('sign-up', () => {
   });
 
   it('completes a verified sign-up even when a welcome message fails, and skips the SMS without a phone', () => {
-    const d = waiting({ ...input, phone: undefined }).send({ type: 'email.verified' }).send(done('paymentCustomer', outputs.paymentCustomer));
+    const d = waiting({ ...input, phone: undefined })
+      .send({ type: 'email.verified' })
+      .send(done('paymentCustomer', outputs.paymentCustomer));
     expect(spawns(d.actions).map((s) => s.id)).toEqual(['welcomeEmail']);
     d.send(fail('welcomeEmail'));
     expect(d.snapshot.output).toMatchObject({ outcome: 'completed', result: { welcome: { email: 'failed', sms: 'skipped' } } });
@@ -114,10 +127,19 @@ describe('sign-up', () => {
   });
 
   it('undoes an account or payment customer whose creation had an unknown outcome, found by its idempotency key', () => {
-    const unknown = (id: string) => ({ type: `xstate.error.actor.${id}`, error: { name: 'ExternalSystemError', message: 'lost', idempotencyKey: `i:${id}:1` } }) as never;
+    // As the runtime delivers it: the rejection in `error`, the outcome and key beside it.
+    const unknown = (id: string) =>
+      ({
+        type: `xstate.error.actor.${id}`,
+        error: Object.assign(new Error('lost'), { name: 'ExternalSystemError' }),
+        statekeeperStep: { idempotencyKey: `i:${id}:1`, attempts: 1, outcome: 'unknown' },
+      }) as never;
     const account = new Drive(machine, input).send(unknown('account'));
     expect(account.snapshot.value).toEqual({ compensating: 'account_recovery' });
-    expect(account.started.at(-1)).toMatchObject({ src: 'createUserAccount', input: { statekeeperRecovery: { idempotencyKey: 'i:account:1' } } });
+    expect(account.started.at(-1)).toMatchObject({
+      src: 'createUserAccount',
+      input: { statekeeperRecovery: { idempotencyKey: 'i:account:1' } },
+    });
     account.send(done('recover.account', { applied: true, result: outputs.account }));
     expect(account.started.at(-1)).toEqual({ id: 'compensate.account', src: 'deleteUserAccount', input: outputs.account });
     expect(account.send(done('compensate.account')).snapshot.value).toBe('rolled_back');

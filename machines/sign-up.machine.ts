@@ -11,13 +11,7 @@ import type {
   WelcomeSmsInput,
 } from '../actors/signup-steps.ts';
 import type { UndoResult } from '../actors/subscriber-steps.ts';
-import {
-  cancelledOutput,
-  compensationActions,
-  compensationGuards,
-  compensationStates,
-  rolledBackOutput,
-} from '../sagas/compensation.ts';
+import { cancelledOutput, compensationActions, compensationGuards, compensationStates, rolledBackOutput } from '../sagas/compensation.ts';
 import { failureOf, recoveredResult, recoveryGuards, recoveryStates } from '../sagas/recovery.ts';
 import { OPERATOR_ROLES, type SagaFailure, type SagaOutput, type SagaResolution } from '../sagas/saga-types.ts';
 import { step } from '../runtime/step.ts';
@@ -29,9 +23,17 @@ export const SignUpInputSchema = z.object({
   email: z.email(),
   name: z.string().min(1),
   /** E.164; without it no welcome SMS is sent. */
-  phone: z.string().regex(/^\+[1-9]\d{6,14}$/).optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/)
+    .optional(),
   /** How long the user has to click the verification link (default 24 h). */
-  verificationTimeoutMs: z.number().int().positive().max(30 * DAY_MS).default(DAY_MS),
+  verificationTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * DAY_MS)
+    .default(DAY_MS),
 });
 
 export type SignUpInput = z.input<typeof SignUpInputSchema>;
@@ -74,16 +76,35 @@ const accountInput = ({ context }: { context: SignUpContext }) => ({ name: conte
 const paymentCustomerInput = ({ context }: { context: SignUpContext }) => ({ email: context.input.email, name: context.input.name });
 
 // One parallel region per welcome message; with `onlyIf`, the region is skipped when that guard fails.
-const welcomeRegion = (channel: 'email' | 'sms', id: string, src: string, input: (a: { context: SignUpContext }) => unknown, onlyIf?: string): any => {
+const welcomeRegion = (
+  channel: 'email' | 'sms',
+  id: string,
+  src: string,
+  input: (a: { context: SignUpContext }) => unknown,
+  onlyIf?: string,
+): any => {
   const set = (status: WelcomeStatus) => ({ type: 'setWelcome', params: { channel, status } });
   return {
     initial: onlyIf ? 'deciding' : 'sending',
     states: {
-      ...(onlyIf && { deciding: { always: [{ guard: onlyIf, target: 'sending' }, { target: 'finished', actions: set('skipped') }] } }),
+      ...(onlyIf && {
+        deciding: {
+          always: [
+            { guard: onlyIf, target: 'sending' },
+            { target: 'finished', actions: set('skipped') },
+          ],
+        },
+      }),
       sending: {
         tags: ['running'],
         meta: { step: id, phase: 'action' },
-        invoke: { id, src, input, onDone: { target: 'finished', actions: set('sent') }, onError: { target: 'finished', actions: set('failed') } },
+        invoke: {
+          id,
+          src,
+          input,
+          onDone: { target: 'finished', actions: set('sent') },
+          onError: { target: 'finished', actions: set('failed') },
+        },
       },
       finished: { type: 'final' },
     },
@@ -138,7 +159,7 @@ export const signUpMachine = setup({
     recordCancel: assign({ cancellation: ({ event }) => ({ reason: ev(event).reason ?? null }) }),
     storeRecoveredAccount: assign({ account: ({ event }) => recoveredResult(event) as UserAccountRef }),
     storeRecoveredPaymentCustomer: assign({ paymentCustomer: ({ event }) => recoveredResult(event) as PaymentCustomerRef }),
-    recordFailure: assign({ failure: ({ event }, p: { step: string }) => failureOf(p.step, ev(event).error) }),
+    recordFailure: assign({ failure: ({ event }, p: { step: string }) => failureOf(p.step, event) }),
     recordTimeout: assign({
       failure: ({ context }) => ({
         step: 'verifyEmail',
@@ -217,7 +238,11 @@ export const signUpMachine = setup({
         src: 'createPaymentCustomer',
         input: paymentCustomerInput,
         onDone: [
-          { guard: 'cancelRequested', target: '#sign-up.compensating.paymentCustomer', actions: assign({ paymentCustomer: ({ event }) => event.output }) },
+          {
+            guard: 'cancelRequested',
+            target: '#sign-up.compensating.paymentCustomer',
+            actions: assign({ paymentCustomer: ({ event }) => event.output }),
+          },
           { target: 'welcoming', actions: assign({ paymentCustomer: ({ event }) => event.output }) },
         ],
         onError: [
@@ -239,7 +264,13 @@ export const signUpMachine = setup({
           name: context.input.name,
           customerId: context.account!.customerId,
         })),
-        sms: welcomeRegion('sms', 'welcomeSms', 'sendWelcomeSms', ({ context }) => ({ phone: context.input.phone!, name: context.input.name }), 'hasPhone'),
+        sms: welcomeRegion(
+          'sms',
+          'welcomeSms',
+          'sendWelcomeSms',
+          ({ context }) => ({ phone: context.input.phone!, name: context.input.name }),
+          'hasPhone',
+        ),
       },
       onDone: 'completed',
     },
@@ -281,7 +312,11 @@ export const signUpMachine = setup({
       tags: ['completed'],
       output: ({ context }) => ({
         outcome: 'completed' as const,
-        result: { customerId: context.account!.customerId, paymentCustomerId: context.paymentCustomer!.paymentCustomerId, welcome: context.welcome },
+        result: {
+          customerId: context.account!.customerId,
+          paymentCustomerId: context.paymentCustomer!.paymentCustomerId,
+          welcome: context.welcome,
+        },
       }),
     },
     rolled_back: { type: 'final', tags: ['rolled_back'], output: ({ context }) => rolledBackOutput(context) },

@@ -36,7 +36,12 @@ export interface EffectExecutorOptions {
  * instance itself.
  */
 export class EffectExecutor {
-  private readonly timers = new Map<string, { instanceId: string; cancel: () => void }>();
+  /**
+   * Armed timers by effect id. Two delayed sends with the same id are two rows and both fire, as in XState's
+   * scheduler (a later schedule does not clear an earlier one); a cancel by that id disarms every one of them,
+   * as the commit cancels every open row of that name.
+   */
+  private readonly timers = new Map<string, { instanceId: string; name: string; cancel: () => void }>();
   private stopped = false;
 
   constructor(private readonly o: EffectExecutorOptions) {}
@@ -94,27 +99,27 @@ export class EffectExecutor {
   }
 
   private arm(effect: EffectRecord): void {
-    const key = timerKey(effect.instanceId, effect.name);
+    const key = effect.id;
     this.timers.get(key)?.cancel();
     const delay = Math.max(0, (effect.dueAt?.getTime() ?? 0) - this.o.clock.now().getTime());
     const cancel = this.o.clock.schedule(delay, () => {
       if (this.timers.get(key)?.cancel === cancel) this.timers.delete(key);
       void this.o.track(this.deliver(effect, 'timer')).catch(this.o.onError);
     });
-    this.timers.set(key, { instanceId: effect.instanceId, cancel });
+    this.timers.set(key, { instanceId: effect.instanceId, name: effect.name, cancel });
   }
 
   private cancel(loaded: LoadedInstance, key: CancelKey): void {
     const id = loaded.record.id;
     switch (key.kind) {
       case 'timer':
-        this.disarm((k, t) => t.instanceId === id && k === timerKey(id, key.sendId));
+        this.disarm((t) => t.instanceId === id && t.name === key.sendId);
         return;
       case 'actor':
         this.o.steps.cancel(id, key.invokeId);
         break;
       case 'all':
-        this.disarm((_, t) => t.instanceId === id);
+        this.disarm((t) => t.instanceId === id);
         this.o.steps.cancel(id);
         break;
     }
@@ -126,9 +131,9 @@ export class EffectExecutor {
     }
   }
 
-  private disarm(match: (key: string, timer: { instanceId: string }) => boolean): void {
+  private disarm(match: (timer: { instanceId: string; name: string }) => boolean): void {
     for (const [k, t] of this.timers) {
-      if (!match(k, t)) continue;
+      if (!match(t)) continue;
       t.cancel();
       this.timers.delete(k);
     }
@@ -183,10 +188,6 @@ function invokesMachines(loaded: LoadedInstance): boolean {
 
 function ownerOf(loaded: LoadedInstance): StepOwner {
   return { tenant: loaded.record.tenant, machine: loaded.reg.machine, traceContext: loaded.record.traceContext };
-}
-
-function timerKey(instanceId: string, sendId: string): string {
-  return `${instanceId}\u0000${sendId}`;
 }
 
 function asRecord(e: NewEffect, instanceId: string, now: Date): EffectRecord {

@@ -1,5 +1,7 @@
 import type { AnyStateMachine } from 'xstate';
+import { STEP_OUTCOME_FIELD, type StepOutcome } from './step.ts';
 import type { StepContext } from './step-types.ts';
+import { roundTrip } from './stored-values.ts';
 import { serializeError, StepNotRegisteredError, StepTimeoutError } from './errors.ts';
 import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
 import type { Registry } from './registry.ts';
@@ -52,7 +54,10 @@ export class StepRunner {
     void this.o.track(this.attempt(effect, Math.max(1, effect.attempts), owner)).catch(this.o.onError);
   }
 
-  /** Aborts the in-process attempt (or pending retry) of a step whose invoking state was left (every step of the instance without `name`). */
+  /**
+   * Aborts the in-process attempt (or pending retry) of a step whose invoking state was left
+   * (every step of the instance without `name`).
+   */
   cancel(instanceId: string, name?: string): void {
     for (const [id, r] of this.running) {
       if (r.instanceId === instanceId && (name === undefined || r.name === name)) {
@@ -86,16 +91,29 @@ export class StepRunner {
     this.running.set(effect.id, entry);
     const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.stepName]: src, [ATTR.idempotencyKey]: effect.id, [ATTR.attempt]: attempt };
     const outcome = await inSpan(SPAN.step, storedContext(owner.traceContext), attrs, async (span) => {
-      const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () => controller.abort(new StepTimeoutError(src, policy.timeoutMs, attempt, effect.instanceId)));
+      const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () =>
+        controller.abort(new StepTimeoutError(src, policy.timeoutMs, attempt, effect.instanceId)),
+      );
       try {
         if (!impl) throw StepNotRegisteredError.missing(src, effect.instanceId);
-        const ctx: StepContext = { idempotencyKey: effect.id, attempt, signal: controller.signal, instanceId: effect.instanceId, tenant: owner.tenant, now: () => this.o.clock.now() };
+        const ctx: StepContext = {
+          idempotencyKey: effect.id,
+          attempt,
+          signal: controller.signal,
+          instanceId: effect.instanceId,
+          tenant: owner.tenant,
+          now: () => this.o.clock.now(),
+        };
         const output = await raceAbort(impl.run(effect.input, ctx), controller.signal);
         span.setAttribute(ATTR.outcome, 'done');
-        // Results are stored as JSON: normalise now so memory and a restored snapshot agree.
-        return { ok: true as const, output: output === undefined ? null : JSON.parse(JSON.stringify(output)) };
+        // Results are stored as JSON: normalise now so memory and a restored snapshot agree. `undefined` stays
+        // `undefined` in the event, as `fromPromise` delivers it (the effect row stores null: JSON has no undefined).
+        return { ok: true as const, output: output === undefined ? undefined : JSON.parse(JSON.stringify(output)) };
       } catch (error) {
-        span.setAttribute(ATTR.outcome, controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError) ? 'aborted' : 'failed');
+        span.setAttribute(
+          ATTR.outcome,
+          controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError) ? 'aborted' : 'failed',
+        );
         return { ok: false as const, error };
       } finally {
         stopTimeout();
@@ -107,9 +125,10 @@ export class StepRunner {
 
     if (outcome.ok) {
       this.running.delete(effect.id);
-      await this.o.apply(effect.instanceId, { type: `xstate.done.actor.${effect.name}`, output: outcome.output } as never, {
+      const done = { type: `xstate.done.actor.${effect.name}`, output: outcome.output, actorId: effect.name };
+      await this.o.apply(effect.instanceId, done, {
         source: 'step',
-        closeEffect: { id: effect.id, status: 'done', result: outcome.output },
+        closeEffect: { id: effect.id, status: 'done', result: outcome.output ?? null },
       });
       return;
     }
@@ -118,15 +137,34 @@ export class StepRunner {
     if (permanent || attempt >= policy.maxAttempts || this.stopping) {
       if (this.stopping) return void this.running.delete(effect.id);
       this.running.delete(effect.id);
-      await this.o.apply(effect.instanceId, { type: `xstate.error.actor.${effect.name}`, error: { ...error, attempts: attempt } } as never, {
+      // Known not to have applied only when no call was made, or the only call was rejected for good; any
+      // earlier attempt failed transiently (a timeout, a lost response), so it may have applied.
+      const known = !impl || (permanent && attempt === 1);
+      const stepOutcome: StepOutcome = { idempotencyKey: effect.id, attempts: attempt, outcome: known ? 'not_applied' : 'unknown' };
+      // The chart gets what the step rejected with, as `fromPromise` delivers it (through the codec, as a restart
+      // would read it); the attempts and whether the call may have applied ride beside it, and on the effect row.
+      const failed = {
+        type: `xstate.error.actor.${effect.name}`,
+        error: roundTrip(outcome.error),
+        actorId: effect.name,
+        [STEP_OUTCOME_FIELD]: stepOutcome,
+      };
+      await this.o.apply(effect.instanceId, failed, {
         source: 'step',
-        closeEffect: { id: effect.id, status: 'failed', error: { ...error, attempts: attempt } },
+        closeEffect: { id: effect.id, status: 'failed', error: { ...error, attempts: attempt, outcome: stepOutcome.outcome } },
       });
       return;
     }
     const delay = backoff(policy, attempt, Math.random());
     const dueAt = new Date(this.o.clock.now().getTime() + delay);
-    await this.o.store.scheduleRetry(effect.id, attempt + 1, dueAt, new Date(dueAt.getTime() + policy.timeoutMs + 30_000), { ...error, attempt }, this.o.clock.now());
+    await this.o.store.scheduleRetry(
+      effect.id,
+      attempt + 1,
+      dueAt,
+      new Date(dueAt.getTime() + policy.timeoutMs + 30_000),
+      { ...error, attempt },
+      this.o.clock.now(),
+    );
     if (this.running.get(effect.id) !== entry) return;
     entry.cancelTimer = this.o.clock.schedule(delay, () => {
       if (this.running.get(effect.id) !== entry) return;
@@ -137,7 +175,11 @@ export class StepRunner {
 }
 
 /** Delay before attempt `attempt + 1`: exponential, capped, with jitter taken off the top. */
-export function backoff(policy: { initialDelayMs: number; backoffFactor: number; maxDelayMs: number; jitter: number }, attempt: number, random: number): number {
+export function backoff(
+  policy: { initialDelayMs: number; backoffFactor: number; maxDelayMs: number; jitter: number },
+  attempt: number,
+  random: number,
+): number {
   const raw = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffFactor ** (attempt - 1));
   return Math.round(raw * (1 - policy.jitter * random));
 }

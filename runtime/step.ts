@@ -55,3 +55,42 @@ export function stepPolicyOf(logic: unknown): StepPolicy | undefined {
   const marker = (logic as { statekeeperStep?: { policy: StepPolicy } } | undefined)?.statekeeperStep;
   return marker?.policy;
 }
+
+/**
+ * Whether a failed step's call may have applied: `not_applied` when the
+ * runtime knows no call took effect (the step rejected with a permanent error,
+ * `retryable === false` or its `isPermanent`, or no implementation was
+ * registered), `unknown` otherwise (a timeout, a lost response, a crash after
+ * the call, a transient error).
+ */
+export type StepOutcomeKind = 'unknown' | 'not_applied';
+
+/** What the runtime adds to a step's `xstate.error.actor.<id>` event, beside `error`. */
+export interface StepOutcome {
+  /** The invocation's idempotency key: undo-by-key finds what it applied under it. */
+  readonly idempotencyKey: string;
+  /** Calls actually made (the effect row's `attempts`). */
+  readonly attempts: number;
+  readonly outcome: StepOutcomeKind;
+}
+
+/** Field of a step's error event that carries its {@link StepOutcome}. */
+export const STEP_OUTCOME_FIELD = 'statekeeperStep';
+
+/**
+ * The {@link StepOutcome} of a step's error event, or `undefined` for an event
+ * the runtime did not send for a step (plain `createActor`, a child machine).
+ *
+ * @remarks It rides beside `error`, never inside it: `event.error` is what the
+ * step rejected with, exactly as `fromPromise` under `createActor` delivers it.
+ *
+ * @example
+ * ```ts
+ * guard: ({ event }) => stepOutcomeOf(event)?.outcome === 'unknown'
+ * ```
+ */
+export function stepOutcomeOf(event: unknown): StepOutcome | undefined {
+  const o = (event as Record<string, unknown> | null | undefined)?.[STEP_OUTCOME_FIELD] as Partial<StepOutcome> | undefined;
+  if (!o || typeof o.idempotencyKey !== 'string' || (o.outcome !== 'unknown' && o.outcome !== 'not_applied')) return undefined;
+  return { idempotencyKey: o.idempotencyKey, attempts: Number(o.attempts ?? 0), outcome: o.outcome };
+}

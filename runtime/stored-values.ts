@@ -86,3 +86,28 @@ export function unserializable(path: string, reason: string): RuntimeError {
     { path, reason },
   );
 }
+
+/**
+ * A value the runtime hands to a machine (a step's rejection) as it will read
+ * after a restart: through the codec, so an `Error` comes back rebuilt with
+ * its name, message, cause and own enumerable fields, a plain object or a
+ * string as itself. A value the codec cannot hold (a class instance, a
+ * function) is reduced to `{ name, message }`, the same in memory and storage.
+ */
+export function roundTrip(value: unknown): unknown {
+  try {
+    return decodeStored(encodeStored(value, 'error'));
+  } catch {
+    const e = value as { name?: unknown; message?: unknown } | null;
+    return { name: typeof e?.name === 'string' ? e.name : 'Error', message: String(e?.message ?? value) };
+  }
+}
+
+/** `value` in its stored (tagged) form when the codec holds it, else as given (then checked as plain JSON by the store). */
+export function storedForm(value: unknown): unknown {
+  try {
+    return encodeStored(value, 'payload');
+  } catch {
+    return value;
+  }
+}

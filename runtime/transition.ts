@@ -10,6 +10,7 @@ import type { LoadedInstance } from './instance-cache.ts';
 import { eventStep, persist } from './machine-snapshot.ts';
 import type { CommitRequest, EffectClose, EventSource, InstanceRecord, InstanceUpdate } from './ports.ts';
 import type { RegisteredMachine } from './registry.ts';
+import { storedForm } from './stored-values.ts';
 import { diffTasks, taskNodes, type TaskChanges } from './tasks.ts';
 import type { Caller, InstanceChange, SendResult } from './types.ts';
 
@@ -117,7 +118,8 @@ export function updateOf(reg: RegisteredMachine, snapshot: AnyMachineSnapshot): 
 /** The history row of an event. */
 export function eventRow(event: EventObject, opts: ApplyOptions, handled: boolean): CommitRequest['event'] {
   const { type, ...rest } = event as EventObject & Record<string, unknown>;
-  const payload = Object.keys(rest).length ? rest : null;
+  // Dates and Errors (a step's rejection) are kept in their tagged form, as in a stored context.
+  const payload = Object.keys(rest).length ? storedForm(rest) : null;
   return { type, payload, source: opts.source, actor: opts.caller?.id ?? null, handled, idempotencyKey: opts.idempotencyKey ?? null };
 }
 

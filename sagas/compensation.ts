@@ -43,7 +43,11 @@ export interface CompensationStatesOptions<TContext> {
  *
  * @example
  * ```ts
- * states: { ...compensationStates({ step: 'account', src: 'deleteAccount', input: ({ context }) => context.account, next: [{ target: '#m.rolled_back' }] }) }
+ * states: {
+ *   ...compensationStates({
+ *     step: 'account', src: 'deleteAccount', input: ({ context }) => context.account, next: [{ target: '#m.rolled_back' }],
+ *   }),
+ * }
  * ```
  */
 export function compensationStates<TContext>(o: CompensationStatesOptions<TContext>): Record<string, any> {
@@ -87,14 +91,18 @@ type AnyEvent = { type: string; error?: unknown; reason?: unknown };
 
 /** Actions the compensation blocks reference; spread into `setup({ actions })`. */
 export const compensationActions = {
-  recordCompensationFailure: assign(({ event }: { event: AnyEvent }, p: Params): Partial<CompensationContext> => ({
-    compensationFailure: { step: p.step, error: toStepError(event.error) },
-  })),
+  recordCompensationFailure: assign(
+    ({ event }: { event: AnyEvent }, p: Params): Partial<CompensationContext> => ({
+      compensationFailure: { step: p.step, error: toStepError(event.error) },
+    }),
+  ),
   clearCompensationFailure: assign((): Partial<CompensationContext> => ({ compensationFailure: null })),
-  recordResolution: assign(({ context, event }: { context: CompensationContext; event: AnyEvent }, p: Params): Partial<CompensationContext> => ({
-    compensationFailure: null,
-    resolutions: [...context.resolutions, { step: p.step, reason: String(event.reason) }],
-  })),
+  recordResolution: assign(
+    ({ context, event }: { context: CompensationContext; event: AnyEvent }, p: Params): Partial<CompensationContext> => ({
+      compensationFailure: null,
+      resolutions: [...context.resolutions, { step: p.step, reason: String(event.reason) }],
+    }),
+  ),
 };
 
 /** Context fields the final outputs of a compensating machine read. */
@@ -110,12 +118,20 @@ export function rolledBackOutput(context: OutcomeContext) {
 
 /** Output of a `cancelled` final state. */
 export function cancelledOutput(context: OutcomeContext) {
-  return { outcome: 'cancelled' as const, reason: context.cancellation?.reason ?? null, failure: context.failure, resolutions: context.resolutions };
+  return {
+    outcome: 'cancelled' as const,
+    reason: context.cancellation?.reason ?? null,
+    failure: context.failure,
+    resolutions: context.resolutions,
+  };
 }
 
 /** Normalises whatever a failed step delivered to `{ message, name?, details? }` (plain JSON). */
 export function toStepError(error: unknown): StepError {
-  if (error instanceof Error) return { message: error.message, name: error.name };
+  if (error instanceof Error) {
+    const details = (error as { details?: unknown }).details;
+    return { message: error.message, name: error.name, ...(details !== undefined && { details }) };
+  }
   if (error && typeof error === 'object' && typeof (error as StepError).message === 'string') {
     const { message, name, details } = error as StepError;
     return { message, ...(name !== undefined && { name }), ...(details !== undefined && { details }) };

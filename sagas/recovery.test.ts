@@ -31,7 +31,8 @@ const machine = defineSaga<{ name: string }, Res>({
 const failWithKey = (id: string, idempotencyKey: string, permanent = false): AnyEventObject =>
   ({
     type: `xstate.error.actor.${id}`,
-    error: { name: 'ExternalSystemError', message: 'response lost', idempotencyKey, permanent, attempts: 3 },
+    error: Object.assign(new Error('response lost'), { name: 'ExternalSystemError' }),
+    statekeeperStep: { idempotencyKey, attempts: 3, outcome: permanent ? 'not_applied' : 'unknown' },
   }) as AnyEventObject;
 
 describe('a step whose outcome is unknown', () => {

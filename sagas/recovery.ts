@@ -1,6 +1,7 @@
 import { and, assign } from 'xstate';
 import { toStepError, type CompensationNext } from './compensation.ts';
 import { OPERATOR_ROLES, recoveryInvokeId, type SagaFailure } from './saga-types.ts';
+import { stepOutcomeOf } from '../runtime/step.ts';
 import type { StepRecoveryInput, StepRecoveryOutput } from '../runtime/step-types.ts';
 
 /**
@@ -11,29 +12,26 @@ import type { StepRecoveryInput, StepRecoveryOutput } from '../runtime/step-type
  * ({@link StepRecoveryInput}), and what it applied is undone like a completed
  * step's result.
  *
- * @remarks A failure counts as unknown when the runtime delivered the
- * invocation's idempotency key and did not mark the error permanent (a
- * permanent error — `retryable === false` — is a definite rejection, raised
- * before anything applied). Steps whose failures never apply anything declare
- * so and skip this.
+ * @remarks A failure counts as unknown when the runtime's error event says so
+ * beside the error (`stepOutcomeOf(event).outcome === 'unknown'`, with the
+ * invocation's idempotency key); a permanent error — `retryable === false` —
+ * is a definite rejection, raised before anything applied. Steps whose
+ * failures never apply anything declare so and skip this.
  */
 
-/** The runtime's step error, as far as recovery reads it. */
-interface DeliveredStepError {
-  idempotencyKey?: unknown;
-  permanent?: unknown;
-}
-
-/** The idempotency key of a failed invocation whose outcome is unknown; `undefined` for a definite rejection. */
-export function unknownOutcomeKey(error: unknown): string | undefined {
-  if (!error || typeof error !== 'object') return undefined;
-  const e = error as DeliveredStepError;
-  return typeof e.idempotencyKey === 'string' && e.permanent !== true ? e.idempotencyKey : undefined;
+/**
+ * The idempotency key of a failed invocation whose outcome is unknown, read
+ * from the runtime's error event ({@link stepOutcomeOf}, beside `event.error`);
+ * `undefined` for a definite rejection or an event without it.
+ */
+export function unknownOutcomeKey(event: unknown): string | undefined {
+  const o = stepOutcomeOf(event);
+  return o?.outcome === 'unknown' ? o.idempotencyKey : undefined;
 }
 
 /** Guards the recovery blocks reference; spread into `setup({ guards })`. */
 export const recoveryGuards = {
-  outcomeUnknown: ({ event }: { event: { type: string; error?: unknown } }) => unknownOutcomeKey(event.error) !== undefined,
+  outcomeUnknown: ({ event }: { event: { type: string; error?: unknown } }) => unknownOutcomeKey(event) !== undefined,
   recoveredApplied: ({ event }: { event: { type: string; output?: unknown } }) =>
     (event.output as StepRecoveryOutput | undefined)?.applied === true,
 };
@@ -76,7 +74,7 @@ export interface RecoveryStatesOptions<TContext> {
  *
  * @remarks The machine's `setup` needs {@link recoveryGuards} and the
  * compensation guards and actions. The failure must have been recorded with
- * its key (`recordFailure` keeps `unknownOutcomeKey(event.error)`).
+ * its key (`recordFailure` keeps `unknownOutcomeKey(event)`).
  */
 export function recoveryStates<TContext extends { failure: SagaFailure | null }>(o: RecoveryStatesOptions<TContext>): Record<string, any> {
   const params = { step: o.step };
@@ -115,12 +113,16 @@ export function recoveryStates<TContext extends { failure: SagaFailure | null }>
  */
 export const recoveryActions = {
   recordFailure: assign({
-    failure: ({ event }: { event: { type: string; error?: unknown } }, p: { step: string }) => failureOf(p.step, event.error),
+    failure: ({ event }: { event: { type: string; error?: unknown } }, p: { step: string }) => failureOf(p.step, event),
   }),
 };
 
-/** The failure record of a step: its error, and its key when its outcome is unknown. */
-export function failureOf(step: string, error: unknown): SagaFailure {
-  const idempotencyKey = unknownOutcomeKey(error);
-  return { step, error: toStepError(error), ...(idempotencyKey !== undefined && { idempotencyKey }) };
+/** The failure record of a step from its error event: its error, and its key when its outcome is unknown. */
+export function failureOf(step: string, event: unknown): SagaFailure {
+  const idempotencyKey = unknownOutcomeKey(event);
+  return {
+    step,
+    error: toStepError((event as { error?: unknown } | null)?.error),
+    ...(idempotencyKey !== undefined && { idempotencyKey }),
+  };
 }

@@ -7,7 +7,15 @@ const saga = defineSaga<{ n: number }, { one: { id: string }; two: { id: string 
   id: 'status-saga',
   steps: [
     { name: 'one', action: 'doOne', compensation: 'undoOne', input: ({ input }) => input },
-    { name: 'two', action: 'doTwo', compensation: 'undoTwo', input: ({ input }) => input, policy: { maxAttempts: 2, initialDelayMs: 10 } },
+    // Its failures apply nothing ("two is down"), so a failed call is not looked up by its key.
+    {
+      name: 'two',
+      action: 'doTwo',
+      compensation: 'undoTwo',
+      failureAppliesNothing: true,
+      input: ({ input }) => input,
+      policy: { maxAttempts: 2, initialDelayMs: 10 },
+    },
     { name: 'three', action: 'doThree', compensation: 'undoThree', input: ({ input }) => input },
   ],
 });
@@ -20,7 +28,13 @@ function steps(failTwo: boolean, failUndo: boolean) {
       return { id: 't2' };
     },
     doThree: async () => ({ id: 'h3' }),
-    undoOne: { run: async () => { if (failUndo) throw new Error('undo failed'); return null; }, policy: { maxAttempts: 1 } },
+    undoOne: {
+      run: async () => {
+        if (failUndo) throw new Error('undo failed');
+        return null;
+      },
+      policy: { maxAttempts: 1 },
+    },
     undoTwo: async () => null,
     undoThree: async () => null,
   };
@@ -33,7 +47,11 @@ describe('saga workflow and step status derived from the runtime records', () =>
     await sim.settle();
     const d = await sim.runtime.describe(id);
     expect(d.workflowStatus).toBe('completed');
-    expect(d.steps.map((s) => [s.step, s.status, s.attempts])).toEqual([['one', 'completed', 1], ['two', 'completed', 1], ['three', 'completed', 1]]);
+    expect(d.steps.map((s) => [s.step, s.status, s.attempts])).toEqual([
+      ['one', 'completed', 1],
+      ['two', 'completed', 1],
+      ['three', 'completed', 1],
+    ]);
     expect(d.steps[1]!.output).toEqual({ id: 't2' });
   });
 
@@ -72,7 +90,10 @@ test('past the pivot: no cancel offered, a failure waits as failed, an operator 
   expect(d.value).toEqual({ running: 'commit_failed' });
   expect(d.workflowStatus).toBe('failed');
   expect(d.acceptedEvents.map((e) => e.type)).not.toContain('workflow.cancel');
-  expect(d.steps.map((s) => [s.step, s.status])).toEqual([['prepare', 'completed'], ['commit', 'failed']]);
+  expect(d.steps.map((s) => [s.step, s.status])).toEqual([
+    ['prepare', 'completed'],
+    ['commit', 'failed'],
+  ]);
   const before = d.version;
   expect((await sim.runtime.cancel(id)).version).toBe(before);
   await sim.runtime.send(id, { type: 'operator.resolve', reason: 'committed by hand' });

@@ -40,7 +40,10 @@ async function stuckInCompensation(spec: SagaSpec, stuck: string) {
   expect(view.value).toEqual({ compensating: `${stuck}_failed` });
   expect(view.tags).toEqual(['compensation_failed']);
   const statuses = sagaStepStatuses(machineOf(spec.machine), view as unknown as SagaSnapshotLike);
-  expect(statuses.find((s) => s.step === stuck)).toMatchObject({ status: 'compensation_failed', error: { message: expect.stringContaining('injected fault') } });
+  expect(statuses.find((s) => s.step === stuck)).toMatchObject({
+    status: 'compensation_failed',
+    error: { message: expect.stringContaining('injected fault') },
+  });
   return { ...prepared, sim, id, undo };
 }
 
@@ -78,13 +81,17 @@ describe.each([
     expect(leftover).toHaveLength(1);
     await removeByHand(lab, leftover[0]!);
     const reason = 'removed by hand after the outage';
-    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason }, { caller: operator, source: 'operator' })).toMatchObject({ handled: true });
+    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason }, { caller: operator, source: 'operator' })).toMatchObject({
+      handled: true,
+    });
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'rolled_back', resolutions: [{ step: stuck, reason }] });
     const statuses = sagaStepStatuses(machineOf(spec.machine), view as unknown as SagaSnapshotLike);
     expect(statuses.find((s) => s.step === stuck)).toMatchObject({ status: 'compensated', resolution: reason });
     const history = await sim.runtime.history(id, { limit: 1000 });
-    expect(history.filter((e) => e.type === 'operator.resolve')).toMatchObject([{ source: 'operator', actor: 'op-7', payload: { reason } }]);
+    expect(history.filter((e) => e.type === 'operator.resolve')).toMatchObject([
+      { source: 'operator', actor: 'op-7', payload: { reason } },
+    ]);
     // The steps before the resolved one were still undone.
     const undone = (await stepOrder(sim, id)).filter((n) => n.startsWith('compensate.'));
     expect(undone.at(-1)).toBe(`compensate.${spec.steps[0]!.name}`);
@@ -102,7 +109,10 @@ async function removeByHand(lab: Lab, record: { system: string; id: string }): P
 describe('subscriber-provisioning: skipped optional steps', () => {
   async function withExistingCustomer() {
     const lab = createLab();
-    const customer = await lab.clients.customers.createCustomer({ name: 'Existing', email: 'old@example.net' }, { idempotencyKey: 'setup' });
+    const customer = await lab.clients.customers.createCustomer(
+      { name: 'Existing', email: 'old@example.net' },
+      { idempotencyKey: 'setup' },
+    );
     const { customer: _c, ipPrefixId: _p, cpe: _cpe, ...rest } = fullProvisioningInput('bob');
     const input = { ...rest, customerId: customer.id, staticIp: '203.0.113.9' };
     const before = refs(await lab.liveRecords());
@@ -114,10 +124,15 @@ describe('subscriber-provisioning: skipped optional steps', () => {
     const { lab, input, sim } = await withExistingCustomer();
     const { id } = await sim.runtime.start({ machine: 'subscriber-provisioning', input });
     const view = await runUntilResting(sim, id);
-    expect(view.output).toMatchObject({ outcome: 'completed', result: { customerId: input.customerId, ipAddress: '203.0.113.9', cpeDeviceId: null } });
+    expect(view.output).toMatchObject({
+      outcome: 'completed',
+      result: { customerId: input.customerId, ipAddress: '203.0.113.9', cpeDeviceId: null },
+    });
     expect(view.context).toMatchObject({ skipped: ['customer', 'ipAllocation', 'cpeConfiguration'] });
     expect(await stepOrder(sim, id)).toEqual(['subscriber', 'radiusAccount', 'onuActivation', 'billingService']);
-    expect((await lab.records()).radius.radreply).toContainEqual(expect.objectContaining({ username: 'bob', attribute: 'Framed-IP-Address', value: '203.0.113.9' }));
+    expect((await lab.records()).radius.radreply).toContainEqual(
+      expect.objectContaining({ username: 'bob', attribute: 'Framed-IP-Address', value: '203.0.113.9' }),
+    );
   });
 
   test('a roll back never undoes a skipped step', async () => {
@@ -127,10 +142,24 @@ describe('subscriber-provisioning: skipped optional steps', () => {
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'billingService' } });
     expect(await stepOrder(sim, id)).toEqual([
-      'subscriber', 'radiusAccount', 'onuActivation', 'billingService',
-      'compensate.onuActivation', 'compensate.radiusAccount', 'compensate.subscriber',
+      // The failed call is looked up by its key (it never applied: nothing of it to undo).
+      'subscriber',
+      'radiusAccount',
+      'onuActivation',
+      'billingService',
+      'recover.billingService',
+      'compensate.onuActivation',
+      'compensate.radiusAccount',
+      'compensate.subscriber',
     ]);
-    for (const [system, operation] of [['customers', 'createCustomer'], ['customers', 'deleteCustomer'], ['ipam', 'allocateAddress'], ['ipam', 'releaseAddress'], ['cpe', 'configure'], ['cpe', 'reset']] as const) {
+    for (const [system, operation] of [
+      ['customers', 'createCustomer'],
+      ['customers', 'deleteCustomer'],
+      ['ipam', 'allocateAddress'],
+      ['ipam', 'releaseAddress'],
+      ['cpe', 'configure'],
+      ['cpe', 'reset'],
+    ] as const) {
       expect(lab.calls.count(system, operation), `${system}.${operation}`).toBe(0);
     }
     // The linked customer is still there, and nothing else is.
@@ -140,24 +169,27 @@ describe('subscriber-provisioning: skipped optional steps', () => {
 });
 
 describe.each(provisioning)('%s: a response lost after the change was applied', (_name, spec) => {
-  test.each(spec.steps.map((s) => [s.name, s] as const))('at %s: the retry with the same key creates nothing twice', async (_step, step) => {
-    const reference = await preparedLab(spec);
-    const refSim = await seedSimulation(reference.lab);
-    const { id: refId } = await refSim.runtime.start({ machine: spec.machine, input: reference.input });
-    await runUntilResting(refSim, refId);
+  test.each(spec.steps.map((s) => [s.name, s] as const))(
+    'at %s: the retry with the same key creates nothing twice',
+    async (_step, step) => {
+      const reference = await preparedLab(spec);
+      const refSim = await seedSimulation(reference.lab);
+      const { id: refId } = await refSim.runtime.start({ machine: spec.machine, input: reference.input });
+      await runUntilResting(refSim, refId);
 
-    const { lab, input } = await preparedLab(spec);
-    const sim = await seedSimulation(lab);
-    lab.faults.inject({ ...step.action, mode: 'failAfterApply', times: 1 });
-    const { id } = await sim.runtime.start({ machine: spec.machine, input });
-    const view = await runUntilResting(sim, id);
-    expect(view.output).toMatchObject({ outcome: 'completed' });
-    expect(lab.calls.count(step.action.system, step.action.operation)).toBe(2);
-    const row = (await sim.runtime.effects(id)).find((e) => e.name === step.name)!;
-    expect(row).toMatchObject({ status: 'done', attempts: 2 });
-    // Same records, same ids as a run without the lost response.
-    expect(await lab.liveRecords()).toEqual(await reference.lab.liveRecords());
-  });
+      const { lab, input } = await preparedLab(spec);
+      const sim = await seedSimulation(lab);
+      lab.faults.inject({ ...step.action, mode: 'failAfterApply', times: 1 });
+      const { id } = await sim.runtime.start({ machine: spec.machine, input });
+      const view = await runUntilResting(sim, id);
+      expect(view.output).toMatchObject({ outcome: 'completed' });
+      expect(lab.calls.count(step.action.system, step.action.operation)).toBe(2);
+      const row = (await sim.runtime.effects(id)).find((e) => e.name === step.name)!;
+      expect(row).toMatchObject({ status: 'done', attempts: 2 });
+      // Same records, same ids as a run without the lost response.
+      expect(await lab.liveRecords()).toEqual(await reference.lab.liveRecords());
+    },
+  );
 });
 
 describe('tenant-provisioning: idempotent start', () => {
@@ -176,8 +208,9 @@ describe('tenant-provisioning: idempotent start', () => {
     expect(lab.calls.count('tenants', 'createTenant')).toBe(1);
     expect((await sim.runtime.list({ machineId: 'tenant-provisioning' })).items).toHaveLength(1);
     // The same key with another input is a caller error, not a second tenant.
-    await expect(sim.runtime.start({ machine: 'tenant-provisioning', input: { ...input, plan: 'other' }, idempotencyKey: 'tenant:globex' }))
-      .rejects.toMatchObject({ code: 'idempotency_conflict' });
+    await expect(
+      sim.runtime.start({ machine: 'tenant-provisioning', input: { ...input, plan: 'other' }, idempotencyKey: 'tenant:globex' }),
+    ).rejects.toMatchObject({ code: 'idempotency_conflict' });
   });
 });
 
@@ -197,11 +230,18 @@ describe.each([
     // Real time: the lab's latency is wall-clock, so the steps before it run on their own.
     await eventually(async () => lab.calls.count(action.system, action.operation) === 1, `${slow} to be called`, 10_000, 5);
     const cancelled = await sim.runtime.cancel(id, { reason: 'customer withdrew', caller: operator });
-    expect(cancelled).toMatchObject({ status: 'active', value: { running: slow }, context: { cancellation: { reason: 'customer withdrew' } } });
+    expect(cancelled).toMatchObject({
+      status: 'active',
+      value: { running: slow },
+      context: { cancellation: { reason: 'customer withdrew' } },
+    });
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'cancelled', reason: 'customer withdrew', failure: null });
     const done = spec.steps.slice(0, index + 1);
-    const undone = done.filter((s) => s.compensation).reverse().map((s) => `compensate.${s.name}`);
+    const undone = done
+      .filter((s) => s.compensation)
+      .reverse()
+      .map((s) => `compensate.${s.name}`);
     expect(await stepOrder(sim, id)).toEqual([...done.map((s) => s.name), ...undone]);
     expect(await lab.orphans(before)).toEqual([]);
     if (spec.state) expect(await spec.state(lab, input)).toEqual(state);
@@ -229,14 +269,23 @@ describe('runtime.cancel while a saga compensates', () => {
 
   test('changes nothing: the roll back finishes rolled_back and leaves no orphan', async () => {
     const { sim, id, cancelled, view, orphans } = await cancelDuringCompensation();
-    expect(cancelled).toMatchObject({ status: 'active', value: { compensating: 'subscriber' }, tags: ['rolling_back'], context: { cancellation: null } });
+    expect(cancelled).toMatchObject({
+      status: 'active',
+      value: { compensating: 'subscriber' },
+      tags: ['rolling_back'],
+      context: { cancellation: null },
+    });
     expect(view.status).toBe('done');
     expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'billingService' } });
     expect(view.context).toMatchObject({ cancellation: null });
     expect(orphans).toEqual([]);
     expect((await stepOrder(sim, id)).filter((n) => n.startsWith('compensate.'))).toEqual([
-      'compensate.cpeConfiguration', 'compensate.onuActivation', 'compensate.ipAllocation',
-      'compensate.radiusAccount', 'compensate.subscriber', 'compensate.customer',
+      'compensate.cpeConfiguration',
+      'compensate.onuActivation',
+      'compensate.ipAllocation',
+      'compensate.radiusAccount',
+      'compensate.subscriber',
+      'compensate.customer',
     ]);
     const history = (await sim.runtime.history(id, { limit: 1000 })).map((e) => e.type);
     expect(history).not.toContain('workflow.cancel');

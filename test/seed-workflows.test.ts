@@ -4,6 +4,7 @@ import { eventually } from './support/poll.ts';
 import {
   isForwardOnly,
   machineOf,
+  recoversByKey,
   maxAttemptsOf,
   preparedLab,
   runUntilResting,
@@ -50,17 +51,27 @@ describe('happy paths', () => {
     const ip = (await lab.records()).ipam.ipAddresses;
     expect(ip.map((a) => a.address)).toEqual([out.ipAddress]);
     expect(await liveOf(lab)).toEqual([
-      `billing/service/${out.serviceId}`, 'cpe/cpe-config/cpe-0001', `customers/customer/${out.customerId}`,
-      `customers/subscriber/${out.subscriberId}`, `ipam/ip-address/${ip[0]!.id}`, `onu/onu/${out.onuId}`, 'radius/account/ada',
+      `billing/service/${out.serviceId}`,
+      'cpe/cpe-config/cpe-0001',
+      `customers/customer/${out.customerId}`,
+      `customers/subscriber/${out.subscriberId}`,
+      `ipam/ip-address/${ip[0]!.id}`,
+      `onu/onu/${out.onuId}`,
+      'radius/account/ada',
     ]);
   });
 
   test('tenant-provisioning leaves an active tenant with everything it needs', async () => {
     const { lab, view } = await runSaga(tenantProvisioning);
-    expect(view.output).toMatchObject({ outcome: 'completed', result: { tenantId: 'acme', schema: 'tenant_acme', hostname: 'acme.example.net' } });
+    expect(view.output).toMatchObject({
+      outcome: 'completed',
+      result: { tenantId: 'acme', schema: 'tenant_acme', hostname: 'acme.example.net' },
+    });
     const { tenants, billing } = await lab.records();
     expect(tenants.tenants).toEqual([{ tenantId: 'acme', name: 'Acme Networks', plan: 'pro', status: 'active' }]);
-    expect([tenants.schemas.length, tenants.users.length, tenants.ingresses.length, tenants.plans.length, tenants.channels.length]).toEqual([1, 1, 1, 3, 1]);
+    expect([tenants.schemas.length, tenants.users.length, tenants.ingresses.length, tenants.plans.length, tenants.channels.length]).toEqual(
+      [1, 1, 1, 3, 1],
+    );
     expect(billing.accounts).toMatchObject([{ customerId: 'acme', status: 'open' }]);
     expect(await lab.liveRecordCount()).toBe(9);
   });
@@ -111,52 +122,73 @@ describe.each(sagaSpecs.map((spec) => [spec.machine, spec] as const))('%s: a fai
     return run;
   };
 
-  test.each(reversible.map((s) => [s.name, spec.steps.indexOf(s)] as const))('fails at %s: retries run out, completed steps undone in reverse, no orphans', async (stepName, index) => {
-    const { lab, before, state, input, sim, id, view } = await failAt(stepName, index);
-    expect(view.status).toBe('done');
-    expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: stepName }, resolutions: [] });
+  test.each(reversible.map((s) => [s.name, spec.steps.indexOf(s)] as const))(
+    'fails at %s: retries run out, completed steps undone in reverse, no orphans',
+    async (stepName, index) => {
+      const { lab, before, state, input, sim, id, view } = await failAt(stepName, index);
+      expect(view.status).toBe('done');
+      expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: stepName }, resolutions: [] });
 
-    const completed = spec.steps.slice(0, index);
-    const undone = completed.filter((s) => s.compensation).reverse().map((s) => `compensate.${s.name}`);
-    expect(await stepOrder(sim, id)).toEqual([...completed.map((s) => s.name), stepName, ...undone]);
-    const history = (await sim.runtime.history(id, { limit: 1000 })).map((e) => e.type);
-    expect(history.filter((t) => t.startsWith('xstate.done.actor.compensate.'))).toEqual(undone.map((u) => `xstate.done.actor.${u}`));
+      const completed = spec.steps.slice(0, index);
+      const undone = completed
+        .filter((s) => s.compensation)
+        .reverse()
+        .map((s) => `compensate.${s.name}`);
+      // The failed call may have applied (its outcome is unknown): it is looked up by its key before the undo.
+      // When the lookup finds it applied (part of it, here: the step makes more than one call), that is undone first.
+      const lookup = recoversByKey(spec.machine, stepName) ? [`recover.${stepName}`] : [];
+      const found = (await sim.runtime.effects(id)).find((e) => e.name === `recover.${stepName}`)?.result as { applied?: boolean } | null;
+      if (found?.applied) undone.unshift(`compensate.${stepName}`);
+      expect(await stepOrder(sim, id)).toEqual([...completed.map((s) => s.name), stepName, ...lookup, ...undone]);
+      const history = (await sim.runtime.history(id, { limit: 1000 })).map((e) => e.type);
+      expect(history.filter((t) => t.startsWith('xstate.done.actor.compensate.'))).toEqual(undone.map((u) => `xstate.done.actor.${u}`));
 
-    const orphans = await lab.orphans(before);
-    orphanTotal += orphans.length;
-    expect(orphans).toEqual([]);
-    if (spec.state) expect(await spec.state(lab, input)).toEqual(state);
-  });
+      const orphans = await lab.orphans(before);
+      orphanTotal += orphans.length;
+      expect(orphans).toEqual([]);
+      if (spec.state) expect(await spec.state(lab, input)).toEqual(state);
+    },
+  );
 
   if (forwardOnly.length === 0) return;
-  test.each(forwardOnly.map((s) => [s.name, spec.steps.indexOf(s)] as const))('fails at %s (past the pivot): nothing undone, waits for an operator; runtime.retry finishes it, no orphans', async (stepName, index) => {
-    const { lab, before, sim, id, view } = await failAt(stepName, index);
-    expect(view).toMatchObject({ status: 'active', value: { running: `${stepName}_failed` }, tags: ['failed'], output: null });
-    expect(view.context).toMatchObject({ failure: { step: stepName, error: { message: expect.stringContaining('injected fault') } }, resolutions: [], cancellation: null });
-    const described = await sim.runtime.describe(id);
-    expect(described.workflowStatus).toBe('failed');
-    expect(described.steps.find((s) => s.step === stepName)).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('injected fault') } });
-    expect(described.acceptedEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['operator.retry', 'operator.resolve']));
-    // No undo ran, and nothing moves while it waits.
-    const completed = spec.steps.slice(0, index).map((s) => s.name);
-    expect(await stepOrder(sim, id)).toEqual([...completed, stepName]);
-    expect(await sim.next()).toBe(false);
-    const waiting = await lab.orphans(before);
-    orphanTotal += waiting.length;
-    expect(waiting).toEqual([]);
+  test.each(forwardOnly.map((s) => [s.name, spec.steps.indexOf(s)] as const))(
+    'fails at %s (past the pivot): nothing undone, waits for an operator; runtime.retry finishes it, no orphans',
+    async (stepName, index) => {
+      const { lab, before, sim, id, view } = await failAt(stepName, index);
+      expect(view).toMatchObject({ status: 'active', value: { running: `${stepName}_failed` }, tags: ['failed'], output: null });
+      expect(view.context).toMatchObject({
+        failure: { step: stepName, error: { message: expect.stringContaining('injected fault') } },
+        resolutions: [],
+        cancellation: null,
+      });
+      const described = await sim.runtime.describe(id);
+      expect(described.workflowStatus).toBe('failed');
+      expect(described.steps.find((s) => s.step === stepName)).toMatchObject({
+        status: 'failed',
+        error: { message: expect.stringContaining('injected fault') },
+      });
+      expect(described.acceptedEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['operator.retry', 'operator.resolve']));
+      // No undo ran, and nothing moves while it waits.
+      const completed = spec.steps.slice(0, index).map((s) => s.name);
+      expect(await stepOrder(sim, id)).toEqual([...completed, stepName]);
+      expect(await sim.next()).toBe(false);
+      const waiting = await lab.orphans(before);
+      orphanTotal += waiting.length;
+      expect(waiting).toEqual([]);
 
-    // The fault is gone (runSaga clears it): the operator retries and the step resumes.
-    expect(await sim.runtime.retry(id)).toMatchObject({ handled: true, value: { running: stepName } });
-    const finished = await runUntilResting(sim, id);
-    expect(finished.output).toMatchObject({ outcome: 'completed' });
-    expect(finished.context).toMatchObject({ failure: null, resolutions: [] });
-    expect((await sim.runtime.effects(id)).filter((e) => e.name === stepName).map((e) => e.status)).toEqual(['failed', 'done']);
-    expect((await stepOrder(sim, id)).filter((n) => n.startsWith('compensate.'))).toEqual([]);
-    expect(sim.errors).toEqual([]);
-    const orphans = await lab.orphans(before);
-    orphanTotal += orphans.length;
-    expect(orphans).toEqual([]);
-  });
+      // The fault is gone (runSaga clears it): the operator retries and the step resumes.
+      expect(await sim.runtime.retry(id)).toMatchObject({ handled: true, value: { running: stepName } });
+      const finished = await runUntilResting(sim, id);
+      expect(finished.output).toMatchObject({ outcome: 'completed' });
+      expect(finished.context).toMatchObject({ failure: null, resolutions: [] });
+      expect((await sim.runtime.effects(id)).filter((e) => e.name === stepName).map((e) => e.status)).toEqual(['failed', 'done']);
+      expect((await stepOrder(sim, id)).filter((n) => n.startsWith('compensate.'))).toEqual([]);
+      expect(sim.errors).toEqual([]);
+      const orphans = await lab.orphans(before);
+      orphanTotal += orphans.length;
+      expect(orphans).toEqual([]);
+    },
+  );
 });
 
 test('the failure matrix leaves no orphan record at all', () => {
@@ -167,14 +199,19 @@ test('the failure matrix leaves no orphan record at all', () => {
 });
 
 describe('subscriber-deprovisioning: the purge is its point of no return', () => {
-  test('a failed purge leaves the ONU deactivated and the subscriber in place; retried, it removes everything but the customer', async () => {
+  test('a failed purge leaves the ONU deactivated and the subscriber in place; retried, it removes all but the customer', async () => {
     const { lab, input, sim, id, view } = await runSaga(subscriberDeprovisioning, { step: 'purge' });
     expect(view.value).toEqual({ running: 'purge_failed' });
     // Nothing was undone: the subscriber stays suspended everywhere, its ONU deactivated, nothing deleted yet.
     expect(await serviceState(lab, input)).toEqual({ subscriber: 'suspended', radiusSuspended: true, service: 'suspended', onus: [] });
     // Past the pivot a cancel is refused even while it waits: nothing changes.
     const version = view.version;
-    expect(await sim.runtime.cancel(id, { reason: 'give up' })).toMatchObject({ status: 'active', value: { running: 'purge_failed' }, version, context: { cancellation: null } });
+    expect(await sim.runtime.cancel(id, { reason: 'give up' })).toMatchObject({
+      status: 'active',
+      value: { running: 'purge_failed' },
+      version,
+      context: { cancellation: null },
+    });
     expect(await sim.runtime.retry(id)).toMatchObject({ handled: true });
     expect((await runUntilResting(sim, id)).output).toMatchObject({
       outcome: 'completed',
@@ -214,7 +251,13 @@ describe('subscriber-deprovisioning: the purge is its point of no return', () =>
     expect(done.output).toMatchObject({ outcome: 'completed' });
     const purge = (done.output as { result: { purge: { removed: string[]; alreadyGone: string[] } } }).result.purge;
     expect(purge.removed).toContain('subscriber');
-    expect([...purge.removed, ...purge.alreadyGone].sort()).toEqual(['billingService', 'cpeConfiguration', 'ipAddress', 'radiusAccount', 'subscriber']);
+    expect([...purge.removed, ...purge.alreadyGone].sort()).toEqual([
+      'billingService',
+      'cpeConfiguration',
+      'ipAddress',
+      'radiusAccount',
+      'subscriber',
+    ]);
     expect(lab.calls.count('billing', 'removeService')).toBe(maxAttemptsOf(machineOf('subscriber-deprovisioning'), 'purgeSubscriber') + 1);
     expect(sim.errors).toEqual([]);
     expect(await lab.orphans(before)).toEqual([]);
@@ -226,10 +269,14 @@ describe('subscriber-deprovisioning: the purge is its point of no return', () =>
     const { lab, input, before, sim, id } = await purgeFailingHalfWay();
     const operator = { id: 'op-7', roles: ['operator'] };
     // Without a reason the event is refused.
-    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason: ' ' }, { caller: operator, source: 'operator' })).toMatchObject({ handled: false });
+    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason: ' ' }, { caller: operator, source: 'operator' })).toMatchObject({
+      handled: false,
+    });
     await lab.systems.customers.deleteSubscriber(input.subscriberId);
     const reason = 'subscriber deleted by hand';
-    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason }, { caller: operator, source: 'operator' })).toMatchObject({ handled: true });
+    expect(await sim.runtime.send(id, { type: 'operator.resolve', reason }, { caller: operator, source: 'operator' })).toMatchObject({
+      handled: true,
+    });
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'completed' });
     expect(view.context).toMatchObject({ failure: null, resolutions: [{ step: 'purge', reason }] });
@@ -273,7 +320,10 @@ describe('subscriber-deprovisioning: the purge is its point of no return', () =>
     const { id } = await sim.runtime.start({ machine: 'subscriber-deprovisioning', input });
     const running = runUntilResting(sim, id);
     await eventually(async () => lab.calls.count('billing', 'removeService') === 1, 'the purge to run', 10_000, 5);
-    expect(await sim.runtime.send(id, { type: 'workflow.cancel', reason: 'too late' }, { source: 'operator' })).toMatchObject({ handled: false, value: { running: 'purge' } });
+    expect(await sim.runtime.send(id, { type: 'workflow.cancel', reason: 'too late' }, { source: 'operator' })).toMatchObject({
+      handled: false,
+      value: { running: 'purge' },
+    });
     await running;
     expect((await runUntilResting(sim, id)).output).toMatchObject({ outcome: 'completed' });
     expect((await sim.runtime.history(id, { limit: 1000 })).map((e) => e.type)).not.toContain('workflow.cancel');
@@ -298,15 +348,31 @@ describe('subscriber-deprovisioning: a cancel during the ONU deactivation', () =
 
   test('re-activates the ONU under its old id and restores every status: no orphan', async () => {
     const { lab, input, before, state, sim, id, cancelled, view } = await cancelDuringOnu();
-    expect(cancelled).toMatchObject({ status: 'active', value: { running: 'onu' }, context: { cancellation: { reason: 'customer stays' } } });
+    expect(cancelled).toMatchObject({
+      status: 'active',
+      value: { running: 'onu' },
+      context: { cancellation: { reason: 'customer stays' } },
+    });
     expect(view.output).toMatchObject({ outcome: 'cancelled', reason: 'customer stays' });
     expect(await stepOrder(sim, id)).toEqual([
-      'subscriber', 'radiusAccount', 'billingService', 'onu',
-      'compensate.onu', 'compensate.billingService', 'compensate.radiusAccount', 'compensate.subscriber',
+      'subscriber',
+      'radiusAccount',
+      'billingService',
+      'onu',
+      'compensate.onu',
+      'compensate.billingService',
+      'compensate.radiusAccount',
+      'compensate.subscriber',
     ]);
     expect(lab.calls.count('billing', 'removeService')).toBe(0);
     expect((await lab.records()).onu.activations).toMatchObject([
-      { onuId: input.onu.onuId, serialNumber: input.onu.serialNumber, oltPort: input.onu.oltPort, subscriberId: input.subscriberId, operStatus: 'ACTIVE' },
+      {
+        onuId: input.onu.onuId,
+        serialNumber: input.onu.serialNumber,
+        oltPort: input.onu.oltPort,
+        subscriberId: input.subscriberId,
+        operStatus: 'ACTIVE',
+      },
     ]);
     expect(await lab.orphans(before)).toEqual([]);
     expect(await lab.liveRecords()).toEqual(before);

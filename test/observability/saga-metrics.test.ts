@@ -23,16 +23,18 @@ async function run(faults: { system: string; operation: string }[]) {
 
 const machine = 'subscriber-provisioning';
 
-test('a saga that compensates: started, finished as rolled_back, four undos done, none failed', async () => {
+test('a saga that compensates: started, finished as rolled_back, a lookup and four undos done, none failed', async () => {
   const { id, view, scrape, lines } = await run([{ system: 'onu', operation: 'activate' }]);
   expect(view.status).toBe('done');
   expect(scrape.value('statekeeper_instances_started_total', { machine })).toBe(1);
   expect(scrape.value('statekeeper_instances_finished_total', { machine, outcome: 'rolled_back' })).toBe(1);
-  expect(scrape.value('statekeeper_compensations_total', { machine, outcome: 'done' })).toBe(4);
+  // The ONU step's outcome is unknown (a transient failure): its lookup by key is part of the roll back.
+  expect(scrape.value('statekeeper_compensations_total', { machine, outcome: 'done' })).toBe(5);
   expect(scrape.value('statekeeper_compensations_total', { machine, outcome: 'failed' })).toBe(0);
   expect(scrape.value('statekeeper_compensations_failed_total', { machine })).toBe(0);
   const undos = lines.filter((l) => l.msg === 'compensation done');
   expect(undos.map((l) => l.compensation)).toEqual([
+    'recover.onuActivation',
     'compensate.ipAllocation',
     'compensate.radiusAccount',
     'compensate.subscriber',

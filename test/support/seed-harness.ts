@@ -58,6 +58,16 @@ export function isForwardOnly(machineId: string, step: string): boolean {
   return sagaMetaOf(machineOf(machineId))?.steps.find((s) => s.name === step)?.forwardOnly === true;
 }
 
+/**
+ * Whether a failure of `step` whose outcome is unknown is looked up by its idempotency key (a state of the
+ * machine invokes `recover.<step>`) before the earlier steps are undone.
+ */
+export function recoversByKey(machineId: string, step: string): boolean {
+  const visit = (node: { invoke: { id: string }[]; states: Record<string, unknown> }): boolean =>
+    node.invoke.some((i) => i.id === `recover.${step}`) || Object.values(node.states).some((n) => visit(n as typeof node));
+  return visit(machineOf(machineId).root as never);
+}
+
 /** Whether the instance waits for an operator: a failed undo (`compensation_failed`) or a failed forward-only step (`failed`). */
 export function waitsForOperator(view: Pick<InstanceView, 'tags'>): boolean {
   return view.tags.includes('compensation_failed') || view.tags.includes('failed');
