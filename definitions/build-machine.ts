@@ -6,6 +6,7 @@
 import { setup, type AnyStateMachine } from 'xstate';
 import type { ImplementationCatalog, MapperImplementation } from './catalog.ts';
 import type { MachineDefinition } from './validate-definition.ts';
+import { evaluateExpression } from './expressions.ts';
 import { isDynamic, isPlain, resolveValue } from './values.ts';
 
 const sources = new WeakMap<AnyStateMachine, MachineDefinition>();
@@ -29,11 +30,20 @@ export interface BuildOptions {
 export function buildMachine(definition: MachineDefinition, catalog: ImplementationCatalog, options: BuildOptions = {}): AnyStateMachine {
   const mappers = catalog.mappers;
   const children: Record<string, AnyStateMachine> = {};
-  const config = transformNode(structuredClone(definition), mappers, (src) => {
-    if (Object.hasOwn(catalog.actors, src)) return;
-    const child = options.machine?.(src);
-    if (child) children[src] = child;
-  });
+  const exprDelays: Record<string, (args: { context: unknown; event: unknown }) => number> = {};
+  const config = transformNode(
+    structuredClone(definition),
+    mappers,
+    (src) => {
+      if (Object.hasOwn(catalog.actors, src)) return;
+      const child = options.machine?.(src);
+      if (child) children[src] = child;
+    },
+    // An `after` key "=<CEL>" is a delay computed on entry; the runtime refuses a result that is not a finite number.
+    (key) => {
+      exprDelays[key] = ({ context, event }) => Number(evaluateExpression(key.slice(1), { context, event }));
+    },
+  );
   const { version: _v, $schema: _s, ...machineConfig } = config as Record<string, unknown>;
   if (definition.context !== undefined) {
     const context = definition.context;
@@ -47,7 +57,7 @@ export function buildMachine(definition: MachineDefinition, catalog: Implementat
     guards: pick(catalog.guards, (g) => g.fn) as never,
     actions: pick(catalog.actions, (a) => a.fn) as never,
     actors: { ...pick(catalog.actors, (a) => a.logic), ...children } as never,
-    delays: pick(catalog.delays, (d) => d.fn) as never,
+    delays: { ...pick(catalog.delays, (d) => d.fn), ...exprDelays } as never,
   }).createMachine({
     ...(machineConfig as object),
     ...(definition.version ? { version: definition.version } : {}),
@@ -66,7 +76,9 @@ function transformNode(
   node: Record<string, unknown>,
   mappers: Readonly<Record<string, MapperImplementation>>,
   onSrc: (src: string) => void,
+  onExprDelay: (key: string) => void,
 ): Record<string, unknown> {
+  if (isPlain(node.after)) for (const key of Object.keys(node.after)) if (key.startsWith('=')) onExprDelay(key);
   if (node.output !== undefined && isDynamic(node.output)) {
     const output = node.output;
     node.output = ({ context, event }: { context: unknown; event: unknown }) => resolveValue(output, { context, event }, mappers);
@@ -81,6 +93,7 @@ function transformNode(
       }
     }
   }
-  if (isPlain(node.states)) for (const child of Object.values(node.states)) transformNode(child as Record<string, unknown>, mappers, onSrc);
+  if (isPlain(node.states))
+    for (const child of Object.values(node.states)) transformNode(child as Record<string, unknown>, mappers, onSrc, onExprDelay);
   return node;
 }

@@ -4,7 +4,7 @@
  * mappers, each with an optional zod schema for the `params` (or static input)
  * a definition passes.
  */
-import { assign, type AnyActorLogic, type AnyStateMachine } from 'xstate';
+import { assign, emit, type AnyActorLogic, type AnyStateMachine } from 'xstate';
 import { z } from 'zod';
 import { step, type StepPolicy } from '../runtime/step.ts';
 import { evaluateExpression } from './expressions.ts';
@@ -60,11 +60,26 @@ export type CatalogParts = { readonly [K in keyof ImplementationCatalog]?: Imple
 
 const exprParams = z.object({ expr: z.string().min(1) }).strict();
 const assignParams = z.record(z.string().regex(/^[A-Za-z_$][\w$]*$/, 'a context key'), z.unknown());
+const setParams = z
+  .object({ path: z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*){0,15}$/, 'a dotted context path'), value: z.unknown() })
+  .strict();
+const emitParams = z.object({ event: z.looseObject({ type: z.string().min(1).max(200) }) }).strict();
+
+/** A copy of `obj` with the value at `path` replaced (plain objects created on the way). */
+function setIn(obj: unknown, path: readonly string[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  const base = obj && typeof obj === 'object' && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};
+  return { ...base, [head!]: rest.length ? setIn(base[head!], rest, value) : value };
+}
 
 /**
  * Implementations every definition can use without registering them:
  * - guard `expr` (`params.expr`: a CEL expression over `context` and `event`),
- * - action `assign` (`params`: context keys to values; `{ "$expr": "..." }` values are evaluated).
+ * - guard `when` (`params.expr`: a CEL expression over `input`, the start input kept in `context.input`),
+ * - action `assign` (`params`: context keys to values; `{ "$expr": "..." }` values are evaluated),
+ * - action `set` (`params.path`: a dotted context path, `params.value`: its new value),
+ * - action `emit` (`params.event`: the event emitted to the outbox),
+ * - delays written as `after` keys `=<CEL>`: the delay in ms, computed over `context` and `event` on entry.
  */
 export const BUILTIN_IMPLEMENTATIONS: ImplementationCatalog = {
   guards: {
@@ -72,6 +87,11 @@ export const BUILTIN_IMPLEMENTATIONS: ImplementationCatalog = {
       fn: ({ context, event }, params: { expr: string }) => evaluateExpression(params.expr, { context, event }) === true,
       params: exprParams,
       description: 'True when the CEL expression params.expr yields true.',
+    },
+    when: {
+      fn: ({ context }, params: { expr: string }) => evaluateExpression(params.expr, { input: context?.input ?? null }) === true,
+      params: exprParams,
+      description: 'True when params.expr, a CEL expression over `input` (the start input kept in context.input), yields true.',
     },
   },
   actions: {
@@ -81,6 +101,20 @@ export const BUILTIN_IMPLEMENTATIONS: ImplementationCatalog = {
       ),
       params: assignParams,
       description: 'Sets context keys; values may be { "$expr": "<CEL>" }.',
+    },
+    set: {
+      fn: assign(({ context, event }, params: { path: string; value: unknown }) => {
+        const [head, ...rest] = params.path.split('.');
+        const value = resolveValue(params.value, { context, event });
+        return { [head!]: rest.length ? setIn((context as Record<string, unknown>)[head!], rest, value) : value };
+      }),
+      params: setParams,
+      description: 'Sets one value at a dotted context path (params.path); params.value may be { "$expr": "<CEL>" }.',
+    },
+    emit: {
+      fn: emit(({ context, event }, params: { event: Record<string, unknown> }) => resolveValue(params.event, { context, event }) as never),
+      params: emitParams,
+      description: 'Emits params.event (to the outbox); its values may be { "$expr": "<CEL>" }.',
     },
   },
   actors: {},

@@ -12,6 +12,8 @@ import { buildMachine, sourceDefinitionOf } from './build-machine.ts';
 import type { ImplementationCatalog } from './catalog.ts';
 import type { DefinitionIssue } from './issues.ts';
 import { validateDefinition, type MachineDefinition } from './validate-definition.ts';
+import { compilePhaseWorkflow } from './phases/compile-phases.ts';
+import type { PhaseParameters } from './phases/phase-schema.ts';
 
 /** A definition kept for re-registration at start. */
 export interface StoredDefinition {
@@ -130,6 +132,24 @@ export class DefinitionService {
     return this.runtime.register(machine, { version, description: typeof def.description === 'string' ? def.description : undefined });
   }
 
+  /**
+   * Compiles a phase workflow (YAML, `statekeeper: phases/1`) with template
+   * parameters and registers the machine config it compiles to, exactly as
+   * a JSON definition (stored as that JSON when `persist`).
+   */
+  async registerPhases(
+    text: string,
+    options: { parameters?: PhaseParameters; persist?: boolean; actor?: string | null } = {},
+  ): Promise<RegisteredMachine> {
+    const r = compilePhaseWorkflow(text, {
+      catalog: this.catalog,
+      machineExists: (id) => this.machine(id) !== undefined,
+      parameters: options.parameters,
+    });
+    if (!r.ok) throw definitionInvalid(r.issues, 'The phase workflow');
+    return this.register(r.definition, { persist: options.persist, actor: options.actor });
+  }
+
   /** Registers every stored definition again (call before `runtime.resume()`). */
   async restore(): Promise<RegisteredMachine[]> {
     const out: RegisteredMachine[] = [];
@@ -138,18 +158,19 @@ export class DefinitionService {
   }
 
   /**
-   * Registers every `*.json` file of a folder (sorted by name, so a child
-   * machine can be loaded before its parent by naming). The problems of every
-   * file are reported together, each naming its file.
+   * Registers every `*.json` definition and `*.yaml` / `*.yml` phase
+   * workflow of a folder (sorted by name, so a child machine can be loaded
+   * before its parent by naming). The problems of every file are reported
+   * together, each naming its file (and, for YAML, the line).
    */
   async loadFolder(dir: string): Promise<RegisteredMachine[]> {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    const files = (await readdir(dir)).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
     const out: RegisteredMachine[] = [];
     const problems: DefinitionIssue[] = [];
     for (const f of files) {
       const text = await readFile(path.join(dir, f), 'utf8');
       try {
-        out.push(await this.register(text));
+        out.push(await (f.endsWith('.json') ? this.register(text) : this.registerPhases(text)));
       } catch (e) {
         if (!(e instanceof RuntimeError) || e.code !== 'definition_invalid') throw e;
         for (const i of (e.details?.issues ?? []) as DefinitionIssue[]) problems.push({ ...i, message: `${f}: ${i.message}` });

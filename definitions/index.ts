@@ -36,3 +36,5 @@ export { exportDefinition, type ExportedDefinition } from './export-definition.t
 export { compileExpression, evaluateExpression, EXPRESSION_LIMITS, ExpressionError } from './expressions.ts';
 export { pointer, type DefinitionIssue, type DefinitionIssueCode } from './issues.ts';
 export { validateDefinition, type MachineDefinition, type ValidateOptions } from './validate-definition.ts';
+export { compilePhaseWorkflow, DEFAULT_AT_RISK, type CompilePhasesOptions, type CompiledPhases } from './phases/compile-phases.ts';
+export { PHASES_FORMAT, type PhaseParameters, type PhaseWorkflow } from './phases/phase-schema.ts';

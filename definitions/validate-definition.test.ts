@@ -132,6 +132,27 @@ describe('JSON definition validation', () => {
     expect(only(d)).toMatchObject({ code: 'unknown_delay', path: '/states/reviewing/after/soon' });
   });
 
+  it('a delay written as "=<CEL>" must parse; one that parses is accepted', () => {
+    const d: any = base();
+    d.states.reviewing.after = { '=context.pages * 1000': 'approved', '=context.(': 'approved' };
+    expect(only(d)).toMatchObject({ code: 'invalid_expression', path: '/states/reviewing/after/=context.(' });
+  });
+
+  it('built-in set, emit and when: params checked, expressions parsed', () => {
+    const d: any = base();
+    d.states.reviewing.entry = [
+      { type: 'set', params: { path: 'a.b', value: { $expr: 'context.pages + 1' } } },
+      { type: 'set', params: { path: 'a..b', value: 1 } },
+      { type: 'emit', params: { event: { type: 'review.started', pages: { $expr: 'context.(' } } } },
+    ];
+    d.states.reviewing.on.approve[0].guard = { type: 'when', params: { expr: 'input.pages >' } };
+    expect(issues(d).map((i) => [i.code, i.path])).toEqual([
+      ['invalid_expression', '/states/reviewing/on/approve/0/guard/params/expr'],
+      ['invalid_params', '/states/reviewing/entry/1/params/path'],
+      ['invalid_expression', '/states/reviewing/entry/2/params/event/pages/$expr'],
+    ]);
+  });
+
   it('params failing the implementation schema, at the param', () => {
     const d: any = base();
     d.states.reviewing.on.approve[0].guard.params.min = -3;

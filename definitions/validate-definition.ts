@@ -167,11 +167,12 @@ class Checker {
       if (!isPlain(config.after)) this.issues.add('invalid_value', [...at, 'after'], 'after is an object of delays to transitions');
       else
         for (const [delay, t] of Object.entries(config.after)) {
-          if (!/^\d{1,12}$/.test(delay) && !Object.hasOwn(this.catalog.delays, delay))
+          if (delay.startsWith('=')) this.expression(delay.slice(1), [...at, 'after', delay]);
+          else if (!/^\d{1,12}$/.test(delay) && !Object.hasOwn(this.catalog.delays, delay))
             this.issues.add(
               'unknown_delay',
               [...at, 'after', delay],
-              `no delay "${delay}" is registered (use milliseconds or a registered delay name)`,
+              `no delay "${delay}" is registered (use milliseconds, a registered delay name or "=<CEL>")`,
             );
           this.transitions(node, t, [...at, 'after', delay]);
         }
@@ -259,7 +260,7 @@ class Checker {
       return;
     }
     this.params(impl.params, ref.params, typeof value === 'string' ? at : [...at, 'params']);
-    if (ref.type === 'expr' && isPlain(ref.params) && typeof ref.params.expr === 'string')
+    if ((ref.type === 'expr' || ref.type === 'when') && isPlain(ref.params) && typeof ref.params.expr === 'string')
       this.expression(ref.params.expr, [...at, 'params', 'expr']);
   }
 
