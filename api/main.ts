@@ -61,10 +61,12 @@ async function main(shutdown: Shutdown) {
   }
   shutdown.checkpoint();
   const orm = await openDatabase({ url });
-  const store = new PgInstanceStore(orm);
+  const metrics = createMetrics(pgGauges(orm));
+  // What the runtime reports as it happens (step attempts, timers, claims, commit batches): metrics and log lines.
+  const observer = combineObservers(metrics.observer, logObserver(log));
+  const store = new PgInstanceStore(orm, { onCommitBatch: observer.commitBatch });
   shutdown.add('store', () => store.close());
   shutdown.checkpoint();
-  const metrics = createMetrics(pgGauges(orm));
   const inspector = config.STATEKEEPER_INSPECT === 'on' ? startInspector(config.STATEKEEPER_INSPECT_PORT) : undefined;
   if (inspector) {
     shutdown.add('inspector relay', () => inspector.close());
@@ -86,6 +88,7 @@ async function main(shutdown: Shutdown) {
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),
     steps: workflows.steps,
     onError: (e) => logBackgroundError(log, e),
+    observer,
     // Definitions are registered first: instances of them may be waiting to resume.
     resume: false,
   });

@@ -60,6 +60,8 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
       before: c.eventType === 'xstate.init' ? null : (before ?? { value: undefined, tags: [], status: 'active' }),
       after,
       handled: true,
+      source: c.source,
+      durationMs: c.durationMs,
     });
   };
   // One instance's changes are reported in commit order: chain them per instance.

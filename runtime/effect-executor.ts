@@ -6,6 +6,8 @@ import type { Clock, EffectRecord, InstanceRecord, InstanceStore, NewEffect } fr
 import { isMachine } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import { stopEvent, type ApplyFn } from './transition.ts';
+import { ROLLING_BACK_TAG, type RuntimeObserver } from './observer.ts';
+import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
 
 /** Starts a child instance in the engine loop (its first commit fulfils the parent's child effect). */
 export type CreateChildFn = (args: { parent: LoadedInstance; effect: EffectRecord }) => Promise<unknown>;
@@ -23,6 +25,7 @@ export interface EffectExecutorOptions {
   readonly createChild: CreateChildFn;
   readonly track: <T>(p: Promise<T>) => Promise<T>;
   readonly onError: (e: unknown) => void;
+  readonly observer: Required<RuntimeObserver>;
 }
 
 /**
@@ -104,7 +107,7 @@ export class EffectExecutor {
     const delay = Math.max(0, (effect.dueAt?.getTime() ?? 0) - this.o.clock.now().getTime());
     const cancel = this.o.clock.schedule(delay, () => {
       if (this.timers.get(key)?.cancel === cancel) this.timers.delete(key);
-      void this.o.track(this.deliver(effect, 'timer')).catch(this.o.onError);
+      void this.o.track(this.fire(effect)).catch(this.o.onError);
     });
     this.timers.set(key, { instanceId: effect.instanceId, name: effect.name, cancel });
   }
@@ -148,6 +151,21 @@ export class EffectExecutor {
     }
   }
 
+  /**
+   * A due timer: delivered in a span of the instance's trace (stored context
+   * as parent, so a timer a week later continues the same trace), with its lag
+   * from the due time measured for the metrics.
+   */
+  private async fire(effect: EffectRecord): Promise<unknown> {
+    const lagMs = this.o.clock.now().getTime() - (effect.dueAt?.getTime() ?? 0);
+    const loaded = await this.o.instances.load(effect.instanceId);
+    const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.timerName]: effect.name, [ATTR.timerLagMs]: Math.max(0, lagMs) };
+    return inSpan(SPAN.timer, storedContext(loaded.record.traceContext), attrs, async () => {
+      this.o.observer.timerFired({ instanceId: effect.instanceId, name: effect.name, lagMs });
+      return this.deliver(effect, 'timer');
+    });
+  }
+
   /** Delivers an event effect (send or timer) to its target instance; the target's commit closes the row. */
   private async deliver(effect: EffectRecord, source: 'timer' | 'system'): Promise<unknown> {
     const target = decodeTarget(effect.target);
@@ -187,7 +205,14 @@ function invokesMachines(loaded: LoadedInstance): boolean {
 }
 
 function ownerOf(loaded: LoadedInstance): StepOwner {
-  return { tenant: loaded.record.tenant, machine: loaded.reg.machine, traceContext: loaded.record.traceContext };
+  return {
+    tenant: loaded.record.tenant,
+    machineId: loaded.reg.id,
+    machine: loaded.reg.machine,
+    traceContext: loaded.record.traceContext,
+    // The state that invoked the step undoes earlier work: its attempts are compensations.
+    compensation: loaded.snapshot.hasTag(ROLLING_BACK_TAG),
+  };
 }
 
 function asRecord(e: NewEffect, instanceId: string, now: Date): EffectRecord {

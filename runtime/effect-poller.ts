@@ -1,6 +1,7 @@
 import type { EffectExecutor } from './effect-executor.ts';
 import type { InstanceCache } from './instance-cache.ts';
-import type { Clock, InstanceStore } from './ports.ts';
+import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
+import type { RuntimeObserver } from './observer.ts';
 
 // Year 9999: later than any timer, and still a timestamp PostgreSQL accepts.
 const MAX_DATE_MS = Date.UTC(9999, 11, 31);
@@ -21,6 +22,7 @@ export interface EffectPollerOptions {
   /** Timers due within this window are claimed and armed in memory. */
   readonly timerHorizonMs: number;
   readonly onError: (e: unknown) => void;
+  readonly observer: Required<RuntimeObserver>;
 }
 
 /**
@@ -56,6 +58,7 @@ export class EffectPoller {
         until(this.o.timerHorizonMs + 30_000),
         200,
       );
+      if (claimed.length) this.report(claimed);
       for (const effect of claimed) this.o.executor.run(effect);
       for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);
       // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.
@@ -65,6 +68,21 @@ export class EffectPoller {
     } finally {
       if (!this.stopped && this.o.pollIntervalMs > 0) this.stopPoll = this.o.clock.schedule(this.o.pollIntervalMs, () => void this.poll());
     }
+  }
+
+  /** Tells the observer what was claimed; a lease another process let expire is a takeover. */
+  private report(claimed: EffectRecord[]): void {
+    const { owner } = this.o;
+    this.o.observer.claimed({
+      owner,
+      effects: claimed.map((e) => ({
+        id: e.id,
+        instanceId: e.instanceId,
+        kind: e.kind,
+        name: e.name,
+        takeover: e.previousOwner != null && e.previousOwner !== owner,
+      })),
+    });
   }
 
   /** Stops polling. */

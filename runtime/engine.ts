@@ -27,7 +27,8 @@ import {
   stopEvent,
   updateOf,
 } from './transition.ts';
-import type { Caller, SendResult } from './types.ts';
+import type { Caller, InstanceChange, SendResult } from './types.ts';
+import type { RuntimeObserver } from './observer.ts';
 
 /** Options of {@link Engine}. */
 export interface EngineOptions {
@@ -47,6 +48,7 @@ export interface EngineOptions {
   /** Committed transitions one instance may make per window before it is ended in error. */
   readonly rateLimit: TransitionRateLimit;
   readonly onError: (e: unknown) => void;
+  readonly observer: Required<RuntimeObserver>;
 }
 
 /** A new instance: {@link Engine.create}'s argument. */
@@ -106,11 +108,11 @@ export class Engine {
 
   constructor(private readonly o: EngineOptions) {
     this.budget = new TransitionBudget(o.rateLimit);
-    const { store, registry, clock, onError } = o;
+    const { store, registry, clock, onError, observer } = o;
     const track = <T>(p: Promise<T>) => this.track(p);
     this.feed = new ChangeFeed(onError);
     this.instances = new InstanceCache({ store, registry, maxCached: o.maxCached, busy: (id) => this.mailboxes.busy(id) });
-    this.steps = new StepRunner({ store, registry, clock, apply: this.apply, track, onError });
+    this.steps = new StepRunner({ store, registry, clock, apply: this.apply, track, onError, observer });
     const createChild = ({ parent, effect }: { parent: LoadedInstance; effect: EffectRecord }) =>
       this.create({
         reg: registry.resolve(effect.target ?? ''),
@@ -133,6 +135,7 @@ export class Engine {
       createChild,
       track,
       onError,
+      observer,
     });
     this.poller = new EffectPoller({ ...o, executor: this.executor, instances: this.instances });
   }
@@ -229,6 +232,7 @@ export class Engine {
   /** One event: admit, then decide and commit; a version conflict reloads and decides again. */
   private async applyNow(id: string, event: EventObject, opts: ApplyOptions): Promise<SendResult> {
     const started = Date.now();
+    const t0 = performance.now();
     for (let attempt = 0; ; attempt++) {
       const loaded = await this.instances.load(id);
       const early = await this.admit(loaded, event, opts);
@@ -236,7 +240,7 @@ export class Engine {
       const outcome = await this.decideAndCommit(loaded, event, opts);
       switch (outcome.kind) {
         case 'committed':
-          this.dispatch(loaded, outcome.plan, event.type);
+          this.dispatch(loaded, outcome.plan, event.type, { source: opts.source, durationMs: performance.now() - t0 });
           return resultOf(loaded, outcome.handled, false);
         case 'unhandled':
         // The step was cancelled or already answered (a re-run after a crash): exactly one result counts.
@@ -353,9 +357,14 @@ export class Engine {
   }
 
   /** After a commit: carry out its effects, then tell subscribers. */
-  private dispatch(loaded: LoadedInstance, plan: EffectPlan, eventType: string): void {
+  private dispatch(
+    loaded: LoadedInstance,
+    plan: EffectPlan,
+    eventType: string,
+    measured?: Pick<InstanceChange, 'source' | 'durationMs'>,
+  ): void {
     this.executor.execute(loaded, plan);
-    this.feed.emit(changeOf(loaded, eventType));
+    this.feed.emit({ ...changeOf(loaded, eventType), ...measured });
   }
 
   private planning(reg: RegisteredMachine, instanceId: string, parentId: string | null, generation: number, now: Date): PlanContext {

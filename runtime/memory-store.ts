@@ -1,8 +1,20 @@
 import { cancels } from './effect-address.ts';
 import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
-import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter, NewEffect } from './ports.ts';
+import type {
+  StoreStats,
+  CommitRequest,
+  CommitResult,
+  CreateRequest,
+  CreateResult,
+  EffectRecord,
+  EventRecord,
+  InstanceRecord,
+  InstanceStore,
+  ListFilter,
+  NewEffect,
+} from './ports.ts';
 
-const clone = <T,>(v: T): T => (v === undefined ? v : structuredClone(v));
+const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
 /**
  * The store of simulation mode: same semantics as the Postgres store
@@ -22,7 +34,8 @@ export class MemoryStore implements InstanceStore {
   async create(req: CreateRequest): Promise<CreateResult> {
     const r = req.record;
     if (this.instances.has(r.id)) return { ok: false, reason: 'exists' };
-    if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey)) return { ok: false, reason: 'exists' };
+    if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey))
+      return { ok: false, reason: 'exists' };
     this.instances.set(r.id, clone(r));
     this.events.set(r.id, [{ ...clone(req.event), instanceId: r.id, seq: 1, stateValue: clone(r.stateValue), createdAt: r.createdAt }]);
     this.addEffects(r.id, req.newEffects, r.createdAt);
@@ -43,14 +56,29 @@ export class MemoryStore implements InstanceStore {
     if (key && this.events.get(req.instanceId)!.some((e) => e.idempotencyKey === key)) return { ok: false, reason: 'duplicate_event' };
     const version = inst.version + 1;
     Object.assign(inst, clone(req.change), { version, updatedAt: req.now });
-    this.events.get(req.instanceId)!.push({ ...clone(req.event), instanceId: req.instanceId, seq: version, stateValue: clone(req.change.stateValue), createdAt: req.now });
+    this.events.get(req.instanceId)!.push({
+      ...clone(req.event),
+      instanceId: req.instanceId,
+      seq: version,
+      stateValue: clone(req.change.stateValue),
+      createdAt: req.now,
+    });
     if (req.closeEffect) {
       const e = this.effectRows.get(req.closeEffect.id)!;
-      Object.assign(e, { status: req.closeEffect.status, result: clone(req.closeEffect.result ?? null), error: clone(req.closeEffect.error ?? null), closedAt: req.now, updatedAt: req.now, leaseOwner: null, leaseUntil: null });
+      Object.assign(e, {
+        status: req.closeEffect.status,
+        result: clone(req.closeEffect.result ?? null),
+        error: clone(req.closeEffect.error ?? null),
+        closedAt: req.now,
+        updatedAt: req.now,
+        leaseOwner: null,
+        leaseUntil: null,
+      });
     }
     for (const id of this.byInstance.get(req.instanceId) ?? []) {
       const e = this.effectRows.get(id)!;
-      if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e)) Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
+      if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e))
+        Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
@@ -107,8 +135,9 @@ export class MemoryStore implements InstanceStore {
       if (claimed.length >= limit) break;
       if (e.status !== 'pending' || !e.dueAt || e.dueAt > (e.kind === 'timer' ? dueBefore : now)) continue;
       if (e.leaseUntil && e.leaseUntil > now) continue;
+      const previousOwner = e.leaseOwner;
       Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now, attempts: e.kind === 'step' ? e.attempts + 1 : e.attempts });
-      claimed.push(clone(e));
+      claimed.push({ ...clone(e), previousOwner });
     }
     return claimed;
   }
@@ -136,7 +165,8 @@ export class MemoryStore implements InstanceStore {
   }
 
   async releaseLeases(owner: string) {
-    for (const e of this.effectRows.values()) if (e.leaseOwner === owner && e.status === 'pending') Object.assign(e, { leaseOwner: null, leaseUntil: null });
+    for (const e of this.effectRows.values())
+      if (e.leaseOwner === owner && e.status === 'pending') Object.assign(e, { leaseOwner: null, leaseUntil: null });
   }
 
   async stats(tenant: string): Promise<StoreStats> {
@@ -154,10 +184,21 @@ export class MemoryStore implements InstanceStore {
     const stepRows = [...this.effectRows.values()].filter((e) => e.kind === 'step' && ids.has(e.instanceId));
     const steps = [...new Set(stepRows.map((e) => e.target ?? e.name))].map((name) => {
       const rows = stepRows.filter((e) => (e.target ?? e.name) === name);
-      return { name, total: rows.length, failed: rows.filter((e) => e.status === 'failed').length, retries: rows.reduce((a, e) => a + Math.max(0, e.attempts - 1), 0) };
+      return {
+        name,
+        total: rows.length,
+        failed: rows.filter((e) => e.status === 'failed').length,
+        retries: rows.reduce((a, e) => a + Math.max(0, e.attempts - 1), 0),
+      };
     });
     const finished = mine.filter((i) => i.status !== 'active');
-    const outcomes = [...count(finished.filter((i) => typeof (i.output as { outcome?: unknown })?.outcome === 'string').map((i) => `${i.machineId}\u0000${(i.output as { outcome: string }).outcome}`))].map(([k, n]) => {
+    const outcomes = [
+      ...count(
+        finished
+          .filter((i) => typeof (i.output as { outcome?: unknown })?.outcome === 'string')
+          .map((i) => `${i.machineId}\u0000${(i.output as { outcome: string }).outcome}`),
+      ),
+    ].map(([k, n]) => {
       const [machineId, outcome] = k.split('\u0000') as [string, string];
       return { machineId, outcome, count: n };
     });
@@ -196,7 +237,16 @@ export class MemoryStore implements InstanceStore {
           this.tasks.set(id, { ...t, status: c.status, closedAt: now, closedBy: changes.actor });
     for (const t of changes.open) {
       if (this.tasks.has(t.id)) continue;
-      const row: TaskRecord = { ...clone(t), instanceId, status: 'open', claimedBy: null, claimedAt: null, createdAt: now, closedAt: null, closedBy: null };
+      const row: TaskRecord = {
+        ...clone(t),
+        instanceId,
+        status: 'open',
+        claimedBy: null,
+        claimedAt: null,
+        createdAt: now,
+        closedAt: null,
+        closedBy: null,
+      };
       this.tasks.set(t.id, row);
     }
   }
@@ -204,14 +254,25 @@ export class MemoryStore implements InstanceStore {
   private addEffects(instanceId: string, effects: NewEffect[], now: Date) {
     const set = this.byInstance.get(instanceId) ?? new Set<string>();
     for (const e of effects) {
-      this.effectRows.set(e.id, { ...clone(e), instanceId, status: 'pending', result: null, error: null, lastError: null, createdAt: now, updatedAt: now, closedAt: null });
+      this.effectRows.set(e.id, {
+        ...clone(e),
+        instanceId,
+        status: 'pending',
+        result: null,
+        error: null,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+      });
       set.add(e.id);
     }
     this.byInstance.set(instanceId, set);
   }
 
   private addOutbox(instanceId: string, seq: number, items: { type: string; payload: unknown }[], now: Date) {
-    for (const m of items) this.outbox.push({ id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now });
+    for (const m of items)
+      this.outbox.push({ id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now });
   }
 }
 

@@ -54,6 +54,8 @@ export interface EffectRecord {
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
+  /** Set by `claimDue` only: who held the lease before this claim (another owner whose lease expired: a takeover). */
+  previousOwner?: string | null;
 }
 
 /** Where an event came from, recorded in history. */
@@ -74,7 +76,10 @@ export interface EventRecord {
 }
 
 /** The new effect rows of a commit (ids are their idempotency keys). */
-export type NewEffect = Pick<EffectRecord, 'id' | 'kind' | 'name' | 'target' | 'input' | 'event' | 'attempts' | 'dueAt' | 'leaseOwner' | 'leaseUntil'>;
+export type NewEffect = Pick<
+  EffectRecord,
+  'id' | 'kind' | 'name' | 'target' | 'input' | 'event' | 'attempts' | 'dueAt' | 'leaseOwner' | 'leaseUntil'
+>;
 
 /** Closing the effect whose result this event carries, in the same transaction. */
 export interface EffectClose {
@@ -117,9 +122,7 @@ export interface CreateRequest {
   tasks?: TaskChanges;
 }
 
-export type CommitResult =
-  | { ok: true; version: number }
-  | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
+export type CommitResult = { ok: true; version: number } | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
 
 export type CreateResult = { ok: true } | { ok: false; reason: 'exists' };
 

@@ -9,6 +9,7 @@ import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, S
 import { InstanceQueries, type ListOptions, type WaitUntilOptions } from './queries.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
 import { issueList } from './standard-schema.ts';
+import { safeObserver, type RuntimeObserver } from './observer.ts';
 import type { StepRegistry } from './step-types.ts';
 import { TaskOperations } from './task-operations.ts';
 import { DEFAULT_TRANSITION_RATE_LIMIT, isRateLimit, type TransitionRateLimit } from './transition-budget.ts';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   readonly transitionRateLimit?: TransitionRateLimit;
   /** Receives errors of background work (default: console.error). */
   readonly onError?: (error: unknown) => void;
+  /** Told of step attempts, timer firings and claims as they happen (metrics, logs); see `observer.ts`. */
+  readonly observer?: RuntimeObserver;
 }
 
 /**
@@ -99,6 +102,7 @@ export class Runtime {
       minDelayMs,
       rateLimit,
       onError: this.onError,
+      observer: safeObserver(options.observer),
     });
     this.queries = new InstanceQueries({
       store: this.store,

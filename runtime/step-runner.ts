@@ -6,13 +6,17 @@ import { serializeError, StepNotRegisteredError, StepTimeoutError } from './erro
 import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
 import type { Registry } from './registry.ts';
 import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
+import type { RuntimeObserver, StepAttemptInfo } from './observer.ts';
 import type { ApplyFn } from './transition.ts';
 
 /** What the runner needs to know about the instance that invoked a step. */
 export interface StepOwner {
   readonly tenant: string;
+  readonly machineId: string;
   readonly machine: AnyStateMachine;
   readonly traceContext: Record<string, string> | null;
+  /** Invoked from a state that undoes earlier work (tag `rolling_back`): traced and counted as a compensation. */
+  readonly compensation: boolean;
 }
 
 interface Running {
@@ -45,6 +49,7 @@ export class StepRunner {
       apply: ApplyFn;
       track: <T>(p: Promise<T>) => Promise<T>;
       onError: (e: unknown) => void;
+      observer: Required<RuntimeObserver>;
     },
   ) {}
 
@@ -90,7 +95,9 @@ export class StepRunner {
     const entry: Running = { controller, instanceId: effect.instanceId, name: effect.name };
     this.running.set(effect.id, entry);
     const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.stepName]: src, [ATTR.idempotencyKey]: effect.id, [ATTR.attempt]: attempt };
-    const outcome = await inSpan(SPAN.step, storedContext(owner.traceContext), attrs, async (span) => {
+    const t0 = performance.now();
+    const spanName = owner.compensation ? SPAN.compensation : SPAN.step;
+    const outcome = await inSpan(spanName, storedContext(owner.traceContext), attrs, async (span) => {
       const stopTimeout = this.o.clock.schedule(policy.timeoutMs, () =>
         controller.abort(new StepTimeoutError(src, policy.timeoutMs, attempt, effect.instanceId)),
       );
@@ -120,10 +127,17 @@ export class StepRunner {
       }
     });
     // Cancelled (state left) or runtime stopping: the row says what happens next, not this attempt.
-    if (this.running.get(effect.id) !== entry) return;
-    if (controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError)) return void this.running.delete(effect.id);
+    const seen = { instanceId: effect.instanceId, machineId: owner.machineId, step: src, invokeId: effect.name, attempt };
+    const report = (o: Pick<StepAttemptInfo, 'outcome' | 'error' | 'next' | 'retryDelayMs'>) =>
+      this.o.observer.stepAttempt({ ...seen, ...o, durationMs: performance.now() - t0, compensation: owner.compensation });
+    if (this.running.get(effect.id) !== entry) return report({ outcome: 'aborted' });
+    if (controller.signal.aborted && !(controller.signal.reason instanceof StepTimeoutError)) {
+      report({ outcome: 'aborted' });
+      return void this.running.delete(effect.id);
+    }
 
     if (outcome.ok) {
+      report({ outcome: 'done' });
       this.running.delete(effect.id);
       const done = { type: `xstate.done.actor.${effect.name}`, output: outcome.output, actorId: effect.name };
       await this.o.apply(effect.instanceId, done, {
@@ -133,8 +147,10 @@ export class StepRunner {
       return;
     }
     const error = serializeError(outcome.error);
+    const failure = { outcome: 'failed' as const, error: { name: String(error.name ?? 'Error'), message: String(error.message ?? '') } };
     const permanent = !impl || outcome.error instanceof StepNotRegisteredError || (impl.isPermanent ?? defaultIsPermanent)(outcome.error);
     if (permanent || attempt >= policy.maxAttempts || this.stopping) {
+      report({ ...failure, next: 'fail' });
       if (this.stopping) return void this.running.delete(effect.id);
       this.running.delete(effect.id);
       // Known not to have applied only when no call was made, or the only call was rejected for good; any
@@ -156,6 +172,7 @@ export class StepRunner {
       return;
     }
     const delay = backoff(policy, attempt, Math.random());
+    report({ ...failure, next: 'retry', retryDelayMs: delay });
     const dueAt = new Date(this.o.clock.now().getTime() + delay);
     await this.o.store.scheduleRetry(
       effect.id,

@@ -1,3 +1,5 @@
+import type { EventSource } from './ports.ts';
+
 /** Who sends an event: recorded in history, checked against the roles machines declare. */
 export interface Caller {
   readonly id: string;
@@ -74,4 +76,8 @@ export interface InstanceChange {
   status: InstanceView['status'];
   tags: string[];
   eventType: string;
+  /** Where the event came from (absent for a start). */
+  source?: EventSource;
+  /** Admit, decide and commit of the event, in milliseconds (absent for a start). */
+  durationMs?: number;
 }

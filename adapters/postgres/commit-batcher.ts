@@ -2,6 +2,9 @@ import { effectOf } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import { commitBatchSql, createBatchSql, type BatchSql } from './commit-sql.ts';
 import type { Row } from './rows.ts';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import type { CommitBatchInfo } from '../../runtime/observer.ts';
+import { ATTR, SPAN, inSpan } from '../../runtime/telemetry.ts';
 
 type Write = { kind: 'create'; req: CreateRequest } | { kind: 'commit'; req: CommitRequest };
 interface Queued {
@@ -28,6 +31,8 @@ export class CommitBatcher {
     private readonly exec: (stmt: { name: string; sql: string; params: unknown[] }) => Promise<Row[]>,
     private readonly maxInFlight = 4,
     private readonly maxBatch = 48,
+    /** Told of every statement (size, latency, success) for the commit batch metrics. */
+    private readonly onBatch?: (b: CommitBatchInfo) => void,
   ) {}
 
   submit<T extends CommitResult | CreateResult>(write: Write): Promise<T> {
@@ -70,7 +75,7 @@ export class CommitBatcher {
         // ...nor a write whose instance's effects an earlier write of the batch closes.
         batch.some((b) => b.write.kind === 'commit' && b.write.req.closeEffect !== undefined && effectOf(b.write.req.closeEffect.id, id));
       if (clash) rest.push(q);
-      else (batch.push(q), instances.add(id));
+      else batch.push(q), instances.add(id);
     }
     this.queue = rest;
     return batch;
@@ -95,12 +100,32 @@ export class CommitBatcher {
     }
   }
 
+  /**
+   * One statement, in a span of its own: a batch serves several instances'
+   * traces at once, so it is a root span (OTel database attributes plus the
+   * batch size) rather than a child of whichever event happened to come first.
+   */
   private async execute(batch: Queued[]): Promise<(CommitResult | CreateResult)[]> {
+    const kind = batch[0]!.write.kind;
     const stmt: BatchSql<CommitResult | CreateResult> =
-      batch[0]!.write.kind === 'create'
+      kind === 'create'
         ? createBatchSql(batch.map((q) => (q.write as { req: CreateRequest }).req))
         : commitBatchSql(batch.map((q) => (q.write as { req: CommitRequest }).req));
-    return stmt.read(await this.exec(stmt));
+    const attrs = {
+      'db.system.name': 'postgresql',
+      'db.operation.name': kind,
+      'db.operation.batch.size': batch.length,
+      [ATTR.batchKind]: kind,
+    };
+    const started = performance.now();
+    let ok = false;
+    try {
+      const rows = await inSpan(SPAN.commitBatch, ROOT_CONTEXT, attrs, () => this.exec(stmt));
+      ok = true;
+      return stmt.read(rows);
+    } finally {
+      this.onBatch?.({ kind, size: batch.length, durationMs: performance.now() - started, ok });
+    }
   }
 }
 

@@ -1,6 +1,18 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
-import type { StoreStats, CommitRequest, CommitResult, CreateRequest, CreateResult, EffectRecord, EventRecord, InstanceRecord, InstanceStore, ListFilter } from '../../runtime/ports.ts';
+import type {
+  StoreStats,
+  CommitRequest,
+  CommitResult,
+  CreateRequest,
+  CreateResult,
+  EffectRecord,
+  EventRecord,
+  InstanceRecord,
+  InstanceStore,
+  ListFilter,
+} from '../../runtime/ports.ts';
+import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { json, ts } from './commit-sql.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
@@ -26,9 +38,9 @@ export class PgInstanceStore implements InstanceStore {
    */
   constructor(
     private readonly orm: MikroORM,
-    options: { maxConcurrentWrites?: number } = {},
+    options: { maxConcurrentWrites?: number; onCommitBatch?: (b: CommitBatchInfo) => void } = {},
   ) {
-    this.batcher = new CommitBatcher((stmt) => this.prepared(stmt), options.maxConcurrentWrites ?? 4);
+    this.batcher = new CommitBatcher((stmt) => this.prepared(stmt), options.maxConcurrentWrites ?? 4, 48, options.onCommitBatch);
   }
 
   private get conn() {
@@ -81,7 +93,13 @@ export class PgInstanceStore implements InstanceStore {
     if (f.machineVersion) add('machine_version = ?', f.machineVersion);
     if (f.status?.length) add(`status in (select jsonb_array_elements_text(?::jsonb))`, JSON.stringify(f.status));
     // jsonb_exists is the "?" operator spelled as a function ("?" is the placeholder here).
-    if (f.state) add(`(jsonb_exists(tags, ?) or state_value = to_jsonb(?::text) or state_value::text like ?)`, f.state, f.state, `%${JSON.stringify(f.state).replace(/[%_\\]/g, '\\$&')}%`);
+    if (f.state)
+      add(
+        `(jsonb_exists(tags, ?) or state_value = to_jsonb(?::text) or state_value::text like ?)`,
+        f.state,
+        f.state,
+        `%${JSON.stringify(f.state).replace(/[%_\\]/g, '\\$&')}%`,
+      );
     if (f.parentId) add('parent_id = ?', f.parentId);
     if (f.createdAfter) add('created_at >= ?::timestamptz', ts(f.createdAfter));
     if (f.createdBefore) add('created_at < ?::timestamptz', ts(f.createdBefore));
@@ -89,12 +107,19 @@ export class PgInstanceStore implements InstanceStore {
     if (f.updatedBefore) add('updated_at < ?::timestamptz', ts(f.updatedBefore));
     if (f.after) add('(created_at, id) < (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);
     params.push(f.limit);
-    const rows = await this.rows(`select * from sk_instance where ${where.join(' and ')} order by created_at desc, id desc limit ?`, params);
+    const rows = await this.rows(
+      `select * from sk_instance where ${where.join(' and ')} order by created_at desc, id desc limit ?`,
+      params,
+    );
     return rows.map(toInstance);
   }
 
   async history(instanceId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
-    const rows = await this.rows(`select * from sk_event where instance_id = ? and seq > ? order by seq limit ?`, [instanceId, afterSeq, limit]);
+    const rows = await this.rows(`select * from sk_event where instance_id = ? and seq > ? order by seq limit ?`, [
+      instanceId,
+      afterSeq,
+      limit,
+    ]);
     return rows.map(toEvent);
   }
 
@@ -118,20 +143,22 @@ export class PgInstanceStore implements InstanceStore {
     const rows = await this.rows(
       // Returned in due order, ties in creation order (seq): timers due at the same instant are armed,
       // and so fire, in the order XState scheduled them.
-      `with claimed as (
+      // The previous lease owner is returned too: a claim of an expired lease of another process is a takeover.
+      `with due as (
+         select id, lease_owner from sk_effect
+         where status = 'pending' and due_at <= ?::timestamptz
+           and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
+           and (lease_until is null or lease_until < ?::timestamptz)
+         order by due_at, seq limit ? for update skip locked
+       ), claimed as (
          update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz,
            attempts = case when e.kind = 'step' then e.attempts + 1 else e.attempts end
-         where e.id in (
-           select id from sk_effect
-           where status = 'pending' and due_at <= ?::timestamptz
-             and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
-             and (lease_until is null or lease_until < ?::timestamptz)
-           order by due_at, seq limit ? for update skip locked)
-         returning e.*)
+         from due where e.id = due.id
+         returning e.*, due.lease_owner as previous_owner)
        select * from claimed order by due_at, seq`,
-      [owner, ts(leaseUntil), ts(now), ts(dueBefore), ts(dueBefore), ts(now), ts(now), limit],
+      [ts(dueBefore), ts(dueBefore), ts(now), ts(now), limit, owner, ts(leaseUntil), ts(now)],
     );
-    return rows.map(toEffect);
+    return rows.map((r) => ({ ...toEffect(r), previousOwner: (r.previous_owner as string | null) ?? null }));
   }
 
   async finishedChildren(limit: number): Promise<{ effect: EffectRecord; child: InstanceRecord }[]> {
@@ -144,7 +171,14 @@ export class PgInstanceStore implements InstanceStore {
     return rows.map((r) => ({ effect: toEffect(r.effect as Row), child: toInstance(r.child as Row) }));
   }
 
-  async scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void> {
+  async scheduleRetry(
+    effectId: string,
+    attempts: number,
+    dueAt: Date,
+    leaseUntil: Date | null,
+    lastError: unknown,
+    now: Date,
+  ): Promise<void> {
     await this.conn.execute(
       `update sk_effect set attempts = ?, due_at = ?::timestamptz, lease_until = ?::timestamptz, last_error = ?::jsonb, updated_at = ?::timestamptz where id = ? and status = 'pending'`,
       [attempts, ts(dueAt), ts(leaseUntil), json(lastError), ts(now), effectId],
@@ -162,7 +196,11 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async releaseLeases(owner: string): Promise<void> {
-    await this.conn.execute(`update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`, [owner], 'run');
+    await this.conn.execute(
+      `update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`,
+      [owner],
+      'run',
+    );
   }
 
   async listTasks(f: TaskFilter): Promise<TaskRecord[]> {
@@ -211,7 +249,10 @@ export class PgInstanceStore implements InstanceStore {
          from sk_effect e join sk_instance i on i.id = e.instance_id where i.tenant = ? and e.kind = 'step' group by 1 order by 1`,
         [tenant],
       ),
-      this.rows(`select machine_id, output->>'outcome' as outcome, count(*)::int as n from sk_instance where tenant = ? and status <> 'active' and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`, [tenant]),
+      this.rows(
+        `select machine_id, output->>'outcome' as outcome, count(*)::int as n from sk_instance where tenant = ? and status <> 'active' and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`,
+        [tenant],
+      ),
       this.rows(
         `select machine_id, count(*)::int as n, avg(extract(epoch from updated_at - created_at) * 1000)::float8 as mean_ms, max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
          from sk_instance where tenant = ? and status <> 'active' group by 1 order by 1`,
@@ -219,10 +260,19 @@ export class PgInstanceStore implements InstanceStore {
       ),
     ]);
     return {
-      instances: instances.map((r) => ({ machineId: String(r.machine_id), status: r.status as InstanceRecord['status'], count: Number(r.n) })),
+      instances: instances.map((r) => ({
+        machineId: String(r.machine_id),
+        status: r.status as InstanceRecord['status'],
+        count: Number(r.n),
+      })),
       steps: steps.map((r) => ({ name: String(r.name), total: Number(r.total), failed: Number(r.failed), retries: Number(r.retries) })),
       outcomes: outcomes.map((r) => ({ machineId: String(r.machine_id), outcome: String(r.outcome), count: Number(r.n) })),
-      durations: durations.map((r) => ({ machineId: String(r.machine_id), finished: Number(r.n), meanMs: Number(r.mean_ms), maxMs: Number(r.max_ms) })),
+      durations: durations.map((r) => ({
+        machineId: String(r.machine_id),
+        finished: Number(r.n),
+        meanMs: Number(r.mean_ms),
+        maxMs: Number(r.max_ms),
+      })),
     };
   }
 
@@ -233,5 +283,8 @@ export class PgInstanceStore implements InstanceStore {
 
 function isUniqueViolation(e: unknown, constraint: string): boolean {
   const err = e as { code?: string; constraint?: string; message?: string; name?: string };
-  return (err.code === '23505' || err.name === 'UniqueConstraintViolationException') && (err.constraint === constraint || (err.message ?? '').includes(constraint));
+  return (
+    (err.code === '23505' || err.name === 'UniqueConstraintViolationException') &&
+    (err.constraint === constraint || (err.message ?? '').includes(constraint))
+  );
 }

@@ -5,6 +5,7 @@ import { MemoryStore } from '../memory-store.ts';
 import type { InstanceStore } from '../ports.ts';
 import type { RegisterOptions } from '../registry.ts';
 import { Runtime, type RuntimeOptions } from '../runtime.ts';
+import type { RuntimeObserver } from '../observer.ts';
 
 /** Options of {@link createSimulation}. */
 export interface SimulationOptions {
@@ -20,6 +21,8 @@ export interface SimulationOptions {
   /** As the runtime's options of the same names. */
   readonly minDelayMs?: RuntimeOptions['minDelayMs'];
   readonly transitionRateLimit?: RuntimeOptions['transitionRateLimit'];
+  /** Told of step attempts, timer firings and claims (as `RuntimeOptions.observer`). */
+  readonly observer?: RuntimeObserver;
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
@@ -61,6 +64,7 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     onError: options.onError,
     minDelayMs: options.minDelayMs,
     transitionRateLimit: options.transitionRateLimit,
+    observer: options.observer,
   });
   for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.

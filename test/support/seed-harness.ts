@@ -1,4 +1,5 @@
 import type { AnyStateMachine } from 'xstate';
+import type { RuntimeObserver } from '../../runtime/observer.ts';
 import { createBundledSteps } from '../../actors/index.ts';
 import type { StepRegistry } from '../../runtime/step-types.ts';
 import { createLab, type Lab, type LiveRecord, type OperationName, type SystemName } from '../../lab/index.ts';
@@ -84,7 +85,7 @@ export type SeedSimulation = Simulation & { readonly errors: unknown[] };
 /** A simulation running every bundled machine with step implementations on `lab`. */
 export async function seedSimulation(
   lab: Lab,
-  options: { store?: InstanceStore; startTime?: Date; wrap?: (steps: StepRegistry) => StepRegistry } = {},
+  options: { store?: InstanceStore; startTime?: Date; wrap?: (steps: StepRegistry) => StepRegistry; observer?: RuntimeObserver } = {},
 ): Promise<SeedSimulation> {
   const errors: unknown[] = [];
   const steps = createBundledSteps(lab.clients);
@@ -93,6 +94,7 @@ export async function seedSimulation(
     steps: options.wrap ? options.wrap(steps) : steps,
     ...(options.store && { store: options.store }),
     ...(options.startTime && { startTime: options.startTime }),
+    ...(options.observer && { observer: options.observer }),
     onError: (e) => void errors.push(e),
   });
   return Object.assign(sim, { errors });

@@ -5,7 +5,8 @@
  * see what ran even after this process is killed with SIGKILL.
  *
  * Env: DATABASE_URL, WORKER_ID, HANG_STEP (name of a step that never returns
- * in this process). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
+ * in this process), TRACING=on (a trace SDK without an exporter, so instances
+ * store a real trace context). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
  */
 import pg from 'pg';
 import { openDatabase } from '../../adapters/postgres/orm.ts';
@@ -14,14 +15,24 @@ import { createRuntime } from '../../runtime/index.ts';
 import type { StepContext } from '../../runtime/step-types.ts';
 import { deadline, threeSteps } from '../fixtures/machines.ts';
 import { serveRuntimeOverIpc } from './serve-ipc.ts';
+import { startTracing } from '../../observability/otel.ts';
+
+if (process.env.TRACING === 'on') startTracing({ env: {}, spanProcessors: [] });
 
 const url = process.env.DATABASE_URL!;
 const hang = process.env.HANG_STEP;
 const log = new pg.Pool({ connectionString: url, max: 2 });
-await log.query(`create table if not exists test_step_log (id serial primary key, step text, idempotency_key text, attempt int, pid int, at timestamptz default clock_timestamp())`);
+await log.query(
+  `create table if not exists test_step_log (id serial primary key, step text, idempotency_key text, attempt int, pid int, at timestamptz default clock_timestamp())`,
+);
 
 const logged = (name: string, result: (n: number) => object) => async (input: { n: number }, ctx: StepContext) => {
-  await log.query('insert into test_step_log (step, idempotency_key, attempt, pid) values ($1, $2, $3, $4)', [name, ctx.idempotencyKey, ctx.attempt, process.pid]);
+  await log.query('insert into test_step_log (step, idempotency_key, attempt, pid) values ($1, $2, $3, $4)', [
+    name,
+    ctx.idempotencyKey,
+    ctx.attempt,
+    process.pid,
+  ]);
   if (name === hang) await new Promise(() => {}); // in flight forever: the test kills us here
   return result(input.n);
 };
@@ -35,7 +46,11 @@ const runtime = await createRuntime({
     { machine: threeSteps, options: { version: '1' } },
     { machine: deadline, options: { version: '1' } },
   ],
-  steps: { stepA: logged('stepA', (n) => ({ a: n + 1 })), stepB: logged('stepB', (n) => ({ b: n + 2 })), stepC: logged('stepC', (n) => ({ c: n + 3 })) },
+  steps: {
+    stepA: logged('stepA', (n) => ({ a: n + 1 })),
+    stepB: logged('stepB', (n) => ({ b: n + 2 })),
+    stepC: logged('stepC', (n) => ({ c: n + 3 })),
+  },
 });
 
 serveRuntimeOverIpc(runtime);
