@@ -3,6 +3,7 @@
  * route and the source of `GET /openapi.json`.
  */
 import { z } from '@hono/zod-openapi';
+import { ProgressSchema } from './phase-progress.ts';
 
 /** Instance ids as the runtime accepts them (child instances contain ":"). */
 export const InstanceIdSchema = z
@@ -155,6 +156,21 @@ export const InstanceSchema = z
     steps: z.array(StepSchema),
     children: z.array(ChildSchema),
     timers: z.array(TimerSchema),
+    tasks: z
+      .array(
+        z.object({
+          id: z.string(),
+          state: z.string(),
+          title: z.string(),
+          event: z.string(),
+          roles: z.array(z.string()),
+          assignee: z.string().nullable(),
+          claimedBy: z.string().nullable(),
+          dueAt: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: 'Open human tasks (GET /v1/tasks/{id} for the form)' }),
+    progress: ProgressSchema.optional(),
   })
   .openapi('Instance');
 

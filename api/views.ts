@@ -41,7 +41,7 @@ export function summaryBody(v: InstanceView): z.infer<typeof InstanceSummarySche
 }
 
 /** Full view: context, accepted events, steps, children and timers. */
-export function instanceBody(d: InstanceDetails, keys?: RegExp): Instance {
+export function instanceBody(d: InstanceDetails, keys?: RegExp, progress?: Instance['progress']): Instance {
   const of = (kind: EffectRecord['kind']) => d.effects.filter((e) => e.kind === kind);
   return {
     ...summaryBody(d),
@@ -78,6 +78,11 @@ export function instanceBody(d: InstanceDetails, keys?: RegExp): Instance {
     })),
     children: of('child').map((e) => ({ instanceId: e.id, name: e.name, machine: e.target, status: e.status, createdAt: iso(e.createdAt)!, closedAt: iso(e.closedAt) })),
     timers: of('timer').map((e) => ({ name: e.name, status: e.status, dueAt: iso(e.dueAt), createdAt: iso(e.createdAt)!, closedAt: iso(e.closedAt) })),
+    tasks: d.tasks.map((t) => ({
+      ...{ id: t.id, state: t.state, title: t.title, event: t.event, roles: [...t.roles] },
+      ...{ assignee: t.assignee, claimedBy: t.claimedBy, dueAt: iso(t.dueAt) },
+    })),
+    ...(progress ? { progress } : {}),
   };
 }
 

@@ -81,12 +81,13 @@ export class InstanceQueries {
   async describe(instanceId: string, options: { tenant?: string } = {}): Promise<InstanceDetails> {
     await this.get(instanceId, options); // validation and tenant check
     let record = await this.mustGet(instanceId);
-    let effects = await this.o.store.effects(instanceId);
+    const openTasks = () => this.o.store.listTasks({ tenant: record.tenant, instanceId, now: new Date(), limit: 500 });
+    let [effects, tasks] = await Promise.all([this.o.store.effects(instanceId), openTasks()]);
     for (let i = 0; i < CONSISTENT_READ_ROUNDS; i++) {
       const again = await this.mustGet(instanceId);
       if (again.version === record.version) break;
       record = again;
-      effects = await this.o.store.effects(instanceId);
+      [effects, tasks] = await Promise.all([this.o.store.effects(instanceId), openTasks()]);
     }
     const base = recordView(record);
     const reg = this.o.registry.find(record.machineId, record.machineVersion);
@@ -96,7 +97,7 @@ export class InstanceQueries {
     const children = effects
       .filter((e) => e.kind === 'child')
       .map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
-    return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects };
+    return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects, tasks };
   }
 
   /**

@@ -207,6 +207,7 @@ export interface TaskFilter {
   /** Tasks assigned to (or claimed by) this caller id. */
   readonly assignee?: string;
   readonly machineId?: string;
+  readonly instanceId?: string;
   /** True: only tasks past their due time at `now`; false: only the others. */
   readonly overdue?: boolean;
   readonly now: Date;
@@ -234,6 +235,7 @@ export function matchesTask(t: TaskRecord, f: TaskFilter): boolean {
     (!f.role || t.roles.includes(f.role)) &&
     (!f.assignee || t.assignee === f.assignee || t.claimedBy === f.assignee) &&
     (!f.machineId || t.machineId === f.machineId) &&
+    (!f.instanceId || t.instanceId === f.instanceId) &&
     (f.overdue === undefined || (t.dueAt !== null && t.dueAt <= f.now) === f.overdue) &&
     (!f.after || t.createdAt > f.after.createdAt || (t.createdAt.getTime() === f.after.createdAt.getTime() && t.id > f.after.id))
   );

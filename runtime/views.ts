@@ -7,6 +7,7 @@ import { requiredRoles } from './transition.ts';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
 import type { InstanceView } from './types.ts';
 import type { StepView, WorkflowStatus } from './workflow-status.ts';
+import type { TaskRecord } from './tasks.ts';
 
 /** An event the current state accepts, with the roles its `meta.roles` requires (if any). */
 export interface AcceptedEvent {
@@ -24,6 +25,8 @@ export interface InstanceDetails extends InstanceView {
   /** Child instances (invoked machines). */
   children: { id: string; invokeId: string; machine: string | null; status: string }[];
   effects: EffectRecord[];
+  /** Open human tasks of the instance (see `tasks.ts`). */
+  tasks: TaskRecord[];
 }
 
 /** Events the active state nodes handle, with required roles. */

@@ -219,6 +219,7 @@ export class PgInstanceStore implements InstanceStore {
     if (f.role) add('jsonb_exists(roles, ?)', f.role);
     if (f.assignee) add('(assignee = ? or claimed_by = ?)', f.assignee, f.assignee);
     if (f.machineId) add('machine_id = ?', f.machineId);
+    if (f.instanceId) add('instance_id = ?', f.instanceId);
     if (f.overdue === true) add('due_at <= ?::timestamptz', ts(f.now));
     if (f.overdue === false) add('(due_at is null or due_at > ?::timestamptz)', ts(f.now));
     if (f.after) add('(created_at, id) > (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);

@@ -16,6 +16,7 @@ import {
 } from '../schemas.ts';
 import { instanceBody, summaryBody } from '../views.ts';
 import { MAX_WAIT_MS, waitUntilSettled } from '../instance-reads.ts';
+import { phaseProgress } from '../phase-progress.ts';
 
 const StartBody = z
   .object({
@@ -208,6 +209,8 @@ export function registerInstanceRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps):
 
   app.openapi(getInstance, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(instanceBody(await runtime.describe(id, { tenant: principalOf(c).tenant }), deps.redactKeys), 200);
+    const details = await runtime.describe(id, { tenant: principalOf(c).tenant });
+    const machine = runtime.registry.find(details.machine.id, details.machine.version)?.machine;
+    return c.json(instanceBody(details, deps.redactKeys, phaseProgress(details, machine)), 200);
   });
 }

@@ -8,6 +8,7 @@ import { greetingMachine } from '../../machines/greeting.machine.ts';
 import {
   buildMachine,
   createCatalog,
+  sourceDefinitionOf,
   DefinitionService,
   MemoryDefinitionStore,
   stepActors,
@@ -51,6 +52,23 @@ describe('JSON definitions over HTTP', () => {
       const table = transitionTable(fromFile, input, { compose: { message: 'Hello, Ada!' } });
       expect(Object.keys(table).length).toBeGreaterThan(3);
       expect(transitionTable(fromExport, input, { compose: { message: 'Hello, Ada!' } })).toEqual(table);
+    });
+  }
+
+  for (const file of readdirSync(BUNDLED_DEFINITIONS_DIR).filter((f) => /\.ya?ml$/.test(f))) {
+    it(`${file}: compiled, registered → GET definition equal to the compiled JSON → same transitions when built again`, async () => {
+      const { call, definitions } = await open();
+      const reg = await definitions!.registerPhases(read(file));
+      const compiled = sourceDefinitionOf(reg.machine)!;
+      const got = await call('GET', `/v1/machines/${reg.id}/definition?format=json`);
+      expect(got.status).toBe(200);
+      expect(got.body).toEqual(compiled);
+      const table = transitionTable(buildMachine(compiled, catalog), {}, {});
+      expect(Object.keys(table).length).toBeGreaterThan(7);
+      expect(transitionTable(buildMachine(got.body, catalog), {}, {})).toEqual(table);
+      // The exported JSON registers as it is, under another version: the same machine.
+      const again = await call('POST', '/v1/machines', { body: { ...got.body, version: 'exported' } });
+      expect(again.status, JSON.stringify(again.body)).toBe(201);
     });
   }
 
