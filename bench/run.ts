@@ -50,9 +50,17 @@ async function main() {
     ['raw 2 KB jsonb upsert, 32 clients', `${fmt(raw.upsert32)} TPS`, ''],
     ['raw 3-statement tx, 1 client', `${fmt(raw.tx1.tps)} TPS, p50 ${ms(raw.tx1.p50)}`, 'reference'],
     ['raw 3-statement tx, 32 clients', `${fmt(raw.tx32)} TPS`, 'reference'],
-    ['3-step workflow, sequential', `${fmt(wf.seq.rate)} wf/s, p50 ${ms(wf.seq.p50)}, p99 ${ms(wf.seq.p99)}`, `p50 = ${(wf.seq.p50 / raw.tx1.p50).toFixed(2)}x one raw tx (target <= 5x)`],
+    [
+      '3-step workflow, sequential',
+      `${fmt(wf.seq.rate)} wf/s, p50 ${ms(wf.seq.p50)}, p99 ${ms(wf.seq.p99)}`,
+      `p50 = ${(wf.seq.p50 / raw.tx1.p50).toFixed(2)}x one raw tx (target <= 5x)`,
+    ],
     ['3-step workflow, 64 in flight', `${fmt(wf.par.rate)} wf/s`, `${pct(wf.par.rate / raw.tx32)} of raw 32-client TPS (target >= 47%)`],
-    ['send -> committed, sequential', `p50 ${ms(send.p50)}, p99 ${ms(send.p99)}`, `p50 = ${(send.p50 / raw.tx1.p50).toFixed(2)}x one raw tx (target p50 <= 1 ms)`],
+    [
+      'send -> committed, sequential',
+      `p50 ${ms(send.p50)}, p99 ${ms(send.p99)}`,
+      `p50 = ${(send.p50 / raw.tx1.p50).toFixed(2)}x one raw tx (target p50 <= 1 ms)`,
+    ],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padEnd(44)}  ${c}`);
@@ -63,11 +71,19 @@ async function main() {
 async function rawReference(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 32 });
   await pool.query(`create table raw_doc (id text primary key, doc jsonb not null, version int not null default 1)`);
-  await pool.query(`create table raw_hist (instance_id text, seq int, type text, payload jsonb, created_at timestamptz default now(), primary key (instance_id, seq))`);
-  await pool.query(`create table raw_eff (id bigserial primary key, instance_id text, kind text, input jsonb, created_at timestamptz default now())`);
+  await pool.query(
+    `create table raw_hist (instance_id text, seq int, type text, payload jsonb, created_at timestamptz default now(), primary key (instance_id, seq))`,
+  );
+  await pool.query(
+    `create table raw_eff (id bigserial primary key, instance_id text, kind text, input jsonb, created_at timestamptz default now())`,
+  );
   const doc = JSON.stringify({ data: 'x'.repeat(2000) });
   let n = 0;
-  const upsert = () => pool.query(`insert into raw_doc (id, doc) values ($1, $2) on conflict (id) do update set doc = excluded.doc, version = raw_doc.version + 1`, [`d${n++ % 1000}`, doc]);
+  const upsert = () =>
+    pool.query(
+      `insert into raw_doc (id, doc) values ($1, $2) on conflict (id) do update set doc = excluded.doc, version = raw_doc.version + 1`,
+      [`d${n++ % 1000}`, doc],
+    );
   const upsert1 = await throughput(1, upsert);
   const upsert32 = await throughput(32, upsert);
   let seq = 0;
@@ -78,7 +94,10 @@ async function rawReference(url: string) {
     try {
       await c.query('begin');
       await c.query(`insert into raw_hist (instance_id, seq, type, payload) values ($1, $2, 'e', '{"a":1}')`, [id, s]);
-      await c.query(`insert into raw_doc (id, doc) values ($1, $2) on conflict (id) do update set doc = excluded.doc, version = raw_doc.version + 1`, [id, doc]);
+      await c.query(
+        `insert into raw_doc (id, doc) values ($1, $2) on conflict (id) do update set doc = excluded.doc, version = raw_doc.version + 1`,
+        [id, doc],
+      );
       await c.query(`insert into raw_eff (instance_id, kind, input) values ($1, 'step', '{"n":1}')`, [id]);
       await c.query('commit');
     } finally {
@@ -94,9 +113,14 @@ async function rawReference(url: string) {
 async function newRuntime(url: string, poolSize: number) {
   const store = new PgInstanceStore(await openDatabase({ url, poolSize }));
   const runtime = new Runtime({ store, workerId: `bench-${process.pid}`, pollIntervalMs: 0 });
+  // Steps first: a machine registers only with every step it invokes.
+  runtime.registerSteps({
+    stepA: async ({ n }: { n: number }) => ({ a: n + 1 }),
+    stepB: async ({ n }: { n: number }) => ({ b: n + 2 }),
+    stepC: async ({ n }: { n: number }) => ({ c: n + 3 }),
+  });
   runtime.register(threeSteps, { version: '1' });
   runtime.register(counter, { version: '1' });
-  runtime.registerSteps({ stepA: async ({ n }: { n: number }) => ({ a: n + 1 }), stepB: async ({ n }: { n: number }) => ({ b: n + 2 }), stepC: async ({ n }: { n: number }) => ({ c: n + 3 }) });
   return { runtime, close: async () => (await runtime.close(), await store.close()) };
 }
 
@@ -138,7 +162,11 @@ async function latency(fn: () => Promise<unknown>) {
     samples.push(performance.now() - t);
   }
   samples.sort((a, b) => a - b);
-  return { tps: samples.length / SECONDS, p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+  return {
+    tps: samples.length / SECONDS,
+    p50: samples[Math.floor(samples.length * 0.5)]!,
+    p99: samples[Math.floor(samples.length * 0.99)]!,
+  };
 }
 
 async function throughput(concurrency: number, fn: () => Promise<unknown>) {

@@ -93,6 +93,7 @@ export function checkMachine(machine: AnyStateMachine, options: CheckOptions = {
     if (why) throw unsupported(machine, where, `actor "${src}"`, why);
     if (!uses.has(src)) uses.set(src, { src, logic, kind, where });
   };
+  if (callsSpawn((machine.config as { context?: unknown }).context)) throw spawnInAssign(machine, '(root) context');
   for (const node of allNodes(machine.root)) {
     const where = node.path.join('.') || '(root)';
     for (const inv of node.invoke) {
@@ -141,6 +142,11 @@ function checkAction(machine: AnyStateMachine, where: string, action: unknown, o
     checkFixedDelay(machine, where, (impl as { delay?: unknown }).delay, options.minDelayMs ?? 0);
     return;
   }
+  if (builtin && (type === 'xstate.assign' || type === 'xstate.enqueueActions')) {
+    const code = type === 'xstate.assign' ? (impl as { assignment?: unknown }).assignment : (impl as { collect?: unknown }).collect;
+    if (callsSpawn(code)) throw spawnInAssign(machine, where);
+    return;
+  }
   if (builtin && type !== 'xstate.log') return;
   if (options.allowCustomActions) return;
   const label = type === 'xstate.log' ? 'the log action' : `custom action "${named ?? (impl as { name?: string }).name ?? 'inline'}"`;
@@ -171,6 +177,28 @@ function checkFixedDelay(machine: AnyStateMachine, where: string, delay: unknown
     label,
     `delays below the runtime's minimum of ${minDelayMs} ms are refused (runtime option minDelayMs, STATEKEEPER_MIN_DELAY_MS); ` +
       'use a longer delay',
+  );
+}
+
+/**
+ * Whether an assignment (a function, or an object of property assigners) calls the `spawn` its
+ * arguments carry: read from the source, as nothing else tells before it runs. A spawn the source
+ * hides (through a helper) is still caught when the transition runs, ending the instance in `error`.
+ */
+function callsSpawn(code: unknown): boolean {
+  if (typeof code === 'function') return /\bspawn\b/.test(Function.prototype.toString.call(code));
+  if (code && typeof code === 'object') return Object.values(code).some(callsSpawn);
+  return false;
+}
+
+/** The refusal of `spawn()` inside `assign` (or a context factory): what XState spawns there lives only in memory. */
+function spawnInAssign(machine: AnyStateMachine, where: string): RuntimeError {
+  return unsupported(
+    machine,
+    where,
+    'spawn() inside assign()',
+    'an actor spawned inside assign is held in the context, which the runtime cannot persist; ' +
+      "spawn it with the spawnChild('name', { id }) action and address it by that id (sendTo('id', ...))",
   );
 }
 

@@ -117,6 +117,9 @@ export class Registry {
           { machine: m.id, problems: problems.map(([state, problem]) => ({ state, problem })) },
         );
     }
+    // Every step the machine (or a child machine) invokes needs an implementation now, not when first reached.
+    const missing = this.stepsWithout(plan, options.steps).map((name) => `${machine.id}@${version}: ${name}`);
+    if (missing.length) throw missingStepsError(missing);
     if (options.steps) this.registerSteps(options.steps);
     for (const { machine: m, uses } of plan) {
       const versions = this.machines.get(m.id) ?? new Map<string, RegisteredMachine>();
@@ -191,6 +194,41 @@ export class Registry {
     this.promiseSteps.set(u.src, { creator, impl: { run, policy: PROMISE_POLICY } });
   }
 
+  /**
+   * Names of the `step()` actors of `plan` (a machine and the child machines registered with it, or registered
+   * before) with no implementation, counting `extra` (steps about to be registered with it).
+   */
+  private stepsWithout(plan: { machine: AnyStateMachine; uses: ActorUse[] }[], extra?: StepRegistry): string[] {
+    const missing = new Set<string>();
+    const seen = new Set<AnyStateMachine>();
+    const visit = (m: AnyStateMachine, uses: ActorUse[] | undefined) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      for (const u of uses ?? this.uses.get(m) ?? []) {
+        if (u.kind === 'step' && !this.steps.has(u.src) && !(extra && Object.hasOwn(extra, u.src))) missing.add(u.src);
+        if (u.kind === 'machine') visit(u.logic as AnyStateMachine, plan.find((p) => p.machine === u.logic)?.uses);
+      }
+    };
+    for (const p of plan) visit(p.machine, p.uses);
+    return [...missing];
+  }
+
+  /**
+   * Registers several machines, or none: every step any of them lacks is listed in one
+   * `step_not_registered` error before anything is registered (as `createRuntime` does).
+   */
+  registerAll(machines: readonly { machine: AnyStateMachine; options: RegisterOptions }[]): void {
+    const missing: string[] = [];
+    for (const { machine, options } of machines) {
+      if (!machine || typeof machine !== 'object' || !(machine as { root?: unknown }).root) continue; // register() says why
+      const plan = this.checkTree(machine, options?.allowCustomActions === true);
+      const extra = Object.assign({}, ...machines.map((m) => m.options?.steps ?? {})) as StepRegistry;
+      missing.push(...this.stepsWithout(plan, extra).map((name) => `${machine.id}@${options?.version}: ${name}`));
+    }
+    if (missing.length) throw missingStepsError(missing);
+    for (const m of machines) this.register(m.machine, m.options);
+  }
+
   /** Step actors (`step()` placeholders) of registered machines that have no implementation, as `machine@version: name`. */
   missingSteps(machineRef?: string): string[] {
     const regs = machineRef ? [this.resolve(machineRef)] : this.list();
@@ -210,13 +248,7 @@ export class Registry {
   /** @throws RuntimeError `step_not_registered` listing every step without an implementation. */
   assertStepsRegistered(machineRef?: string): void {
     const missing = this.missingSteps(machineRef);
-    if (missing.length) {
-      throw new RuntimeError(
-        'step_not_registered',
-        `No step implementation is registered for: ${missing.join(', ')}; register them with runtime.registerSteps({ name: fn }).`,
-        { missing },
-      );
-    }
+    if (missing.length) throw missingStepsError(missing);
   }
 
   registerSteps(steps: StepRegistry): void {
@@ -268,6 +300,16 @@ export class Registry {
   policyFor(machine: AnyStateMachine, src: string): Required<StepPolicy> {
     return { ...DEFAULT_POLICY, ...this.step(src)?.policy, ...stepPolicyOf(machine.implementations.actors?.[src]) };
   }
+}
+
+/** The refusal of machines whose `step()` actors have no implementation, each listed as `machine@version: name`. */
+function missingStepsError(missing: string[]): RuntimeError {
+  return new RuntimeError(
+    'step_not_registered',
+    `No step implementation is registered for: ${missing.join(', ')}; ` +
+      'pass them as register(machine, { version, steps: { name: fn } }) or to createRuntime({ steps }) before registering the machine.',
+    { missing },
+  );
 }
 
 /** Defaults for steps that declare no policy. */

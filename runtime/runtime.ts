@@ -319,7 +319,8 @@ export async function createRuntime(
   options: RuntimeOptions & { machines?: { machine: AnyStateMachine; options: RegisterOptions }[]; resume?: boolean },
 ): Promise<Runtime> {
   const runtime = new Runtime(options);
-  for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
+  // All or nothing: every step any machine lacks is listed in one error.
+  runtime.registry.registerAll(options.machines ?? []);
   if (options.resume !== false) await runtime.resume();
   return runtime;
 }

@@ -31,15 +31,28 @@ describe('malformed input to every public function gets a clear error and change
       { machine: 'approval', input: { f: () => 1 } },
       { machine: 'approval', caller: { roles: ['x'] } },
     ];
-    for (const [i, options] of bad.entries()) await expect(runtime.start(options as never), `bad start options #${i}`).rejects.toMatchObject(invalid);
-    await expect(runtime.start({ machine: 'nope' })).rejects.toMatchObject({ code: 'machine_not_found', message: expect.stringContaining('"nope"') });
+    for (const [i, options] of bad.entries())
+      await expect(runtime.start(options as never), `bad start options #${i}`).rejects.toMatchObject(invalid);
+    await expect(runtime.start({ machine: 'nope' })).rejects.toMatchObject({
+      code: 'machine_not_found',
+      message: expect.stringContaining('"nope"'),
+    });
     await expect(runtime.start({ machine: 'approval@9' })).rejects.toMatchObject({ code: 'machine_version_not_found' });
     expect((await runtime.list()).items).toHaveLength(1);
   });
 
   test('send', async () => {
     const { runtime, id } = await sim();
-    for (const event of [undefined, null, 'legal.approve', {}, { type: '' }, { type: 5 }, { type: 'xstate.done.actor.x' }, { type: 'legal.approve', by: () => 1 }]) {
+    for (const event of [
+      undefined,
+      null,
+      'legal.approve',
+      {},
+      { type: '' },
+      { type: 5 },
+      { type: 'xstate.done.actor.x' },
+      { type: 'legal.approve', by: () => 1 },
+    ]) {
       await expect(runtime.send(id, event as never), JSON.stringify(event) ?? String(event)).rejects.toMatchObject(invalid);
     }
     await expect(runtime.send('', { type: 'ping' })).rejects.toMatchObject(invalid);
@@ -67,7 +80,9 @@ describe('malformed input to every public function gets a clear error and change
     expect(() => runtime.register(threeSteps, undefined as never)).toThrow(expect.objectContaining(invalid));
     expect(() => runtime.register(threeSteps, { version: 'has space' })).toThrow(expect.objectContaining(invalid));
     const other = threeSteps.provide({});
-    runtime.register(threeSteps, { version: '1' });
+    expect(() => runtime.register(threeSteps, { version: '1' })).toThrow(expect.objectContaining({ code: 'step_not_registered' }));
+    const stub = async () => ({});
+    runtime.register(threeSteps, { version: '1', steps: { stepA: stub, stepB: stub, stepC: stub } });
     expect(() => runtime.register(other, { version: '1' })).toThrow(expect.objectContaining({ code: 'machine_already_registered' }));
     expect(() => runtime.registerSteps({ x: 42 } as never)).toThrow(expect.objectContaining(invalid));
     expect(() => runtime.registerSteps(null as never)).toThrow(expect.objectContaining(invalid));

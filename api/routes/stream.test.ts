@@ -65,7 +65,12 @@ describe('GET /v1/instances/{id}/stream', () => {
 
     const snapshot = await sse.nextEvent();
     expect(snapshot).toMatchObject({ event: 'snapshot', id: '2' });
-    expect(JSON.parse(snapshot!.data!)).toMatchObject({ id: started.id, state: 'awaitingConfirmation', context: { name: 'Ada' }, acceptedEvents: [{ type: 'greeting.cancel' }, { type: 'greeting.confirm' }] });
+    expect(JSON.parse(snapshot!.data!)).toMatchObject({
+      id: started.id,
+      state: 'awaitingConfirmation',
+      context: { name: 'Ada' },
+      acceptedEvents: [{ type: 'greeting.cancel' }, { type: 'greeting.confirm' }],
+    });
 
     // Quiet: keep-alive comments arrive (the harness sends one every 50 ms).
     expect(await sse.next()).toEqual({ comment: 'keep-alive' });
@@ -73,7 +78,14 @@ describe('GET /v1/instances/{id}/stream', () => {
     await api.call('POST', `/v1/instances/${started.id}/events`, { body: { type: 'greeting.confirm' } });
     const change = await sse.nextEvent();
     expect(change).toMatchObject({ event: 'change', id: '3' });
-    expect(JSON.parse(change!.data!)).toEqual({ instanceId: started.id, version: 3, status: 'done', state: 'confirmed', tags: [], eventType: 'greeting.confirm' });
+    expect(JSON.parse(change!.data!)).toEqual({
+      instanceId: started.id,
+      version: 3,
+      status: 'done',
+      state: 'confirmed',
+      tags: [],
+      eventType: 'greeting.confirm',
+    });
     const end = await sse.nextEvent();
     expect(end).toMatchObject({ event: 'end', id: '3' });
     expect(JSON.parse(end!.data!)).toEqual({ instanceId: started.id, version: 3, status: 'done' });
@@ -82,12 +94,15 @@ describe('GET /v1/instances/{id}/stream', () => {
 
   test('changes committed by another process are picked up by the poll', async () => {
     const api = await createStandardTestApi();
-    const { body: started } = await api.call('POST', '/v1/machines/payout/instances?wait=settled', { body: { input: { amount: 1, cardNumber: '4242', owner: { name: 'a', password: 'b' } } } });
+    const { body: started } = await api.call('POST', '/v1/machines/payout/instances?wait=settled', {
+      body: { input: { amount: 1, cardNumber: '4242', owner: { name: 'a', password: 'b' } } },
+    });
     const sse = sseReader(await api.request('GET', `/v1/instances/${started.id}/stream`));
     expect((await sse.nextEvent())?.event).toBe('snapshot');
     // A second runtime on the same store stands in for another server process.
     const other = new Runtime({ store: api.sim.store, clock: api.sim.clock, workerId: 'other', pollIntervalMs: 0 });
-    other.register(payoutMachine, { version: '1' });
+    // Its steps are not called here, but a machine registers only with every step it invokes.
+    other.register(payoutMachine, { version: '1', steps: { charge: async () => ({}) } });
     await other.send(started.id, { type: 'payout.note', text: 'from elsewhere' });
     const change = await sse.nextEvent();
     expect(change).toMatchObject({ event: 'change', id: '3' });

@@ -66,9 +66,8 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     transitionRateLimit: options.transitionRateLimit,
     observer: options.observer,
   });
-  for (const m of options.machines ?? []) runtime.register(m.machine, m.options);
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.
-  runtime.registry.assertStepsRegistered();
+  runtime.registry.registerAll(options.machines ?? []);
   await runtime.resume();
   const quiet = async () => {
     // Step promises may resolve on later ticks (fake I/O); settle until quiet twice in a row.

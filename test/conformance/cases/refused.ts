@@ -72,7 +72,25 @@ const logging = setup({}).createMachine({
   states: { a: { on: { go: { target: 'b', actions: log('going') } } }, b: {} },
 });
 
+const spawnInAssign = setup({ actors: { child: setup({}).createMachine({ id: 'r-spawned' }) } }).createMachine({
+  id: 'r-spawn-in-assign',
+  context: { ref: null as unknown },
+  initial: 'idle',
+  states: { idle: { on: { go: { actions: assign({ ref: ({ spawn }) => spawn('child') }) } } } },
+});
+
+const spawnInContext = setup({ actors: { child: setup({}).createMachine({ id: 'r-spawned-ctx' }) } }).createMachine({
+  id: 'r-spawn-in-context',
+  context: ({ spawn }) => ({ ref: spawn('child') }),
+});
+
 export const refusedCases: RefusedCase[] = [
+  {
+    name: 'refused.spawn-in-assign',
+    machine: spawnInAssign,
+    mentions: ['r-spawn-in-assign', 'state idle', 'spawn() inside assign()', 'spawnChild('],
+  },
+  { name: 'refused.spawn-in-context', machine: spawnInContext, mentions: ['r-spawn-in-context', '(root) context', 'spawnChild('] },
   { name: 'refused.fromCallback', machine: callback, mentions: ['r-callback', 'state on', 'actor "ticker"', 'fromCallback'] },
   { name: 'refused.fromObservable', machine: observable, mentions: ['r-observable', 'state watching', 'fromObservable'] },
   { name: 'refused.fromEventObservable', machine: eventObservable, mentions: ['r-event-observable', 'fromEventObservable'] },
