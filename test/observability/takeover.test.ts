@@ -26,8 +26,8 @@ test('a step whose holder stopped answering is taken over once its lease expires
   const observer = combineObservers(metrics.observer, logObserver(createLogger({ destination: out })));
   const later = new SimulatedClock(held!.leaseUntil!.getTime() + 1);
   const live = new Runtime({ store, clock: later, workerId: 'live', pollIntervalMs: 0, observer });
-  live.register(threeSteps, { version: '1' });
   live.registerSteps({ stepA: async () => ({ a: 1 }), stepB: async () => ({ b: 1 }), stepC: async () => ({ c: 1 }) });
+  live.register(threeSteps, { version: '1' });
   await live.resume();
   await live.waitFor(id, (v) => v.status === 'done');
 
@@ -49,8 +49,8 @@ test('a process that restarts under its own id takes its own leases back: a clai
   const { id } = await sim.runtime.start({ machine: 'three-steps', input: { n: 1 } });
   const metrics = createMetrics();
   const again = new Runtime({ store, clock: sim.clock, workerId: 'simulation', pollIntervalMs: 0, observer: metrics.observer });
-  again.register(threeSteps, { version: '1' });
   again.registerSteps({ stepA: async () => ({ a: 1 }), stepB: async () => ({ b: 1 }), stepC: async () => ({ c: 1 }) });
+  again.register(threeSteps, { version: '1' });
   await again.resume();
   await again.waitFor(id, (v) => v.status === 'done');
   const scrape = parseScrape(await metrics.render());
