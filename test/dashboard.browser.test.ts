@@ -6,7 +6,9 @@
  * filtered, and `/docs` rendering every operation with its request schema.
  * Screenshots go to `.test-results/`.
  */
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +18,8 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { launchChromium, screenshot, watchPage } from './support/browser.ts';
 import { freePort } from '../adapters/postgres/postmaster.ts';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+
+const execFileAsync = promisify(execFile);
 
 const PROVISIONING_INPUT = {
   customer: { name: 'Ada Lovelace', email: 'ada@example.net' },
@@ -40,6 +44,15 @@ async function ensureDashboardBuilt(): Promise<void> {
   if (sources.every((f) => statSync(f).mtimeMs < built)) return;
   const { build } = await import('vite');
   await build({ root: path.join(REPO_ROOT, 'ui'), configFile: path.join(REPO_ROOT, 'ui/vite.config.ts'), logLevel: 'warn' });
+}
+
+/** Runs the operator CLI against the test database; resolves with its standard output. */
+async function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'api/cli.ts'), ...args], {
+    env: { ...process.env, ...env },
+    cwd: REPO_ROOT,
+  });
+  return stdout;
 }
 
 describe('dashboard and API reference in Chromium', () => {
@@ -210,6 +223,51 @@ describe('dashboard and API reference in Chromium', () => {
     await page.fill('[data-testid=filter-state]', 'awaitingConfirmation');
     await page.locator(`[data-testid=instance-rows] tr[data-instance="${waiting.id}"] a`).click();
     await page.locator('[data-testid=diagram] .sk-current[data-state-path="awaitingConfirmation"]').waitFor();
+  });
+
+  test('a human task: listed in the inbox by role, answered from the instance page, the phase moves on', { timeout: 90_000 }, async () => {
+    // A tester's key, made as an operator would (the development key holds no audit roles).
+    const created = await runCli(['apikey', 'create', '--tenant', 'default', '--roles', 'operator,tester', '--name', 'tess', '--json'], {
+      DATABASE_URL: db.url,
+    });
+    const tester = JSON.parse(created).key as string;
+    const audit = await api('POST', '/v1/machines/audit/instances', { input: { reportId: 'R-1', reportType: 'regulatory' } });
+    const useKey = async (k: string) => {
+      await page.evaluate((value) => sessionStorage.setItem('statekeeper.apiKey', value), k);
+      await page.reload();
+    };
+    await useKey(tester);
+    try {
+      await page.goto(`${base}/#/tasks`);
+      const card = page.locator(`[data-testid=task-list] [data-task^="${audit.id}:"]`);
+      await poll(() => card.count()).toBe(1);
+      expect(await card.locator('[data-testid=task-title]').textContent()).toBe('Create the test plan');
+      // A role the key does not hold filters it out.
+      await page.fill('[data-testid=task-filter-role]', 'cdo');
+      await poll(() => count('[data-testid=no-tasks]')).toBe(1);
+      await page.fill('[data-testid=task-filter-role]', 'tester');
+      await poll(() => card.count()).toBe(1);
+      await screenshot(page, 'dashboard-task-inbox');
+
+      await page.locator(`[data-testid=task-list] a[href="#/instances/${audit.id}"]`).click();
+      const task = page.locator('[data-testid=tasks] [data-task]').first();
+      await poll(() => task.locator('[data-testid=task-title]').textContent()).toBe('Create the test plan');
+      // The form opens with its required fields; an answer that fails it is refused and changes nothing.
+      await task.locator('[data-testid=task-form] summary').click();
+      await poll(() => task.locator('[data-testid=task-answer]').inputValue()).toContain('"summary"');
+      await task.locator('[data-testid=task-answer]').fill('{"summary": ""}');
+      await task.locator('[data-testid=task-complete]').click();
+      await poll(() => text('#banner')).toContain('answer_invalid');
+      const historyBefore = await count('[data-testid=history] li');
+      await task.locator('[data-testid=task-answer]').fill('{"summary": "Test the regulatory report R-1"}');
+      await task.locator('[data-testid=task-complete]').click();
+      await poll(() => page.locator('[data-testid=tasks] [data-testid=task-title]').first().textContent()).toBe('Approve the test plan');
+      await poll(() => count('[data-testid=history] li')).toBeGreaterThan(historyBefore);
+      expect(await page.locator('[data-testid=history] li').last().textContent()).toContain('apikey:tess');
+      await screenshot(page, 'dashboard-task-completed');
+    } finally {
+      await useKey(key);
+    }
   });
 
   test('/docs renders every operation with its request schema and example, offline', { timeout: 60_000 }, async () => {

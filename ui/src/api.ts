@@ -13,6 +13,7 @@ import type {
   SendResultSchema,
   StatsSchema,
 } from '../../api/schemas.ts';
+import type { TaskSchema } from '../../api/routes/tasks.ts';
 
 /** An instance in full, as `GET /v1/instances/{id}` answers. */
 export type Instance = z.infer<typeof InstanceSchema>;
@@ -28,6 +29,15 @@ export type Machine = z.infer<typeof MachineSchema>;
 export type Stats = z.infer<typeof StatsSchema>;
 /** An event the current state accepts. */
 export type AcceptedEvent = z.infer<typeof AcceptedEventSchema>;
+/** A human task, with its answer form (JSON Schema). */
+export type Task = z.infer<typeof TaskSchema>;
+/** Filters of the task inbox (empty string: no filter). */
+export interface TaskFilters {
+  role: string;
+  assignee: string;
+  machine: string;
+}
+
 /** Answer of an event or retry. */
 export type SendResult = z.infer<typeof SendResultSchema>;
 
@@ -108,6 +118,14 @@ export function createApiClient(key: string) {
       call<SendResult>('POST', `/v1/instances/${enc(id)}/events`, event),
     retry: (id: string) => call<SendResult>('POST', `/v1/instances/${enc(id)}/retry`, {}),
     cancel: (id: string, reason?: string) => call<Instance>('POST', `/v1/instances/${enc(id)}/cancel`, reason ? { reason } : {}),
+    tasks(filters: TaskFilters, limit = 100) {
+      const q = new URLSearchParams({ limit: String(limit) });
+      for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+      return call<{ items: Task[]; nextCursor: string | null }>('GET', `/v1/tasks?${q}`);
+    },
+    task: (id: string) => call<Task>('GET', `/v1/tasks/${enc(id)}`),
+    claimTask: (id: string) => call<Task>('POST', `/v1/tasks/${enc(id)}/claim`, {}),
+    completeTask: (id: string, answer: unknown) => call<{ task: Task }>('POST', `/v1/tasks/${enc(id)}/complete`, { answer }),
   };
 }
 

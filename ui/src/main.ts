@@ -10,6 +10,7 @@ import { createDashboardStore, parseRoute, routeHash, storedKey, storeKey, type 
 import { mountInstanceView } from './views/instance.ts';
 import { mountInstancesView } from './views/instances.ts';
 import { mountMachinesView } from './views/machines.ts';
+import { mountTasksView } from './views/tasks.ts';
 import type { Actions, View } from './views/view.ts';
 
 /** How often the instance list and its counts are refreshed while shown. */
@@ -79,6 +80,14 @@ const refreshInstance = (() => {
   };
 })();
 
+async function loadTasks(): Promise<void> {
+  if (!api) return;
+  const { taskFilters } = store.getSnapshot().context;
+  const page = await api.tasks(taskFilters);
+  if (store.getSnapshot().context.taskFilters !== taskFilters) return;
+  store.trigger.tasksLoaded({ tasks: page.items });
+}
+
 // ---- what each route needs -------------------------------------------------
 
 let following: { stop(): void } | undefined;
@@ -96,6 +105,9 @@ function enterRoute(route: Route): void {
     loadMachines().catch(report);
     loadList().catch(report);
     polling = setInterval(() => loadList().catch(() => undefined), LIST_REFRESH_MS);
+  } else if (route.view === 'tasks') {
+    loadTasks().catch(report);
+    polling = setInterval(() => loadTasks().catch(() => undefined), LIST_REFRESH_MS);
   } else if (route.view === 'machines') {
     loadMachines().catch(report);
     if (route.id) api.machine(route.id).then((machine) => store.trigger.machineLoaded({ machine }), report);
@@ -156,6 +168,36 @@ const actions: Actions = {
       report(e);
     }
   },
+  setTaskFilters(filters) {
+    store.trigger.taskFiltersChanged({ filters });
+    loadTasks().catch(report);
+  },
+  async task(taskId) {
+    if (!api) throw new Error('no API key');
+    return api.task(taskId);
+  },
+  async claimTask(taskId, instanceId) {
+    if (!api) return;
+    try {
+      const t = await api.claimTask(taskId);
+      notify('info', `Claimed: ${t.title}`);
+      await (instanceId ? refreshInstance(instanceId) : loadTasks());
+    } catch (e) {
+      report(e);
+    }
+  },
+  async completeTask(taskId, answer, instanceId) {
+    if (!api) return false;
+    try {
+      const { task } = await api.completeTask(taskId, answer);
+      notify('info', `Completed: ${task.title}`);
+      await (instanceId ? refreshInstance(instanceId) : loadTasks());
+      return true;
+    } catch (e) {
+      report(e);
+      return false;
+    }
+  },
   async diagram(ref) {
     const cached = store.getSnapshot().context.diagrams[ref];
     if (cached !== undefined) return cached;
@@ -199,6 +241,7 @@ function render(ctx: DashboardContext): void {
       );
     } else if (ctx.route.view === 'instance') view = mountInstanceView(app, ctx.route.id, actions);
     else if (ctx.route.view === 'machines') view = mountMachinesView(app, ctx.route.id, actions);
+    else if (ctx.route.view === 'tasks') view = mountTasksView(app, actions, ctx);
     else view = mountInstancesView(app, actions, ctx);
   }
   view?.update(ctx);

@@ -4,10 +4,10 @@
  * it; only the controller (`main.ts`) sends events to it.
  */
 import { createStore } from '@xstate/store';
-import type { HistoryEntry, Instance, InstanceFilters, InstanceSummary, Machine, MachineSummary, Stats } from './api.ts';
+import type { HistoryEntry, Instance, InstanceFilters, InstanceSummary, Machine, MachineSummary, Stats, Task, TaskFilters } from './api.ts';
 
 /** Where the page is: the hash route. */
-export type Route = { view: 'instances' } | { view: 'machines'; id?: string } | { view: 'instance'; id: string };
+export type Route = { view: 'instances' } | { view: 'machines'; id?: string } | { view: 'instance'; id: string } | { view: 'tasks' };
 
 /** State of the live connection to an instance's event stream. */
 export type LiveStatus = 'off' | 'connecting' | 'live' | 'ended' | 'retrying';
@@ -29,6 +29,9 @@ export interface DashboardContext {
   machine: Machine | null;
   instance: Instance | null;
   history: HistoryEntry[];
+  /** The task inbox: open tasks the key may act on, and its filters. */
+  tasks: Task[];
+  taskFilters: TaskFilters;
   live: LiveStatus;
   /** Mermaid text by machine ref (`id@version`). */
   diagrams: Record<string, string>;
@@ -64,6 +67,8 @@ export function createDashboardStore(initial: { key: string | null; route: Route
     machine: null,
     instance: null,
     history: [],
+    tasks: [],
+    taskFilters: { role: '', assignee: '', machine: '' },
     live: 'off',
     diagrams: {},
     notice: null,
@@ -95,6 +100,8 @@ export function createDashboardStore(initial: { key: string | null; route: Route
           ? { ...ctx, instance: e.instance, history: e.history ?? ctx.history }
           : ctx,
       liveChanged: (ctx, e: { live: LiveStatus }) => ({ ...ctx, live: e.live }),
+      tasksLoaded: (ctx, e: { tasks: Task[] }) => ({ ...ctx, tasks: e.tasks }),
+      taskFiltersChanged: (ctx, e: { filters: Partial<TaskFilters> }) => ({ ...ctx, taskFilters: { ...ctx.taskFilters, ...e.filters } }),
       diagramLoaded: (ctx, e: { ref: string; text: string }) => ({ ...ctx, diagrams: { ...ctx.diagrams, [e.ref]: e.text } }),
       noticed: (ctx, e: { notice: Notice | null }) => ({ ...ctx, notice: e.notice }),
     },
@@ -110,6 +117,7 @@ export function parseRoute(hash: string): Route {
   const id = rest.length ? decodeURIComponent(rest.join('/')) : undefined;
   if (view === 'instances' && id) return { view: 'instance', id };
   if (view === 'machines') return id ? { view: 'machines', id } : { view: 'machines' };
+  if (view === 'tasks') return { view: 'tasks' };
   return { view: 'instances' };
 }
 
@@ -117,5 +125,6 @@ export function parseRoute(hash: string): Route {
 export function routeHash(route: Route): string {
   if (route.view === 'instance') return `#/instances/${encodeURIComponent(route.id)}`;
   if (route.view === 'machines') return route.id ? `#/machines/${encodeURIComponent(route.id)}` : '#/machines';
+  if (route.view === 'tasks') return '#/tasks';
   return '#/instances';
 }

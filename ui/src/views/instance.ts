@@ -8,6 +8,7 @@ import { renderDiagram, type RenderedDiagram } from '../diagram.ts';
 import type { HistoryEntry, Instance } from '../api.ts';
 import type { DashboardContext } from '../store.ts';
 import { badgeClass, type Actions, type View } from './view.ts';
+import { taskCard } from './task-card.ts';
 
 /** Mounts the instance view into `root`. */
 export function mountInstanceView(root: HTMLElement, id: string, actions: Actions): View {
@@ -38,6 +39,7 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
     'Cancel',
   );
   const steps = h('div', { class: 'steps', 'data-testid': 'steps' });
+  const tasks = h('div', { class: 'tasks', 'data-testid': 'tasks' });
   const history = h('ol', { class: 'timeline', 'data-testid': 'history' });
   const context = h('pre', { class: 'json' });
 
@@ -55,6 +57,8 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
         h(
           'aside',
           null,
+          h('h3', null, 'Open tasks'),
+          tasks,
           h('h3', null, 'Send an event'),
           h('p', { class: 'hint' }, 'Events the current state accepts. The payload fields are sent with the event type.'),
           buttons,
@@ -109,6 +113,16 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
     }
   };
 
+  // Cards are kept across refreshes (each change reloads the instance), so an answer being typed is not lost.
+  const cards = new Map<string, HTMLElement>();
+  const renderTasks = (i: Instance) => {
+    const keyOf = (t: Instance['tasks'][number]) => `${t.id}|${t.claimedBy ?? ''}`;
+    const next = new Map(i.tasks.map((t) => [keyOf(t), cards.get(keyOf(t)) ?? taskCard(t, actions, i.id)]));
+    cards.clear();
+    for (const [k, card] of next) cards.set(k, card);
+    replace(tasks, next.size ? [...next.values()] : h('span', { class: 'hint' }, 'none'));
+  };
+
   const renderInstance = (i: Instance) => {
     replace(title, `${i.machine.id}@${i.machine.version} · `, h('code', null, i.id));
     status.className = badgeClass(i.workflow.status);
@@ -139,6 +153,7 @@ export function mountInstanceView(root: HTMLElement, id: string, actions: Action
     retry.disabled = !i.acceptedEvents.some((e) => e.type === 'operator.retry');
     cancel.disabled = i.status !== 'active';
     renderSteps(steps, i);
+    renderTasks(i);
     context.textContent = JSON.stringify(
       { context: i.context, output: i.output, error: i.error, children: i.children, timers: i.timers },
       null,
