@@ -71,3 +71,38 @@ describe('LabState: one store transaction per call', () => {
     expect(system.records().customers).toEqual([again]);
   });
 });
+
+describe('LabState: a write whose outcome is unknown', () => {
+  it('the next call reads the store again: a commit that landed answers its key, and ids go on from the store', async () => {
+    // The commit reaches the store, then the connection breaks: the caller sees an error.
+    class LandsThenFails extends FlakyStore {
+      landed: { records: { table: string; id: string; data: unknown }[]; ledger: LedgerRow[] } = { records: [], ledger: [] };
+      override async load() {
+        return structuredClone(this.landed);
+      }
+      override async commit(writes: readonly RecordWrite[], ledger: LedgerRow | undefined): Promise<void> {
+        for (const w of writes) {
+          this.landed.records = this.landed.records.filter((r) => r.table !== w.table || r.id !== w.id);
+          if (w.data !== null) this.landed.records.push({ table: w.table, id: w.id, data: w.data });
+        }
+        if (ledger) this.landed.ledger.push(ledger);
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error('connection terminated after COMMIT');
+        }
+      }
+    }
+    const store = new LandsThenFails();
+    const { system, client } = customersOn(store);
+    store.failNext = true;
+    await expect(client.createCustomer({ name: 'Ada', email: 'ada@example.net' }, { idempotencyKey: 'k1' })).rejects.toMatchObject({
+      code: 'upstream_error',
+    });
+    // The repeat differs: only the recorded first result can answer "Ada".
+    const again = await client.createCustomer({ name: 'Ada again', email: 'ada@example.net' }, { idempotencyKey: 'k1' });
+    expect(again).toMatchObject({ id: 'cust_000001', name: 'Ada' });
+    const next = await client.createCustomer({ name: 'Bo', email: 'bo@example.net' }, { idempotencyKey: 'k2' });
+    expect(next.id).toBe('cust_000002');
+    expect(system.records().customers.map((c) => c.id)).toEqual(['cust_000001', 'cust_000002']);
+  });
+});

@@ -110,14 +110,14 @@ export class LabState implements Tables {
 
   /**
    * Loads the store's rows into the tables, once; later calls wait for the
-   * same load. A failed load is retried by the next call.
+   * same load. A failed load is retried by the next call, and so is one
+   * after a write whose outcome is unknown (see {@link transact}).
    */
   ready(system: SystemName | 'lab' = 'lab', operation = 'load'): Promise<void> {
-    this.loaded ??= this.load().catch((error: unknown) => {
-      this.loaded = undefined;
+    const loaded = this.loaded ?? this.serial(() => this.loadOnce());
+    return loaded.catch((error: unknown) => {
       throw upstream(system, operation, error);
     });
-    return this.loaded;
   }
 
   /** Idempotency records found by the load, for the ledger to take over. */
@@ -134,8 +134,15 @@ export class LabState implements Tables {
    * they held before and the error propagates: nothing was applied.
    */
   transact<T>(at: { system: SystemName | 'lab'; operation: string; key?: string }, apply: () => Promise<T>): Promise<T> {
-    const run = async () => {
-      await this.ready(at.system, at.operation);
+    return this.serial(async () => {
+      try {
+        await this.loadOnce();
+      } catch (error) {
+        throw upstream(at.system, at.operation, error);
+      }
+      // A result found by a reload (its commit landed although it seemed to fail) answers a repeat without applying.
+      const recorded = this.ledgerRows.find((r) => r.scope === `${at.system}.${at.operation}` && r.key === at.key);
+      if (at.key !== undefined && recorded) return recorded.result as T;
       this.touched = new Map();
       try {
         const value = await apply();
@@ -143,6 +150,9 @@ export class LabState implements Tables {
         try {
           await this.store.commit(this.writes(), ledger);
         } catch (error) {
+          // The commit may have landed (the connection broke after COMMIT was sent): the store is the truth, so the next
+          // call reads it again instead of trusting this process's memory (ids, keys) either way.
+          this.loaded = undefined;
           throw upstream(at.system, at.operation, error);
         }
         return value;
@@ -152,10 +162,22 @@ export class LabState implements Tables {
       } finally {
         this.touched = undefined;
       }
-    };
-    const result = this.queue.then(run, run);
+    });
+  }
+
+  // One call at a time: loads and calls queue here.
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work, work);
     this.queue = result.catch(() => {});
     return result;
+  }
+
+  private loadOnce(): Promise<void> {
+    this.loaded ??= this.load().catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
+    return this.loaded;
   }
 
   /** Remembers a row as the running call first saw it (outside a call: nothing to do). */

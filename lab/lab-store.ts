@@ -34,7 +34,7 @@ export interface LabStore {
 
 /** A store that keeps nothing: the lab lives in memory only (unit tests). */
 export class MemoryLabStore implements LabStore {
-  async load() {
+  async load(): Promise<{ records: StoredRecord[]; ledger: LedgerRow[] }> {
     return { records: [], ledger: [] };
   }
   async commit(_writes: readonly RecordWrite[], _ledger: LedgerRow | undefined): Promise<void> {}
