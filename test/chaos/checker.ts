@@ -75,7 +75,10 @@ export function check(o: Observation): Verdict {
   const kept = new Set(o.instances.filter((i) => !UNDONE.has(i.workflowStatus)).flatMap((i) => i.refs));
   const naturals = new Map<string, string[]>();
   for (const r of o.lab) {
-    if (!kept.has(r.id)) note('labOrphans', `${r.system} ${r.kind} ${r.id}`);
+    if (!kept.has(r.id)) {
+      const by = o.instances.filter((i) => i.refs.includes(r.id)).map((i) => `${i.machine} ${i.id} ${i.workflowStatus}`);
+      note('labOrphans', `${r.system} ${r.kind} ${r.id}${by.length ? ` (pointed at only by ${by.join(', ')})` : ''}`);
+    }
     if (r.natural !== undefined) {
       const at = `${r.system}.${r.kind}:${r.natural}`;
       naturals.set(at, [...(naturals.get(at) ?? []), r.id]);

@@ -18,6 +18,13 @@ export async function observeInstances(databaseUrl: string, api: ApiClient): Pro
     const events = await db.query<{ instance_id: string; seq: number; idempotency_key: string | null }>(
       'SELECT instance_id, seq, idempotency_key FROM sk_event ORDER BY instance_id, seq',
     );
+    // What steps were given and answered counts too: a step that failed after applying is found by its key (recovery) and
+    // its result lives in the effect rows, not in the context.
+    const effects = await db.query<{ instance_id: string; input: unknown; result: unknown }>(
+      "SELECT instance_id, input, result FROM sk_effect WHERE kind = 'step'",
+    );
+    const effectValues = new Map<string, unknown[]>();
+    for (const e of effects.rows) effectValues.set(e.instance_id, [...(effectValues.get(e.instance_id) ?? []), e.input, e.result]);
     const history = new Map<string, { seqs: number[]; keys: Record<string, number> }>();
     for (const e of events.rows) {
       let h = history.get(e.instance_id);
@@ -37,7 +44,7 @@ export async function observeInstances(databaseUrl: string, api: ApiClient): Pro
         workflowStatus: answer?.status === 200 ? answer.body.workflow.status : `unreadable (${answer?.status ?? 'no answer'})`,
         seqs: history.get(r.id)?.seqs ?? [],
         eventKeys: history.get(r.id)?.keys ?? {},
-        refs: leaves([r.context, r.output]),
+        refs: leaves([r.context, r.output, ...(effectValues.get(r.id) ?? [])]),
       });
     }
     return views;
