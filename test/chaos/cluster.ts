@@ -58,8 +58,13 @@ export class Cluster {
     };
     const cluster = new Cluster(pgServer, dir, `http://127.0.0.1:${port}`, labUrl, env, labEnv);
     log(`chaos: PostgreSQL on port ${pgServer.port}, data in ${dir}`);
-    await cluster.startLab();
-    await cluster.startServer();
+    try {
+      await cluster.startLab();
+      await cluster.startServer();
+    } catch (error) {
+      await cluster.stop(false);
+      throw error;
+    }
     log(`chaos: lab on ${labUrl}, server on ${cluster.base}`);
     return cluster;
   }
