@@ -11,6 +11,7 @@ import { checkAnswer } from './task-forms.ts';
 import { mayActOn, type TaskRecord } from './tasks.ts';
 import type { ApplyFn } from './transition.ts';
 import type { SendResult } from './types.ts';
+import { decodeCursor, encodeCursor } from './views.ts';
 
 /** Who acts on a task. */
 export interface TaskCaller {
@@ -60,12 +61,12 @@ export class TaskOperations {
       machineId: options.machineId,
       overdue: options.overdue,
       now,
-      after: options.cursor ? decodeTaskCursor(options.cursor) : undefined,
+      after: options.cursor ? decodeCursor(options.cursor, 'tasks') : undefined,
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map((t) => this.view(t, now)), nextCursor: rows.length > limit && last ? encodeTaskCursor(last) : null };
+    return { items: page.map((t) => this.view(t, now)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   /** One task (open or closed) the caller may see. */
@@ -202,19 +203,4 @@ function claimed(t: TaskRecord): RuntimeError {
     taskId: t.id,
     claimedBy: t.claimedBy,
   });
-}
-
-function encodeTaskCursor(t: TaskRecord): string {
-  return Buffer.from(JSON.stringify([t.createdAt.toISOString(), t.id])).toString('base64url');
-}
-
-function decodeTaskCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw RuntimeError.invalidArgument('tasks', 'cursor is not one this runtime returned');
-  }
 }

@@ -68,19 +68,19 @@ export function hashInput(machineId: string, input: unknown): string {
   return createHash('sha256').update(machineId).update('\0').update(JSON.stringify(input ?? null)).digest('hex').slice(0, 32);
 }
 
-/** Opaque list cursor: the last row's (createdAt, id). */
-export function encodeCursor(r: InstanceRecord): string {
+/** Opaque list cursor (instances, tasks): the last row's (createdAt, id). */
+export function encodeCursor(r: Pick<InstanceRecord, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([r.createdAt.toISOString(), r.id])).toString('base64url');
 }
 
 /** Reads a cursor from {@link encodeCursor}; anything else is an invalid argument. */
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+export function decodeCursor(cursor: string, what = 'list'): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const createdAt = new Date(at);
     if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
     return { createdAt, id };
   } catch {
-    throw RuntimeError.invalidArgument('list', 'cursor is not one this runtime returned');
+    throw RuntimeError.invalidArgument(what, 'cursor is not one this runtime returned');
   }
 }
