@@ -26,12 +26,14 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
   const sink = safeObserver(observer);
   // Last known state of instances seen active, to tell what a change entered.
   const last = new Map<string, StateInfo & { machineId: string; machineVersion: string; parentId: string | null }>();
+  // Public ids are unique per tenant only.
+  const keyOf = (c: InstanceChange) => `${c.tenant}\u0000${c.instanceId}`;
   const report = async (c: InstanceChange) => {
-    const before = last.get(c.instanceId);
+    const before = last.get(keyOf(c));
     const entersFailedUndo = c.tags.includes(COMPENSATION_FAILED_TAG) && !(before?.tags.includes(COMPENSATION_FAILED_TAG) ?? false);
     const needsRead = options.everyChange || c.eventType === 'xstate.init' || !before || c.status !== 'active' || entersFailedUndo;
     const view: Pick<InstanceView, 'machine' | 'context' | 'output' | 'error' | 'parentId'> | undefined = needsRead
-      ? await runtime.get(c.instanceId)
+      ? await runtime.get(c.instanceId, { tenant: c.tenant })
       : {
           machine: { id: before.machineId, version: before.machineVersion },
           context: undefined,
@@ -41,7 +43,7 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
         };
     const after = { value: c.value, tags: c.tags, status: c.status, context: view.context, output: view.output, error: view.error };
     if (c.status === 'active') {
-      last.set(c.instanceId, {
+      last.set(keyOf(c), {
         value: c.value,
         tags: c.tags,
         status: c.status,
@@ -49,7 +51,7 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
         machineVersion: view.machine.version,
         parentId: view.parentId,
       });
-    } else last.delete(c.instanceId);
+    } else last.delete(keyOf(c));
     sink.transition({
       instanceId: c.instanceId,
       tenant: c.tenant,
@@ -67,9 +69,10 @@ export function observeChanges(runtime: Runtime, observer: RuntimeObserver, opti
   // One instance's changes are reported in commit order: chain them per instance.
   const queues = new Map<string, Promise<void>>();
   return runtime.subscribe((c) => {
-    const prev = queues.get(c.instanceId) ?? Promise.resolve();
+    const key = keyOf(c);
+    const prev = queues.get(key) ?? Promise.resolve();
     const next = prev.then(() => report(c)).catch((e) => options.onError?.(e));
-    queues.set(c.instanceId, next);
-    void next.finally(() => queues.get(c.instanceId) === next && queues.delete(c.instanceId));
+    queues.set(key, next);
+    void next.finally(() => queues.get(key) === next && queues.delete(key));
   });
 }

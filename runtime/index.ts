@@ -32,3 +32,4 @@ export { taskSpecOf, taskProblems } from './tasks.ts';
 export type { TaskCaller, TaskListOptions, TaskOptions, TaskView } from './task-operations.ts';
 export { TaskOperations } from './task-operations.ts';
 export type { AnswerIssue } from './task-forms.ts';
+export { DEFAULT_TENANT, publicId as publicInstanceId, storedId as storedInstanceId } from './instance-ids.ts';

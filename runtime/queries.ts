@@ -1,5 +1,6 @@
 import type { ChangeFeed } from './change-feed.ts';
 import { RuntimeError } from './errors.ts';
+import { DEFAULT_TENANT, publicId, storedId } from './instance-ids.ts';
 import type { InstanceCache } from './instance-cache.ts';
 import type { EffectRecord, EventRecord, InstanceStore, ListFilter, StoreStats } from './ports.ts';
 import type { Registry } from './registry.ts';
@@ -47,7 +48,7 @@ export class InstanceQueries {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500)
       throw RuntimeError.invalidArgument('list', 'limit must be an integer from 1 to 500');
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
-    const rows = await this.o.store.list({ ...options, tenant: options.tenant ?? 'default', after, limit: limit + 1 });
+    const rows = await this.o.store.list({ ...options, tenant: options.tenant ?? DEFAULT_TENANT, after, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map((r) => recordView(r)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
@@ -61,13 +62,13 @@ export class InstanceQueries {
 
   /** Effect rows (steps, timers, children, sends) of an instance. */
   async effects(instanceId: string, options: { tenant?: string } = {}): Promise<EffectRecord[]> {
-    await this.get(instanceId, options);
-    return this.o.store.effects(instanceId);
+    const { tenant } = await this.get(instanceId, options);
+    return (await this.o.store.effects(instanceId)).map((e) => publicEffect(tenant, e));
   }
 
   /** Counts by machine and status, step failures and retries, outcomes and durations for a tenant. */
   stats(options: { tenant?: string } = {}): Promise<StoreStats> {
-    return this.o.store.stats(options.tenant ?? 'default');
+    return this.o.store.stats(options.tenant ?? DEFAULT_TENANT);
   }
 
   /**
@@ -94,10 +95,21 @@ export class InstanceQueries {
     const acceptedEvents: AcceptedEvent[] =
       record.status === 'active' && reg ? acceptedEventsOf(this.o.instances.hydrate(record).snapshot) : [];
     const steps = reg ? stepViews(reg, { value: record.stateValue as never, context: base.context }, effects) : [];
-    const children = effects
+    // Effect ids (a child effect's is its child instance's id) are shown as the tenant names them.
+    const shown = effects.map((e) => publicEffect(record.tenant, e));
+    const children = shown
       .filter((e) => e.kind === 'child')
       .map((e) => ({ id: e.id, invokeId: e.name, machine: e.target, status: e.status }));
-    return { ...base, workflowStatus: workflowStatus(record, effects), acceptedEvents, steps, children, effects, tasks };
+    const shownTasks = tasks.map((t) => ({ ...t, id: publicId(t.tenant, t.id), instanceId: publicId(t.tenant, t.instanceId) }));
+    return {
+      ...base,
+      workflowStatus: workflowStatus(record, effects),
+      acceptedEvents,
+      steps,
+      children,
+      effects: shown,
+      tasks: shownTasks,
+    };
   }
 
   /**
@@ -107,8 +119,10 @@ export class InstanceQueries {
    */
   waitUntil<T>(check: () => Promise<T | undefined>, options: WaitUntilOptions = {}): Promise<T | undefined> {
     const { instanceId, tenant } = options;
+    // A change names the instance by its public id; the caller may name it by either.
     const wake = (c: InstanceChange) =>
-      (instanceId === undefined || c.instanceId === instanceId) && (tenant === undefined || c.tenant === tenant);
+      (instanceId === undefined || c.instanceId === instanceId || storedId(c.tenant, c.instanceId) === instanceId) &&
+      (tenant === undefined || c.tenant === tenant);
     return this.o.feed.waitUntil(check, { timeoutMs: options.timeoutMs ?? 10_000, pollMs: options.pollMs ?? 250, wake });
   }
 
@@ -133,4 +147,9 @@ export class InstanceQueries {
     if (!record) throw RuntimeError.instanceNotFound(instanceId);
     return record;
   }
+}
+
+/** An effect row with its ids as `tenant` names them. */
+function publicEffect(tenant: string, e: EffectRecord): EffectRecord {
+  return { ...e, id: publicId(tenant, e.id), instanceId: publicId(tenant, e.instanceId) };
 }

@@ -15,9 +15,13 @@ import { TaskOperations } from './task-operations.ts';
 import { DEFAULT_TRANSITION_RATE_LIMIT, isRateLimit, type TransitionRateLimit } from './transition-budget.ts';
 import type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
+import { DEFAULT_TENANT, storedId } from './instance-ids.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
+
+/** A generated instance id (a UUID), or the id of one of its child instances. */
+const GENERATED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:|$)/;
 
 /** Default shortest timer delay: a loop on such a timer writes at most ten history rows a second. */
 export const DEFAULT_MIN_DELAY_MS = 100;
@@ -140,7 +144,7 @@ export class Runtime {
     checkStartOptions(options);
     const reg = this.registry.resolve(options.machine);
     if (reg.inputSchema) await checkInput(reg, options.input);
-    const tenant = options.tenant ?? 'default';
+    const tenant = options.tenant ?? DEFAULT_TENANT;
     const inputHash = hashInput(reg.id, options.input);
     const key = options.idempotencyKey ?? null;
     if (key) {
@@ -148,10 +152,17 @@ export class Runtime {
       if (existing) return this.existing(existing, inputHash, key);
     }
     const id = options.instanceId ?? randomUUID();
+    const exists = () =>
+      new RuntimeError('instance_exists', `Instance "${id}" already exists; choose another id or use an idempotency key.`, {
+        instanceId: id,
+      });
+    // This tenant's instance stored under the unqualified id before ids were scoped by tenant.
+    if (options.instanceId && tenant !== DEFAULT_TENANT && (await this.store.get(id))?.tenant === tenant) throw exists();
     const { loaded, created } = await this.engine.track(
       this.engine.create({
         reg,
-        id,
+        // A chosen id is the tenant's own name for the instance; a generated one is unique everywhere as it is.
+        id: options.instanceId ? storedId(tenant, id) : id,
         tenant,
         input: options.input,
         idempotencyKey: key,
@@ -167,9 +178,7 @@ export class Runtime {
       const existing = await this.store.getByIdempotencyKey(tenant, key);
       if (existing) return this.existing(existing, inputHash, key);
     }
-    throw new RuntimeError('instance_exists', `Instance "${id}" already exists; choose another id or use an idempotency key.`, {
-      instanceId: id,
-    });
+    throw exists();
   }
 
   /** Sends an event; resolves after its commit with the new state and whether the state handled it. */
@@ -179,27 +188,34 @@ export class Runtime {
     checkEvent(event);
     if (options.tenant !== undefined) checkTenant('send', options.tenant);
     const { caller, tenant, idempotencyKey } = options;
-    return this.engine.apply(instanceId, event, { source: options.source ?? 'api', caller, tenant, idempotencyKey });
+    return this.scoped(instanceId, tenant, (id) =>
+      this.engine.apply(id, event, { source: options.source ?? 'api', caller, tenant, idempotencyKey }),
+    );
   }
 
   /** Current state of an instance (`instance_not_found` for an unknown id or another tenant's). */
   get(instanceId: string, options: { tenant?: string } = {}): Promise<InstanceView> {
-    return this.queries.get(instanceId, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.queries.get(id, options));
   }
 
   /** Lists instances, newest first, with cursor pagination. */
-  list(options: ListOptions & { tenant?: string } = {}): Promise<{ items: InstanceView[]; nextCursor: string | null }> {
-    return this.queries.list(options);
+  async list(options: ListOptions & { tenant?: string } = {}): Promise<{ items: InstanceView[]; nextCursor: string | null }> {
+    if (options.parentId === undefined || options.tenant === undefined) return this.queries.list(options);
+    // The list is of the tenant's instances only: a parent it does not have simply has no children in it.
+    const parentId = await this.storedIdOf(options.parentId, { tenant: options.tenant }).catch(() => options.parentId!);
+    return this.queries.list({ ...options, parentId });
   }
 
   /** History of an instance, oldest first. */
   history(instanceId: string, options: { tenant?: string; afterSeq?: number; limit?: number } = {}): Promise<EventRecord[]> {
-    return this.queries.history(instanceId, options);
+    return this.scoped(instanceId, options.tenant, async (id) =>
+      (await this.queries.history(id, options)).map((e) => ({ ...e, instanceId: instanceId })),
+    );
   }
 
   /** Effect rows (steps, timers, children, sends) of an instance. */
   effects(instanceId: string, options: { tenant?: string } = {}): Promise<EffectRecord[]> {
-    return this.queries.effects(instanceId, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.queries.effects(id, options));
   }
 
   /**
@@ -207,7 +223,7 @@ export class Runtime {
    * its current state accepts (with the roles each needs), steps, children and effect rows.
    */
   describe(instanceId: string, options: { tenant?: string } = {}): Promise<InstanceDetails> {
-    return this.queries.describe(instanceId, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.queries.describe(id, options));
   }
 
   /**
@@ -216,7 +232,7 @@ export class Runtime {
    */
   stopInstance(instanceId: string, reason = 'stopped', options: { tenant?: string; caller?: Caller } = {}): Promise<InstanceView> {
     this.assertOpen();
-    return this.operations.stop(instanceId, reason, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.operations.stop(id, reason, options));
   }
 
   /**
@@ -226,7 +242,7 @@ export class Runtime {
    */
   retry(instanceId: string, options: OperationOptions = {}): Promise<SendResult> {
     this.assertOpen();
-    return this.operations.retry(instanceId, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.operations.retry(id, options));
   }
 
   /**
@@ -235,7 +251,7 @@ export class Runtime {
    */
   cancel(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
     this.assertOpen();
-    return this.operations.cancel(instanceId, options);
+    return this.scoped(instanceId, options.tenant, (id) => this.operations.cancel(id, options));
   }
 
   /** Counts by machine and status, step failures and retries, outcomes and durations for a tenant. */
@@ -303,6 +319,40 @@ export class Runtime {
       );
     }
     return { ...recordView(record), created: false };
+  }
+
+  /**
+   * The stored id of an instance as `tenant` names it (see `instance-ids.ts`);
+   * `instance_not_found` when the tenant has no such instance.
+   */
+  async storedIdOf(instanceId: string, options: { tenant?: string } = {}): Promise<string> {
+    return this.scoped(instanceId, options.tenant, async (id) => (await this.queries.get(id, options), id));
+  }
+
+  /**
+   * Runs `fn` with the stored id of the tenant's instance `instanceId`: the
+   * tenant-qualified id, else (an instance stored before ids were scoped by
+   * tenant) the id as given; every read behind `fn` checks the tenant. Without
+   * a tenant (an operator, a test) the id is a stored id. Not found either way
+   * answers as for an id that never existed.
+   */
+  private async scoped<T>(instanceId: string, tenant: string | undefined, fn: (storedId: string) => Promise<T>): Promise<T> {
+    if (tenant === undefined || tenant === DEFAULT_TENANT) return fn(instanceId);
+    checkId('get', 'instanceId', instanceId);
+    // Generated ids (and their children's) are stored as they are: try that form first for them, the qualified one for the rest.
+    const qualified = storedId(tenant, instanceId);
+    const [first, second] = GENERATED.test(instanceId) ? [instanceId, qualified] : [qualified, instanceId];
+    try {
+      return await fn(first);
+    } catch (e) {
+      if (!(e instanceof RuntimeError) || e.code !== 'instance_not_found') throw e;
+    }
+    try {
+      return await fn(second);
+    } catch (e) {
+      if (e instanceof RuntimeError && e.code === 'instance_not_found') throw RuntimeError.instanceNotFound(instanceId);
+      throw e;
+    }
   }
 
   private assertOpen(): void {

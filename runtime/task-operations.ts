@@ -4,6 +4,7 @@
  * ordinary engine loop: the task row is closed by that event's commit, never
  * written apart from it. Claims only set who works on an open task.
  */
+import { publicId, storedId } from './instance-ids.ts';
 import type { EventObject } from 'xstate';
 import { RuntimeError } from './errors.ts';
 import type { Clock, InstanceStore } from './ports.ts';
@@ -79,7 +80,7 @@ export class TaskOperations {
     const task = await this.open(id, options);
     if (task.claimedBy !== options.caller.id) {
       if (task.claimedBy !== null) throw claimed(task);
-      if (!(await this.o.store.claimTask(id, null, options.caller.id, this.o.clock.now()))) return this.conflict(id, options);
+      if (!(await this.o.store.claimTask(task.id, null, options.caller.id, this.o.clock.now()))) return this.conflict(id, options);
     }
     return this.get(id, options);
   }
@@ -89,7 +90,7 @@ export class TaskOperations {
     const task = await this.open(id, options);
     if (task.claimedBy !== null) {
       if (task.claimedBy !== options.caller.id) throw claimed(task);
-      if (!(await this.o.store.claimTask(id, options.caller.id, null, this.o.clock.now()))) return this.conflict(id, options);
+      if (!(await this.o.store.claimTask(task.id, options.caller.id, null, this.o.clock.now()))) return this.conflict(id, options);
     }
     return this.get(id, options);
   }
@@ -139,15 +140,20 @@ export class TaskOperations {
     return { task: await this.get(id, options), result };
   }
 
+  /** A task as its tenant sees it: its id and its instance's by their public ids (see `instance-ids.ts`). */
   private view(t: TaskRecord, now: Date): TaskView {
-    return { ...t, overdue: t.status === 'open' && t.dueAt !== null && t.dueAt <= now };
+    const ids = { id: publicId(t.tenant, t.id), instanceId: publicId(t.tenant, t.instanceId) };
+    return { ...t, ...ids, overdue: t.status === 'open' && t.dueAt !== null && t.dueAt <= now };
   }
 
   /** The task if it exists in the caller's tenant and the caller may act on it. */
   private async visible(id: string, options: TaskOptions): Promise<TaskRecord> {
     if (typeof id !== 'string' || !id || id.length > 800) throw RuntimeError.invalidArgument('tasks', 'a task id is a non-empty string');
-    const task = await this.o.store.getTask(id);
-    if (!task || (options.tenant !== undefined && task.tenant !== options.tenant)) throw notFound(id);
+    // A task id starts with its instance's id: the tenant's qualified form first, then (older rows) as given.
+    const tenant = options.tenant;
+    const scoped = tenant === undefined ? undefined : await this.o.store.getTask(storedId(tenant, id));
+    const task = scoped?.tenant === tenant && scoped ? scoped : await this.o.store.getTask(id);
+    if (!task || (tenant !== undefined && task.tenant !== tenant)) throw notFound(id);
     if (options.caller && !mayActOn(task, options.caller))
       throw new RuntimeError(
         'task_not_allowed',
@@ -172,7 +178,7 @@ export class TaskOperations {
   private async replay(task: TaskRecord, handled: boolean): Promise<SendResult> {
     const r = await this.o.store.get(task.instanceId);
     return {
-      instanceId: task.instanceId,
+      instanceId: publicId(task.tenant, task.instanceId),
       handled,
       duplicate: true,
       value: r?.stateValue ?? null,

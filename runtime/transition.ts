@@ -7,6 +7,7 @@ import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { EventNotAllowedError, serializeError } from './errors.ts';
 import { planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
 import type { LoadedInstance } from './instance-cache.ts';
+import { publicId } from './instance-ids.ts';
 import { eventStep, persist } from './machine-snapshot.ts';
 import type { CommitRequest, EffectClose, EventSource, InstanceRecord, InstanceUpdate } from './ports.ts';
 import type { RegisteredMachine } from './registry.ts';
@@ -126,13 +127,29 @@ export function eventRow(event: EventObject, opts: ApplyOptions, handled: boolea
 /** The answer to the sender of an event. */
 export function resultOf(loaded: LoadedInstance, handled: boolean, duplicate: boolean): SendResult {
   const r = loaded.record;
-  return { instanceId: r.id, handled, duplicate, value: r.stateValue, status: r.status, tags: r.tags, version: r.version };
+  return {
+    instanceId: publicId(r.tenant, r.id),
+    handled,
+    duplicate,
+    value: r.stateValue,
+    status: r.status,
+    tags: r.tags,
+    version: r.version,
+  };
 }
 
 /** The change-feed message of a commit. */
 export function changeOf(loaded: LoadedInstance, eventType: string): InstanceChange {
   const r = loaded.record;
-  return { instanceId: r.id, tenant: r.tenant, version: r.version, value: r.stateValue, status: r.status, tags: r.tags, eventType };
+  return {
+    instanceId: publicId(r.tenant, r.id),
+    tenant: r.tenant,
+    version: r.version,
+    value: r.stateValue,
+    status: r.status,
+    tags: r.tags,
+    eventType,
+  };
 }
 
 /** Refuses an event the caller's roles do not allow in the current state (`meta.roles` of the active nodes). */

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { __unsafe_getAllOwnEventDescriptors as getAllOwnEventDescriptors, type AnyMachineSnapshot } from 'xstate';
 import { RuntimeError } from './errors.ts';
+import { publicId } from './instance-ids.ts';
 import type { LoadedInstance } from './instance-cache.ts';
 import { requiredRoles } from './transition.ts';
 import type { EffectRecord, InstanceRecord } from './ports.ts';
@@ -47,7 +48,7 @@ export function view(loaded: LoadedInstance): InstanceView {
 /** View of a stored row. */
 export function recordView(r: InstanceRecord): InstanceView {
   return {
-    id: r.id,
+    id: publicId(r.tenant, r.id),
     tenant: r.tenant,
     machine: { id: r.machineId, version: r.machineVersion },
     status: r.status,
@@ -57,7 +58,7 @@ export function recordView(r: InstanceRecord): InstanceView {
     output: r.output,
     error: r.error,
     version: r.version,
-    parentId: r.parentId,
+    parentId: r.parentId === null ? null : publicId(r.tenant, r.parentId),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
@@ -65,7 +66,12 @@ export function recordView(r: InstanceRecord): InstanceView {
 
 /** Fingerprint of a start request, to tell a repeat from a conflicting reuse of an idempotency key. */
 export function hashInput(machineId: string, input: unknown): string {
-  return createHash('sha256').update(machineId).update('\0').update(JSON.stringify(input ?? null)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(machineId)
+    .update('\0')
+    .update(JSON.stringify(input ?? null))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Opaque list cursor (instances, tasks): the last row's (createdAt, id). */

@@ -12,12 +12,23 @@ describe('POST /v1/instances/{id}/events', () => {
   test('applies the event and answers with the committed state; the actor is recorded', async () => {
     const api = await createStandardTestApi();
     const id = await payout(api);
-    const r = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.note', text: 'checked' }, key: api.keys.operator });
+    const r = await api.call('POST', `/v1/instances/${id}/events`, {
+      body: { type: 'payout.note', text: 'checked' },
+      key: api.keys.operator,
+    });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ instanceId: id, handled: true, duplicate: false, status: 'active', state: 'review', tags: ['waiting'], version: 3 });
+    expect(r.body).toEqual({
+      instanceId: id,
+      handled: true,
+      duplicate: false,
+      status: 'active',
+      state: 'review',
+      tags: ['waiting'],
+      version: 3,
+    });
     const approve = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.approve' }, key: api.keys.finance });
     expect(approve.body).toMatchObject({ handled: true, status: 'done', state: 'approved', version: 4 });
-    const h = await api.runtime.history(id);
+    const h = await api.runtime.history(id, { tenant: 'acme' });
     expect(h.slice(2).map((e) => [e.type, e.actor, e.payload])).toEqual([
       ['payout.note', 'apikey:ops', { text: 'checked' }],
       ['payout.approve', 'apikey:fin', null],
@@ -29,8 +40,14 @@ describe('POST /v1/instances/{id}/events', () => {
     const id = await payout(api);
     const r = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'greeting.confirm' } });
     expect(r.status).toBe(409);
-    expect(r.body.error).toMatchObject({ code: 'event_not_accepted', details: { state: 'review', acceptedEvents: [{ type: 'payout.approve', roles: ['finance'] }, { type: 'payout.note' }, { type: 'workflow.cancel' }] } });
-    expect(await api.runtime.history(id)).toHaveLength(2);
+    expect(r.body.error).toMatchObject({
+      code: 'event_not_accepted',
+      details: {
+        state: 'review',
+        acceptedEvents: [{ type: 'payout.approve', roles: ['finance'] }, { type: 'payout.note' }, { type: 'workflow.cancel' }],
+      },
+    });
+    expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(2);
   });
 
   test('event-level roles: 403 without the role the state declares; route-level: a viewer cannot send', async () => {
@@ -41,13 +58,14 @@ describe('POST /v1/instances/{id}/events', () => {
     expect(admin.body.error).toMatchObject({ code: 'event_not_allowed', details: { requiredRoles: ['finance'] } });
     const viewer = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.note', text: 'x' }, key: api.keys.viewer });
     expect([viewer.status, viewer.body.error.code]).toEqual([403, 'forbidden']);
-    expect(await api.runtime.history(id)).toHaveLength(2);
+    expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(2);
   });
 
   test('idempotency key: a repeat is applied once (duplicate: true); a different event under the key is 422', async () => {
     const api = await createStandardTestApi();
     const id = await payout(api);
-    const send = (body: unknown, key = 'note-1') => api.call('POST', `/v1/instances/${id}/events`, { body, headers: { 'Idempotency-Key': key } });
+    const send = (body: unknown, key = 'note-1') =>
+      api.call('POST', `/v1/instances/${id}/events`, { body, headers: { 'Idempotency-Key': key } });
     const first = await send({ type: 'payout.note', text: 'a' });
     const again = await send({ text: 'a', type: 'payout.note' });
     expect(first.body).toMatchObject({ handled: true, duplicate: false, version: 3 });
@@ -55,19 +73,24 @@ describe('POST /v1/instances/{id}/events', () => {
     expect(again.body).toMatchObject({ handled: true, duplicate: true, version: 3 });
     const other = await send({ type: 'payout.note', text: 'b' });
     expect([other.status, other.body.error.code]).toEqual([422, 'idempotency_conflict']);
-    expect((await api.runtime.get(id)).context).toMatchObject({ notes: ['a'] });
+    expect((await api.runtime.get(id, { tenant: 'acme' })).context).toMatchObject({ notes: ['a'] });
   });
 
   test('concurrent sends with one idempotency key apply the event once', async () => {
     const api = await createStandardTestApi();
     const id = await payout(api);
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.note', text: 'once' }, headers: { 'Idempotency-Key': 'k' } })),
+      Array.from({ length: 10 }, () =>
+        api.call('POST', `/v1/instances/${id}/events`, {
+          body: { type: 'payout.note', text: 'once' },
+          headers: { 'Idempotency-Key': 'k' },
+        }),
+      ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(results.filter((r) => !r.body.duplicate)).toHaveLength(1);
-    expect((await api.runtime.get(id)).context).toMatchObject({ notes: ['once'] });
-    expect((await api.runtime.history(id)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await api.runtime.get(id, { tenant: 'acme' })).context).toMatchObject({ notes: ['once'] });
+    expect((await api.runtime.history(id, { tenant: 'acme' })).map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
   test('bad bodies: missing or empty type 400, reserved xstate.* type 400, bad JSON 400, finished instance 409, unknown 404', async () => {
@@ -83,7 +106,7 @@ describe('POST /v1/instances/{id}/events', () => {
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'malformed_json']);
     const missing = await api.call('POST', '/v1/instances/ghost/events', { body: { type: 'payout.note' } });
     expect([missing.status, missing.body.error.code]).toEqual([404, 'instance_not_found']);
-    expect(await api.runtime.history(id)).toHaveLength(2);
+    expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(2);
     await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.approve' }, key: api.keys.finance });
     const late = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.note', text: 'late' } });
     expect([late.status, late.body.error.code]).toEqual([409, 'instance_not_active']);
@@ -112,7 +135,7 @@ describe('POST /v1/instances/{id}/retry', () => {
     await api.sim.settle();
     const again = await api.call('POST', `/v1/instances/${id}/retry`, { key: api.keys.operator, body: {} });
     expect(again.body).toMatchObject({ handled: false, state: 'review' });
-    const h = await api.runtime.history(id);
+    const h = await api.runtime.history(id, { tenant: 'acme' });
     expect(h.filter((e) => e.type === 'operator.retry')).toEqual([expect.objectContaining({ source: 'operator', actor: 'apikey:ops' })]);
     const extra = await api.call('POST', `/v1/instances/${id}/retry`, { body: { force: true } });
     expect(extra.status).toBe(400);
@@ -129,8 +152,13 @@ describe('POST /v1/instances/{id}/cancel', () => {
     const again = await api.call('POST', `/v1/instances/${id}/cancel`, { key: api.keys.operator });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ status: 'done', state: 'cancelled', version: r.body.version });
-    const h = await api.runtime.history(id);
-    expect(h.at(-1)).toMatchObject({ type: 'workflow.cancel', payload: { reason: 'customer asked' }, source: 'operator', actor: 'apikey:ops' });
+    const h = await api.runtime.history(id, { tenant: 'acme' });
+    expect(h.at(-1)).toMatchObject({
+      type: 'workflow.cancel',
+      payload: { reason: 'customer asked' },
+      source: 'operator',
+      actor: 'apikey:ops',
+    });
   });
 
   test('stops an instance whose machine has no workflow.cancel; a viewer may not; bad bodies are 400', async () => {
@@ -141,7 +169,10 @@ describe('POST /v1/instances/{id}/cancel', () => {
     expect((await api.call('POST', `/v1/instances/${body.id}/cancel`, { body: { why: 'x' } })).status).toBe(400);
     const r = await api.call('POST', `/v1/instances/${body.id}/cancel`, {});
     expect(r.body).toMatchObject({ status: 'stopped', timers: [expect.objectContaining({ status: 'cancelled' })] });
-    expect((await api.runtime.history(body.id)).at(-1)).toMatchObject({ type: 'statekeeper.stop', actor: 'apikey:admin' });
+    expect((await api.runtime.history(body.id, { tenant: 'acme' })).at(-1)).toMatchObject({
+      type: 'statekeeper.stop',
+      actor: 'apikey:admin',
+    });
     const again = await api.call('POST', `/v1/instances/${body.id}/cancel`, {});
     expect([again.status, again.body.status]).toEqual([200, 'stopped']);
   });

@@ -13,21 +13,24 @@ const VerificationSchema = z
     events: z.number().int(),
     unchainedPrefix: z.number().int().openapi({ description: 'Rows written before the chain existed (not verifiable)' }),
     checkpoints: z.number().int().openapi({ description: 'Signed checkpoints checked' }),
-    firstBreak: z
-      .object({ seq: z.number().int(), reason: z.string(), message: z.string() })
-      .nullable()
-      .openapi({
-        description:
-          'The first broken link: gap, hash_mismatch, prev_mismatch, unchained, missing_tail, checkpoint_mismatch, bad_signature',
-      }),
+    firstBreak: z.object({ seq: z.number().int(), reason: z.string(), message: z.string() }).nullable().openapi({
+      description: 'The first broken link: gap, hash_mismatch, prev_mismatch, unchained, missing_tail, checkpoint_mismatch, bad_signature',
+    }),
   })
   .openapi('HistoryVerification');
 
 const HistoryQuery = z
   .object({
-    cursor: z.string().regex(/^\d{1,10}$/, 'a nextCursor returned by this endpoint').optional().openapi({ description: 'Entries after this sequence number (nextCursor of the previous page)' }),
+    cursor: z
+      .string()
+      .regex(/^\d{1,10}$/, 'a nextCursor returned by this endpoint')
+      .optional()
+      .openapi({ description: 'Entries after this sequence number (nextCursor of the previous page)' }),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    verify: z.enum(['true', 'false']).optional().openapi({ description: 'Also check the whole history\u2019s hash chain and signed checkpoints' }),
+    verify: z
+      .enum(['true', 'false'])
+      .optional()
+      .openapi({ description: 'Also check the whole history\u2019s hash chain and signed checkpoints' }),
   })
   .strict();
 
@@ -71,7 +74,7 @@ export function registerHistoryRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
       throw new ApiError(501, 'verification_unavailable', 'This server keeps no history hash chain (it needs the PostgreSQL store).');
     }
     // runtime.history above already answered 404 for an instance of another tenant.
-    const result = await deps.verifyHistory(id);
+    const result = await deps.verifyHistory(await deps.runtime.storedIdOf(id, { tenant }));
     if (!result) throw RuntimeError.instanceNotFound(id);
     const { ok, events, unchainedPrefix, checkpoints, firstBreak } = result;
     return c.json({ items, nextCursor, verification: { ok, events, unchainedPrefix, checkpoints, firstBreak } }, 200);

@@ -2,8 +2,11 @@ import { describe, expect, test } from 'vitest';
 import { createStandardTestApi } from '../../test/support/api-test-support.ts';
 import { payoutInput } from '../../test/fixtures/api-machines.ts';
 
-const start = (api: Awaited<ReturnType<typeof createStandardTestApi>>, body: unknown, o: { key?: string; headers?: Record<string, string>; query?: string; machine?: string } = {}) =>
-  api.call('POST', `/v1/machines/${o.machine ?? 'payout'}/instances${o.query ?? ''}`, { body, key: o.key, headers: o.headers });
+const start = (
+  api: Awaited<ReturnType<typeof createStandardTestApi>>,
+  body: unknown,
+  o: { key?: string; headers?: Record<string, string>; query?: string; machine?: string } = {},
+) => api.call('POST', `/v1/machines/${o.machine ?? 'payout'}/instances${o.query ?? ''}`, { body, key: o.key, headers: o.headers });
 
 describe('POST /v1/machines/{id}/instances', () => {
   test('starts an instance: 201, Location, redacted context, actor in history', async () => {
@@ -15,7 +18,7 @@ describe('POST /v1/machines/{id}/instances', () => {
     expect(r.body.context.cardNumber).toBe('[redacted]');
     expect(r.body.context.owner).toEqual({ name: 'Ada', password: '[redacted]' });
     expect(r.body.settled).toBeUndefined();
-    const h = await api.runtime.history('p-1');
+    const h = await api.runtime.history('p-1', { tenant: 'acme' });
     expect(h[0]).toMatchObject({ type: 'xstate.init', actor: 'apikey:ops' });
   });
 
@@ -24,8 +27,21 @@ describe('POST /v1/machines/{id}/instances', () => {
     const r = await start(api, { input: payoutInput() }, { query: '?wait=settled&timeoutMs=5000' });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ state: 'review', settled: true, tags: ['waiting'] });
-    expect(r.body.steps).toEqual([expect.objectContaining({ name: 'charge', step: 'charge', status: 'done', attempts: 1, input: { amount: 10, apiToken: '[redacted]' }, result: { receipt: 'r-1', token: '[redacted]' } })]);
-    expect(r.body.acceptedEvents).toEqual([{ type: 'payout.approve', roles: ['finance'] }, { type: 'payout.note' }, { type: 'workflow.cancel' }]);
+    expect(r.body.steps).toEqual([
+      expect.objectContaining({
+        name: 'charge',
+        step: 'charge',
+        status: 'done',
+        attempts: 1,
+        input: { amount: 10, apiToken: '[redacted]' },
+        result: { receipt: 'r-1', token: '[redacted]' },
+      }),
+    ]);
+    expect(r.body.acceptedEvents).toEqual([
+      { type: 'payout.approve', roles: ['finance'] },
+      { type: 'payout.note' },
+      { type: 'workflow.cancel' },
+    ]);
   });
 
   test('?wait=settled waits for child instances too, and reports settled:false on timeout', async () => {
@@ -66,7 +82,9 @@ describe('POST /v1/machines/{id}/instances', () => {
 
   test('concurrent starts with one idempotency key create one instance', async () => {
     const api = await createStandardTestApi();
-    const results = await Promise.all(Array.from({ length: 8 }, () => start(api, { input: payoutInput() }, { headers: { 'Idempotency-Key': 'burst' } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => start(api, { input: payoutInput() }, { headers: { 'Idempotency-Key': 'burst' } })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
     expect((await api.runtime.list({ tenant: 'acme' })).items).toHaveLength(1);
@@ -112,7 +130,12 @@ describe('POST /v1/machines/{id}/instances', () => {
     expect([r.status, r.body.error.code]).toEqual([413, 'payload_too_large']);
     // Without a Content-Length header (streamed body) the limit holds as well.
     const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(JSON.stringify(big))), c.close()) });
-    const res = await api.app.request('/v1/machines/payout/instances', { method: 'POST', body: stream, headers: { Authorization: `Bearer ${api.keys.admin}`, 'Content-Type': 'application/json' }, duplex: 'half' } as RequestInit);
+    const res = await api.app.request('/v1/machines/payout/instances', {
+      method: 'POST',
+      body: stream,
+      headers: { Authorization: `Bearer ${api.keys.admin}`, 'Content-Type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect((await api.runtime.list({ tenant: 'acme' })).items).toHaveLength(0);
   });
@@ -133,10 +156,21 @@ describe('POST /v1/machines/{id}/instances', () => {
 describe('GET /v1/instances/{id}', () => {
   test('shows status, state, redacted context, tags, accepted events, steps and timers', async () => {
     const api = await createStandardTestApi();
-    const { body: started } = await start(api, { input: { name: 'Ada', reminderAfterMs: 60_000 } }, { machine: 'greeting', query: '?wait=settled' });
+    const { body: started } = await start(
+      api,
+      { input: { name: 'Ada', reminderAfterMs: 60_000 } },
+      { machine: 'greeting', query: '?wait=settled' },
+    );
     const r = await api.call('GET', `/v1/instances/${started.id}`, { key: api.keys.viewer });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ id: started.id, status: 'active', state: 'awaitingConfirmation', tags: ['waiting'], context: { name: 'Ada', message: 'Hello, Ada!' }, version: 2 });
+    expect(r.body).toMatchObject({
+      id: started.id,
+      status: 'active',
+      state: 'awaitingConfirmation',
+      tags: ['waiting'],
+      context: { name: 'Ada', message: 'Hello, Ada!' },
+      version: 2,
+    });
     expect(r.body.acceptedEvents).toEqual([{ type: 'greeting.cancel' }, { type: 'greeting.confirm' }]);
     expect(r.body.steps).toEqual([expect.objectContaining({ name: 'compose', step: 'composeGreeting', status: 'done' })]);
     expect(r.body.timers).toEqual([expect.objectContaining({ status: 'pending', dueAt: '2030-01-01T00:01:00.000Z' })]);
@@ -168,7 +202,10 @@ describe('GET /v1/instances', () => {
     const pages: string[] = [];
     let cursor: string | null = null;
     do {
-      const r: { body: { items: { id: string }[]; nextCursor: string | null } } = await api.call('GET', `/v1/instances?machine=payout&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { body: { items: { id: string }[]; nextCursor: string | null } } = await api.call(
+        'GET',
+        `/v1/instances?machine=payout&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       pages.push(...r.body.items.map((i) => i.id));
       cursor = r.body.nextCursor;
     } while (cursor);
@@ -181,7 +218,9 @@ describe('GET /v1/instances', () => {
     expect((await api.call('GET', '/v1/instances?state=review')).body.items).toHaveLength(4);
     expect((await api.call('GET', '/v1/instances?state=waiting&machine=greeting')).body.items).toHaveLength(1);
     expect((await api.call('GET', '/v1/instances?createdAfter=2031-01-01T00:00:00Z')).body.items).toHaveLength(0);
-    expect((await api.call('GET', '/v1/instances?createdBefore=2031-01-01T00:00:00Z&updatedAfter=2029-01-01T00:00:00Z')).body.items).toHaveLength(6);
+    expect(
+      (await api.call('GET', '/v1/instances?createdBefore=2031-01-01T00:00:00Z&updatedAfter=2029-01-01T00:00:00Z')).body.items,
+    ).toHaveLength(6);
   });
 
   test('lists child instances by parent', async () => {

@@ -17,7 +17,8 @@ const streamInstance = createRoute({
   request: { params: InstanceParams },
   responses: {
     200: {
-      description: 'event: snapshot (the instance), event: change ({ instanceId, version, status, state, tags, eventType }), event: end; the SSE id is the instance version',
+      description:
+        'event: snapshot (the instance), event: change ({ instanceId, version, status, state, tags, eventType }), event: end; the SSE id is the instance version',
       content: { 'text/event-stream': { schema: z.string() } },
     },
     ...errors(403, 404),
@@ -35,8 +36,10 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
     const queue: InstanceChange[] = [];
     let wake: (() => void) | undefined;
     // Subscribe before reading the snapshot, so no change can fall between the two.
+    // Changes name the instance by its public id: the path's id, or (once read) the id the snapshot shows.
+    let shownId = id;
     const unsubscribe = runtime.subscribe((change) => {
-      if (change.instanceId !== id || change.tenant !== tenant) return;
+      if ((change.instanceId !== id && change.instanceId !== shownId) || change.tenant !== tenant) return;
       queue.push(change);
       wake?.();
     });
@@ -48,6 +51,7 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
       throw e;
     }
     const snapshot = first;
+    shownId = first.id;
     return streamSSE(c, async (stream) => {
       let aborted = false;
       stream.onAbort(() => {
@@ -71,7 +75,16 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
             if (!woken && !aborted) {
               // Quiet period: a change committed by another process reaches us only through this poll.
               const current = await runtime.get(id, { tenant });
-              if (current.version > version) queue.push({ instanceId: id, tenant, version: current.version, value: current.value, status: current.status, tags: current.tags, eventType: '' });
+              if (current.version > version)
+                queue.push({
+                  instanceId: id,
+                  tenant,
+                  version: current.version,
+                  value: current.value,
+                  status: current.status,
+                  tags: current.tags,
+                  eventType: '',
+                });
               else await stream.write(': keep-alive\n\n');
             }
           }
@@ -83,7 +96,8 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
             await stream.writeSSE({ event: 'change', id: String(version), data: JSON.stringify(data) });
           }
         }
-        if (!aborted) await stream.writeSSE({ event: 'end', id: String(version), data: JSON.stringify({ instanceId: id, version, status }) });
+        if (!aborted)
+          await stream.writeSSE({ event: 'end', id: String(version), data: JSON.stringify({ instanceId: id, version, status }) });
       } finally {
         unsubscribe();
       }

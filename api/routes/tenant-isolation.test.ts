@@ -5,10 +5,15 @@ import { payoutInput } from '../../test/fixtures/api-machines.ts';
 describe('tenant isolation', () => {
   test("every instance route answers 404 for another tenant's instance and changes nothing", async () => {
     const api = await createStandardTestApi();
-    const { body: mine } = await api.call('POST', '/v1/machines/payout/instances?wait=settled', { body: { input: payoutInput(), instanceId: 'acme-1' } });
+    const { body: mine } = await api.call('POST', '/v1/machines/payout/instances?wait=settled', {
+      body: { input: payoutInput(), instanceId: 'acme-1' },
+    });
     const { body: parent } = await api.call('POST', '/v1/machines/parent-flow/instances?wait=settled', { body: {} });
     const childId = encodeURIComponent(parent.children[0].instanceId);
-    const before = { mine: await api.runtime.history('acme-1'), parent: await api.runtime.history(parent.id) };
+    const before = {
+      mine: await api.runtime.history('acme-1', { tenant: 'acme' }),
+      parent: await api.runtime.history(parent.id, { tenant: 'acme' }),
+    };
 
     const intruder = api.keys.otherTenant;
     const attempts: [string, string, unknown?][] = [];
@@ -35,9 +40,9 @@ describe('tenant isolation', () => {
     expect((await api.call('GET', `/v1/instances?parent=${encodeURIComponent(parent.id)}`, { key: intruder })).body.items).toEqual([]);
     expect((await api.call('GET', '/v1/stats', { key: intruder })).body.instances).toEqual([]);
 
-    expect(await api.runtime.history('acme-1')).toEqual(before.mine);
-    expect(await api.runtime.history(parent.id)).toEqual(before.parent);
-    expect((await api.runtime.get('acme-1')).status).toBe('active');
+    expect(await api.runtime.history('acme-1', { tenant: 'acme' })).toEqual(before.mine);
+    expect(await api.runtime.history(parent.id, { tenant: 'acme' })).toEqual(before.parent);
+    expect((await api.runtime.get('acme-1', { tenant: 'acme' })).status).toBe('active');
     expect(mine.tenant).toBe('acme');
   });
 
@@ -45,17 +50,25 @@ describe('tenant isolation', () => {
     const api = await createStandardTestApi();
     const headers = { 'Idempotency-Key': 'shared' };
     const a = await api.call('POST', '/v1/machines/payout/instances', { body: { input: payoutInput() }, headers });
-    const b = await api.call('POST', '/v1/machines/payout/instances', { body: { input: payoutInput() }, headers, key: api.keys.otherTenant });
+    const b = await api.call('POST', '/v1/machines/payout/instances', {
+      body: { input: payoutInput() },
+      headers,
+      key: api.keys.otherTenant,
+    });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(b.body.id).not.toBe(a.body.id);
     expect(b.body.tenant).toBe('other');
   });
 
-  test('a chosen instance id taken by another tenant is refused without revealing anything about it', async () => {
+  test('a chosen instance id is per tenant: another tenant taking it is neither refused nor told anything', async () => {
     const api = await createStandardTestApi();
-    await api.call('POST', '/v1/machines/payout/instances', { body: { input: payoutInput(), instanceId: 'taken' } });
+    const mine = await api.call('POST', '/v1/machines/payout/instances', { body: { input: payoutInput(), instanceId: 'taken' } });
     const r = await api.call('POST', '/v1/machines/deadline/instances', { body: { instanceId: 'taken' }, key: api.keys.otherTenant });
-    expect([r.status, r.body.error.code]).toEqual([409, 'instance_exists']);
-    expect(JSON.stringify(r.body)).not.toMatch(/acme|payout/);
+    expect([mine.status, r.status]).toEqual([201, 201]);
+    expect(r.body).toMatchObject({ id: 'taken', tenant: 'other', machine: { id: 'deadline' } });
+    expect((await api.call('GET', '/v1/instances/taken')).body.machine.id).toBe('payout');
+    // Taken within the tenant is still taken.
+    const again = await api.call('POST', '/v1/machines/deadline/instances', { body: { instanceId: 'taken' }, key: api.keys.otherTenant });
+    expect([again.status, again.body.error.code]).toEqual([409, 'instance_exists']);
   });
 });

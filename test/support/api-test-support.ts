@@ -112,7 +112,12 @@ export type TestApi = Awaited<ReturnType<typeof createTestApi>>;
  * and `deadline` (no `workflow.cancel`: cancel stops it).
  */
 export async function createStandardTestApi(
-  o: { charge?: (input: { amount: number }) => Promise<unknown>; deps?: TestApiOptions['deps']; auth?: Authenticator } = {},
+  o: {
+    charge?: (input: { amount: number }) => Promise<unknown>;
+    deps?: TestApiOptions['deps'];
+    auth?: Authenticator;
+    simulation?: TestApiOptions['simulation'];
+  } = {},
 ) {
   return createTestApi({
     machines: [
@@ -130,5 +135,6 @@ export async function createStandardTestApi(
     },
     deps: o.deps,
     auth: o.auth,
+    simulation: o.simulation,
   });
 }
