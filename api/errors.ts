@@ -76,6 +76,8 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   concurrency_exhausted: 409,
   runtime_closed: 503,
   timeout: 504,
+  // Only ever a step's error (delivered to the chart), never thrown to a caller; mapped for completeness.
+  step_interrupted: 500,
   // A workflow definition sent to POST /v1/machines: every problem is in details.issues.
   definition_invalid: 422,
   definition_conflict: 409,

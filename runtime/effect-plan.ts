@@ -56,7 +56,8 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         } else {
           const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) };
           const input = p.input ?? null;
-          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 1, dueAt: ctx.now });
+          // No call made yet: the runner records each attempt as it starts it (a claim is not an attempt).
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 0, dueAt: ctx.now });
         }
         break;
       }

@@ -14,6 +14,7 @@ export type RuntimeErrorCode =
   | 'concurrency_exhausted'
   | 'runtime_closed'
   | 'timeout'
+  | 'step_interrupted'
   | 'unsupported_machine'
   | 'unserializable_value'
   | 'transition_failed'
@@ -105,6 +106,21 @@ export class StepTimeoutError extends RuntimeError {
   override name = 'StepTimeoutError';
   constructor(step: string, timeoutMs: number, attempt: number, instanceId: string) {
     super('timeout', `step ${step} timed out after ${timeoutMs} ms (attempt ${attempt})`, { step, timeoutMs, attempt, instanceId });
+  }
+}
+
+/**
+ * A step's last allowed call was cut short (the process stopped during it): it is not called again, as that
+ * would exceed its `maxAttempts`, and its outcome is unknown (it may have applied).
+ */
+export class StepInterruptedError extends RuntimeError {
+  override name = 'StepInterruptedError';
+  constructor(step: string, attempts: number, instanceId: string) {
+    super(
+      'step_interrupted',
+      `step ${step} was interrupted during its last allowed attempt (${attempts}); it may have applied and is not called again`,
+      { step, attempts, instanceId },
+    );
   }
 }
 

@@ -136,7 +136,7 @@ export class MemoryStore implements InstanceStore {
       if (e.status !== 'pending' || !e.dueAt || e.dueAt > (e.kind === 'timer' ? dueBefore : now)) continue;
       if (e.leaseUntil && e.leaseUntil > now) continue;
       const previousOwner = e.leaseOwner;
-      Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now, attempts: e.kind === 'step' ? e.attempts + 1 : e.attempts });
+      Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now });
       claimed.push({ ...clone(e), previousOwner });
     }
     return claimed;
@@ -150,6 +150,13 @@ export class MemoryStore implements InstanceStore {
       if (child && child.status !== 'active') out.push(clone({ effect: e, child }));
     }
     return out;
+  }
+
+  async recordAttempt(effectId: string, attempt: number, now: Date) {
+    const e = this.effectRows.get(effectId);
+    if (e?.status !== 'pending') return false;
+    Object.assign(e, { attempts: Math.max(e.attempts, attempt), updatedAt: now });
+    return true;
   }
 
   async scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date) {

@@ -157,13 +157,18 @@ export interface InstanceStore {
   getEffect(id: string): Promise<EffectRecord | undefined>;
   /**
    * Claims open effects that are due (`dueAt <= dueBefore`) and not leased by a
-   * live owner, leasing them to `owner` until `leaseUntil`. Steps claimed this
-   * way count one more attempt.
+   * live owner, leasing them to `owner` until `leaseUntil`. A claim is not an
+   * attempt: a step's `attempts` counts the calls started ({@link InstanceStore.recordAttempt}).
    */
   claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number): Promise<EffectRecord[]>;
   /** Open child effects whose child instance has finished (done, error or stopped). */
   finishedChildren(limit: number): Promise<{ effect: EffectRecord; child: InstanceRecord }[]>;
-  /** Records a failed attempt and when the next one is due. */
+  /**
+   * Records that call `attempt` of a step starts, before it is made (so a call cut short by a crash still
+   * counts, and a claim that never called does not); false when the step is no longer open.
+   */
+  recordAttempt(effectId: string, attempt: number, now: Date): Promise<boolean>;
+  /** Records a failed attempt (`attempts`: calls made so far) and when the next one is due. */
   scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void>;
   /** Closes an open effect without an instance commit (e.g. its target instance is gone); false if it was not open. */
   closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;

@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { STEP_OUTCOME_FIELD, type StepOutcome } from './step.ts';
 import type { StepContext } from './step-types.ts';
 import { roundTrip } from './stored-values.ts';
-import { serializeError, StepNotRegisteredError, StepTimeoutError } from './errors.ts';
+import { serializeError, StepInterruptedError, StepNotRegisteredError, StepTimeoutError } from './errors.ts';
 import type { Clock, EffectRecord, InstanceStore } from './ports.ts';
 import type { Registry } from './registry.ts';
 import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
@@ -53,10 +53,13 @@ export class StepRunner {
     },
   ) {}
 
-  /** Starts (or, after a crash, resumes) attempt `effect.attempts` of a step. */
+  /**
+   * Starts (or, after a crash, resumes) a step: its next call is number `effect.attempts + 1`
+   * (`attempts` counts the calls started, an interrupted one included).
+   */
   start(effect: EffectRecord, owner: StepOwner): void {
     if (this.stopping || this.running.has(effect.id)) return;
-    void this.o.track(this.attempt(effect, Math.max(1, effect.attempts), owner)).catch(this.o.onError);
+    void this.o.track(this.attempt(effect, effect.attempts + 1, owner)).catch(this.o.onError);
   }
 
   /**
@@ -91,9 +94,23 @@ export class StepRunner {
     const src = effect.target ?? effect.name;
     const impl = this.o.registry.step(src);
     const policy = this.o.registry.policyFor(owner.machine, src);
+    // Every call the policy allows was started, the last one cut short (a crash): calling again would exceed it.
+    if (attempt > policy.maxAttempts) {
+      const made = attempt - 1;
+      return this.fail(effect, new StepInterruptedError(src, made, effect.instanceId), made, false);
+    }
     const controller = new AbortController();
     const entry: Running = { controller, instanceId: effect.instanceId, name: effect.name };
     this.running.set(effect.id, entry);
+    if (impl) {
+      // The attempt is on record before the call is made (see InstanceStore.recordAttempt).
+      const open = await this.o.store.recordAttempt(effect.id, attempt, this.o.clock.now()).catch((e) => {
+        if (this.running.get(effect.id) === entry) this.running.delete(effect.id);
+        throw e;
+      });
+      if (this.running.get(effect.id) !== entry) return;
+      if (!open) return void this.running.delete(effect.id);
+    }
     const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.stepName]: src, [ATTR.idempotencyKey]: effect.id, [ATTR.attempt]: attempt };
     const t0 = performance.now();
     const spanName = owner.compensation ? SPAN.compensation : SPAN.step;
@@ -155,28 +172,15 @@ export class StepRunner {
       this.running.delete(effect.id);
       // Known not to have applied only when no call was made, or the only call was rejected for good; any
       // earlier attempt failed transiently (a timeout, a lost response), so it may have applied.
-      const known = !impl || (permanent && attempt === 1);
-      const stepOutcome: StepOutcome = { idempotencyKey: effect.id, attempts: attempt, outcome: known ? 'not_applied' : 'unknown' };
-      // The chart gets what the step rejected with, as `fromPromise` delivers it (through the codec, as a restart
-      // would read it); the attempts and whether the call may have applied ride beside it, and on the effect row.
-      const failed = {
-        type: `xstate.error.actor.${effect.name}`,
-        error: roundTrip(outcome.error),
-        actorId: effect.name,
-        [STEP_OUTCOME_FIELD]: stepOutcome,
-      };
-      await this.o.apply(effect.instanceId, failed, {
-        source: 'step',
-        closeEffect: { id: effect.id, status: 'failed', error: { ...error, attempts: attempt, outcome: stepOutcome.outcome } },
-      });
-      return;
+      return this.fail(effect, outcome.error, impl ? attempt : 0, !impl || (permanent && attempt === 1));
     }
     const delay = backoff(policy, attempt, Math.random());
     report({ ...failure, next: 'retry', retryDelayMs: delay });
     const dueAt = new Date(this.o.clock.now().getTime() + delay);
+    // The due time is stored with the row: after a restart the next call waits for it too (claims are due-ordered).
     await this.o.store.scheduleRetry(
       effect.id,
-      attempt + 1,
+      attempt,
       dueAt,
       new Date(dueAt.getTime() + policy.timeoutMs + 30_000),
       { ...error, attempt },
@@ -188,6 +192,23 @@ export class StepRunner {
       this.running.delete(effect.id);
       void this.o.track(this.attempt(effect, attempt + 1, owner)).catch(this.o.onError);
     });
+  }
+
+  /**
+   * Delivers a step's final failure: `xstate.error.actor.<id>` with what the step rejected with (through the
+   * codec, as a restart would read it, exactly as `fromPromise` delivers it), and beside it the idempotency key,
+   * the calls made and whether one may have applied; the effect row is closed with the same facts.
+   */
+  private async fail(effect: EffectRecord, rejection: unknown, attempts: number, known: boolean): Promise<void> {
+    const stepOutcome: StepOutcome = { idempotencyKey: effect.id, attempts, outcome: known ? 'not_applied' : 'unknown' };
+    const failed = {
+      type: `xstate.error.actor.${effect.name}`,
+      error: roundTrip(rejection),
+      actorId: effect.name,
+      [STEP_OUTCOME_FIELD]: stepOutcome,
+    };
+    const error = { ...serializeError(rejection), attempts, outcome: stepOutcome.outcome };
+    await this.o.apply(effect.instanceId, failed, { source: 'step', closeEffect: { id: effect.id, status: 'failed', error } });
   }
 }
 

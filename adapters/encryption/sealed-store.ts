@@ -113,6 +113,10 @@ export class SealedStore implements InstanceStore {
     }));
   }
 
+  recordAttempt(effectId: string, attempt: number, now: Date): Promise<boolean> {
+    return this.inner.recordAttempt(effectId, attempt, now);
+  }
+
   scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void> {
     return this.inner.scheduleRetry(effectId, attempts, dueAt, leaseUntil, lastError, now);
   }

@@ -151,8 +151,7 @@ export class PgInstanceStore implements InstanceStore {
            and (lease_until is null or lease_until < ?::timestamptz)
          order by due_at, seq limit ? for update skip locked
        ), claimed as (
-         update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz,
-           attempts = case when e.kind = 'step' then e.attempts + 1 else e.attempts end
+         update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz
          from due where e.id = due.id
          returning e.*, due.lease_owner as previous_owner)
        select * from claimed order by due_at, seq`,
@@ -169,6 +168,15 @@ export class PgInstanceStore implements InstanceStore {
       [limit],
     );
     return rows.map((r) => ({ effect: toEffect(r.effect as Row), child: toInstance(r.child as Row) }));
+  }
+
+  async recordAttempt(effectId: string, attempt: number, now: Date): Promise<boolean> {
+    // Committed before the call is made: a call cut short by a crash counts, a claim that never called does not.
+    const rows = await this.rows(
+      `update sk_effect set attempts = greatest(attempts, ?), updated_at = ?::timestamptz where id = ? and status = 'pending' returning 1`,
+      [attempt, ts(now), effectId],
+    );
+    return rows.length > 0;
   }
 
   async scheduleRetry(

@@ -33,6 +33,7 @@ describe('error mapping', () => {
     concurrency_exhausted: 409,
     runtime_closed: 503,
     timeout: 504,
+    step_interrupted: 500,
     definition_invalid: 422,
     definition_conflict: 409,
     machine_already_registered: 500,

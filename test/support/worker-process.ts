@@ -5,7 +5,8 @@
  * see what ran even after this process is killed with SIGKILL.
  *
  * Env: DATABASE_URL, WORKER_ID, HANG_STEP (name of a step that never returns
- * in this process), TRACING=on (a trace SDK without an exporter, so instances
+ * in this process), FLAKY_HANG_FROM (the `flaky` machine's step fails every call before this attempt
+ * number and never returns from it on; unset: it always fails), TRACING=on (a trace SDK without an exporter, so instances
  * store a real trace context). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
  */
 import pg from 'pg';
@@ -13,7 +14,7 @@ import { openDatabase } from '../../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
 import { createRuntime } from '../../runtime/index.ts';
 import type { StepContext } from '../../runtime/step-types.ts';
-import { deadline, threeSteps } from '../fixtures/machines.ts';
+import { deadline, flaky, threeSteps } from '../fixtures/machines.ts';
 import { serveRuntimeOverIpc } from './serve-ipc.ts';
 import { startTracing } from '../../observability/otel.ts';
 
@@ -37,6 +38,18 @@ const logged = (name: string, result: (n: number) => object) => async (input: { 
   return result(input.n);
 };
 
+const hangFrom = Number(process.env.FLAKY_HANG_FROM ?? Number.POSITIVE_INFINITY);
+const flakyStep = async (_input: unknown, ctx: StepContext) => {
+  await log.query('insert into test_step_log (step, idempotency_key, attempt, pid) values ($1, $2, $3, $4)', [
+    'flakyStep',
+    ctx.idempotencyKey,
+    ctx.attempt,
+    process.pid,
+  ]);
+  if (ctx.attempt >= hangFrom) await new Promise(() => {}); // in flight forever: the test kills us here
+  throw new Error(`flaky call ${ctx.attempt} failed`);
+};
+
 const orm = await openDatabase({ url, poolSize: 5 });
 const runtime = await createRuntime({
   store: new PgInstanceStore(orm),
@@ -45,11 +58,13 @@ const runtime = await createRuntime({
   machines: [
     { machine: threeSteps, options: { version: '1' } },
     { machine: deadline, options: { version: '1' } },
+    { machine: flaky, options: { version: '1' } },
   ],
   steps: {
     stepA: logged('stepA', (n) => ({ a: n + 1 })),
     stepB: logged('stepB', (n) => ({ b: n + 2 })),
     stepC: logged('stepC', (n) => ({ c: n + 3 })),
+    flakyStep,
   },
 });
 
