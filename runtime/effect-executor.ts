@@ -7,6 +7,7 @@ import { isMachine } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import { stopEvent, type ApplyFn } from './transition.ts';
 import { ROLLING_BACK_TAG, type RuntimeObserver } from './observer.ts';
+import { declaresEvent } from './operator-events.ts';
 import { ATTR, SPAN, inSpan, storedContext } from './telemetry.ts';
 
 /** Starts a child instance in the engine loop (its first commit fulfils the parent's child effect). */
@@ -126,11 +127,11 @@ export class EffectExecutor {
         this.o.steps.cancel(id);
         break;
     }
-    // A cancelled child effect means the invoking state was left (or the instance stopped): stop the child instance too.
+    // A cancelled child effect means the invoking state was left (or the instance stopped): cancel the child instance too.
     // Only machines that invoke child machines can have one (saves a query per finished step).
     if (invokesMachines(loaded)) {
       const [name, reason] = key.kind === 'actor' ? [key.invokeId, 'parent left the invoking state'] : [undefined, 'parent stopped'];
-      void this.o.track(this.stopCancelledChildren(id, name, reason)).catch(this.o.onError);
+      void this.o.track(this.cancelChildren(id, name, reason)).catch(this.o.onError);
     }
   }
 
@@ -142,12 +143,26 @@ export class EffectExecutor {
     }
   }
 
-  /** Stops the active child instances of the cancelled child effects (of invoke id `name`, or all). */
-  private async stopCancelledChildren(instanceId: string, name: string | undefined, reason: string): Promise<void> {
+  /**
+   * Cancels the active child instances of the cancelled child effects (of
+   * invoke id `name`, or all) as `runtime.cancel` would: a child whose state
+   * accepts its cancel event (`workflow.cancel`) gets it and compensates what
+   * it did (a saga); one whose machine has the event but not in this state
+   * (compensating already, past its point of no return) is left to finish;
+   * any other is stopped, and its own children with it.
+   */
+  private async cancelChildren(instanceId: string, name: string | undefined, reason: string): Promise<void> {
     for (const e of await this.o.store.effects(instanceId)) {
       if (e.kind !== 'child' || e.status !== 'cancelled' || (name !== undefined && e.name !== name)) continue;
       const child = await this.o.store.get(e.id);
-      if (child?.status === 'active') await this.o.apply(child.id, stopEvent(reason), { source: 'operator', stop: true });
+      if (child?.status !== 'active') continue;
+      const loaded = await this.o.instances.load(child.id);
+      const cancel = loaded.reg.operatorEvents.cancel;
+      if (loaded.snapshot.can({ type: cancel, reason })) {
+        await this.o.apply(child.id, { type: cancel, reason } as EventObject, { source: 'operator' });
+      } else if (!declaresEvent(loaded.reg.machine.root, cancel)) {
+        await this.o.apply(child.id, stopEvent(reason), { source: 'operator', stop: true });
+      }
     }
   }
 

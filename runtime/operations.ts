@@ -1,6 +1,6 @@
 import type { Engine } from './engine.ts';
 import type { InstanceQueries } from './queries.ts';
-import { OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
+import { declaresEvent, OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
 import type { Registry } from './registry.ts';
 import type { Caller, InstanceView, SendOptions, SendResult } from './types.ts';
 
@@ -69,10 +69,4 @@ export class Operations {
     const { tenant, caller, idempotencyKey } = options;
     return this.o.engine.apply(instanceId, event, { source: 'operator', tenant, caller, idempotencyKey });
   }
-}
-
-/** True when any state of the machine has a transition for `type`. */
-function declaresEvent(node: { transitions: Map<string, unknown>; states: Record<string, unknown> }, type: string): boolean {
-  if (node.transitions.has(type)) return true;
-  return Object.values(node.states).some((child) => declaresEvent(child as typeof node, type));
 }

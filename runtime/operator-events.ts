@@ -13,3 +13,9 @@ export interface OperatorEvents {
 
 /** The names used unless a registration maps others. */
 export const OPERATOR_EVENTS: OperatorEvents = { cancel: 'workflow.cancel', retry: 'operator.retry' };
+
+/** True when any state of the machine has a transition for `type`. */
+export function declaresEvent(node: { transitions: Map<string, unknown>; states: Record<string, unknown> }, type: string): boolean {
+  if (node.transitions.has(type)) return true;
+  return Object.values(node.states).some((child) => declaresEvent(child as typeof node, type));
+}
