@@ -159,7 +159,10 @@ export class EffectExecutor {
       const loaded = await this.o.instances.load(child.id);
       const cancel = loaded.reg.operatorEvents.cancel;
       if (loaded.snapshot.can({ type: cancel, reason })) {
-        await this.o.apply(child.id, { type: cancel, reason } as EventObject, { source: 'operator' });
+        // The child may finish in between: then there is nothing left to cancel.
+        await this.o.apply(child.id, { type: cancel, reason } as EventObject, { source: 'operator' }).catch((e: unknown) => {
+          if ((e as { code?: string }).code !== 'instance_not_active') throw e;
+        });
       } else if (!declaresEvent(loaded.reg.machine.root, cancel)) {
         await this.o.apply(child.id, stopEvent(reason), { source: 'operator', stop: true });
       }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { setup } from 'xstate';
+import { review } from '../examples/review-task.ts';
 import { taskSuite } from '../test/task-suite.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Runtime } from './runtime.ts';
@@ -22,6 +23,10 @@ describe('task declarations are checked when a machine is registered', () => {
   ])('%j is refused', (task, message) => {
     expect(() => register(task)).toThrow(message);
   });
+  test('the README example registers', () => {
+    expect(new Runtime({ store: new MemoryStore() }).register(review, { version: '1' }).ref).toBe('review@1');
+  });
+
   test('a well-formed task registers', () => {
     expect(register({ title: 'T', event: 'go', roles: ['a', 'b'], deadline: { after: 5000 } }, { after: { 5000: 'b' } }).ref).toBe('m@1');
   });

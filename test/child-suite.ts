@@ -80,7 +80,9 @@ export function childSuite(name: string, makeStore: () => Promise<InstanceStore>
       expect(cid).toBeDefined();
       const cancelled = await rt.cancel(id, { reason: 'customer withdrew' });
       expect(cancelled.status).toBe('stopped');
-      // The charge in flight finishes, then the saga undoes the charge and the reservation.
+      // The child is told (its cancel follows the parent's commit); then the charge in flight finishes,
+      // and the saga undoes the charge and the reservation.
+      await rt.waitUntil(async () => ((await rt.history(cid!)).some((e) => e.type === 'workflow.cancel') ? true : undefined));
       release();
       const child = await rt.waitFor(cid!, (v) => v.status !== 'active');
       expect(child.output).toMatchObject({ outcome: 'cancelled' });
