@@ -10,6 +10,7 @@ import {
   openDatabase,
   PgDefinitionStore,
   PgInstanceStore,
+  PgNotifier,
   pgGauges,
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
@@ -66,6 +67,10 @@ async function main(shutdown: Shutdown) {
   const observer = combineObservers(metrics.observer, logObserver(log));
   const store = new PgInstanceStore(orm, { onCommitBatch: observer.commitBatch });
   shutdown.add('store', () => store.close());
+  // Wake-ups from the other processes on this database (LISTEN/NOTIFY on a connection of its own); polling covers gaps.
+  const wakeups = new PgNotifier({ url, origin: store.origin, onError: (e) => logBackgroundError(log, e) });
+  await wakeups.start();
+  shutdown.add('wake-up listener', () => wakeups.close());
   shutdown.checkpoint();
   const inspector = config.STATEKEEPER_INSPECT === 'on' ? startInspector(config.STATEKEEPER_INSPECT_PORT) : undefined;
   if (inspector) {
@@ -89,6 +94,7 @@ async function main(shutdown: Shutdown) {
     steps: workflows.steps,
     onError: (e) => logBackgroundError(log, e),
     observer,
+    wakeups,
     // Definitions are registered first: instances of them may be waiting to resume.
     resume: false,
   });
@@ -111,7 +117,15 @@ async function main(shutdown: Shutdown) {
   });
   await runtime.resume();
   // HTTP API: credentials (API keys, JWTs, the development key on the embedded database) and limits.
-  const api = await createApiDeps({ orm, runtime, config, embedded: embedded !== undefined, log: (line) => log.info(line) });
+  const { close: closeApiDeps, ...api } = await createApiDeps({
+    orm,
+    runtime,
+    config,
+    embedded: embedded !== undefined,
+    log: (line) => log.info(line),
+    wakeups,
+  });
+  shutdown.add('API key cache', closeApiDeps);
   // History hash chain: verified on request; its heads signed periodically when keys are configured.
   const chain = new PgHistoryChain(orm, parseCheckpointKeys(config.STATEKEEPER_HISTORY_KEYS));
   const stopCheckpoints = config.STATEKEEPER_HISTORY_KEYS

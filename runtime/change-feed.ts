@@ -1,24 +1,27 @@
-import type { InstanceChange } from './types.ts';
+import type { InstanceChange, RemoteChange } from './types.ts';
 
 /** Options of {@link ChangeFeed.waitUntil}. */
 export interface WaitOptions {
   /** Wall time to wait at most. */
   readonly timeoutMs: number;
   /** Changes that may make the check succeed (others do not wake it). */
-  readonly wake: (change: InstanceChange) => boolean;
+  readonly wake: (change: Pick<InstanceChange, 'instanceId' | 'tenant'>) => boolean;
   /**
    * Check again at least this often (default: only on changes). Changes
-   * committed by another process reach no subscriber here: the poll catches them.
+   * committed by another process arrive as {@link RemoteChange}s when the
+   * store announces them (LISTEN/NOTIFY); the poll catches a lost announcement.
    */
   readonly pollMs?: number;
 }
 
 /**
  * Committed changes of this process's instances, in commit order per
- * instance, and the one wait loop built on them.
+ * instance, the announcements of other processes' commits, and the one wait
+ * loop built on them.
  */
 export class ChangeFeed {
   private readonly listeners = new Set<(change: InstanceChange) => void>();
+  private readonly remoteListeners = new Set<(change: RemoteChange) => void>();
 
   /** @param onError receives a subscriber's error (the commit has happened regardless). */
   constructor(private readonly onError: (e: unknown) => void) {}
@@ -32,6 +35,23 @@ export class ChangeFeed {
         this.onError(e);
       }
     }
+  }
+
+  /** Tells every remote subscriber about another process's commit. */
+  emitRemote(change: RemoteChange): void {
+    for (const l of [...this.remoteListeners]) {
+      try {
+        l(change);
+      } catch (e) {
+        this.onError(e);
+      }
+    }
+  }
+
+  /** Subscribes to other processes' commits (identity, version and status only); returns the unsubscribe function. */
+  subscribeRemote(listener: (change: RemoteChange) => void): () => void {
+    this.remoteListeners.add(listener);
+    return () => this.remoteListeners.delete(listener);
   }
 
   /** Subscribes to committed changes (all instances); returns the unsubscribe function. */
@@ -51,11 +71,14 @@ export class ChangeFeed {
     const deadline = Date.now() + o.timeoutMs;
     let dirty = false;
     let wake: (() => void) | undefined;
-    const unsubscribe = this.subscribe((change) => {
+    const onChange = (change: InstanceChange | RemoteChange) => {
       if (!o.wake(change)) return;
       dirty = true;
       wake?.();
-    });
+    };
+    const unsubscribeLocal = this.subscribe(onChange);
+    const unsubscribeRemote = this.subscribeRemote(onChange);
+    const unsubscribe = () => (unsubscribeLocal(), unsubscribeRemote());
     try {
       for (;;) {
         dirty = false;
@@ -86,5 +109,6 @@ export class ChangeFeed {
   /** Drops every subscriber (the runtime is closed). */
   close(): void {
     this.listeners.clear();
+    this.remoteListeners.clear();
   }
 }

@@ -9,6 +9,9 @@ const MAX_DATE_MS = Date.UTC(9999, 11, 31);
 /** Instances without an event for this long leave memory. */
 const IDLE_EVICT_MS = 5 * 60_000;
 
+/** Wake-ups arriving together (several processes releasing leases at once) make one round. */
+const WAKE_DEBOUNCE_MS = 20;
+
 /** Options of {@link EffectPoller}. */
 export interface EffectPollerOptions {
   readonly store: InstanceStore;
@@ -34,6 +37,10 @@ export interface EffectPollerOptions {
 export class EffectPoller {
   private stopPoll?: () => void;
   private stopped = false;
+  private running = false;
+  /** A wake-up arrived during a round: run another one right after it. */
+  private again = false;
+  private stopWake?: () => void;
 
   constructor(private readonly o: EffectPollerOptions) {}
 
@@ -44,9 +51,33 @@ export class EffectPoller {
     await this.poll();
   }
 
+  /**
+   * Runs a round soon (debounced) instead of at the next interval: another
+   * process announced work to claim (released leases) or announcements were lost.
+   */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.stopWake ??= this.o.clock.schedule(WAKE_DEBOUNCE_MS, () => {
+      this.stopWake = undefined;
+      void this.poll();
+    });
+  }
+
   /** One round: claim due effects, report finished children, evict idle instances; schedules the next round. */
   async poll(): Promise<void> {
     if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    // This round replaces the scheduled one: a single chain of rounds, whoever started it.
+    this.stopPoll?.();
+    this.stopPoll = undefined;
     try {
       const now = this.o.clock.now();
       // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
@@ -66,7 +97,12 @@ export class EffectPoller {
     } catch (e) {
       this.o.onError(e);
     } finally {
+      this.running = false;
       if (!this.stopped && this.o.pollIntervalMs > 0) this.stopPoll = this.o.clock.schedule(this.o.pollIntervalMs, () => void this.poll());
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
     }
   }
 
@@ -89,5 +125,6 @@ export class EffectPoller {
   stop(): void {
     this.stopped = true;
     this.stopPoll?.();
+    this.stopWake?.();
   }
 }

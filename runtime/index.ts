@@ -21,8 +21,19 @@ export { MemoryStore } from './memory-store.ts';
 export { DEFAULT_POLICY } from './registry.ts';
 export type { RegisterOptions, RegisteredMachine } from './registry.ts';
 export { ATTR, SPAN } from './telemetry.ts';
-export type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
-export type { StoreStats, Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, InstanceStatus, ListFilter } from './ports.ts';
+export type { Caller, InstanceChange, InstanceView, RemoteChange, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
+export type {
+  StoreStats,
+  Clock,
+  EffectRecord,
+  EventRecord,
+  InstanceRecord,
+  InstanceStore,
+  InstanceStatus,
+  ListFilter,
+  Wakeup,
+  Wakeups,
+} from './ports.ts';
 export { step, stepOutcomeOf, STEP_OUTCOME_FIELD } from './step.ts';
 export type { StepPolicy, StepOutcome, StepOutcomeKind } from './step.ts';
 export type { StepContext, StepFn, StepImplementation, StepRegistry, StepRecoveryInput, StepRecoveryOutput } from './step-types.ts';

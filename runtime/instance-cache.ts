@@ -77,6 +77,15 @@ export class InstanceCache {
     this.entries.delete(id);
   }
 
+  /**
+   * Another process committed `version` of an instance: a copy older than it
+   * is forgotten now, so the next event reloads it instead of paying a version conflict.
+   */
+  evictOlderThanVersion(id: string, version: number): void {
+    const cached = this.entries.get(id);
+    if (cached && cached.record.version < version) this.entries.delete(id);
+  }
+
   /** Evicts instances with no event for `idleMs` (called from the poll loop). */
   evictOlderThan(idleMs: number): void {
     const cutoff = Date.now() - idleMs;

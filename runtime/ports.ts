@@ -204,3 +204,23 @@ export interface Clock {
   /** Calls `fn` once `ms` have passed on this clock; returns a cancel function. */
   schedule(ms: number, fn: () => void): () => void;
 }
+
+/**
+ * What the database announces about work done by other processes (see
+ * `adapters/postgres/pg-notifier.ts`): a committed instance change, new work to
+ * claim, a revoked API key, or `resync` after the announcements were out of
+ * reach for a while (anything may have been missed: act as after a poll).
+ */
+export type Wakeup =
+  | { kind: 'instance'; instanceId: string; tenant: string; version: number; status: InstanceStatus }
+  | { kind: 'work' }
+  | { kind: 'key_revoked'; keyId: string }
+  | { kind: 'resync' };
+
+/** Announcements from other processes. They are hints: a lost one is covered by polling. */
+export interface Wakeups {
+  /** Calls `fn` for each announcement; returns the unsubscribe function. */
+  subscribe(fn: (wakeup: Wakeup) => void): () => void;
+  /** Announces to the other processes (after the commit that it describes). */
+  announce(wakeup: Wakeup): Promise<void>;
+}

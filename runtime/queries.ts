@@ -19,7 +19,7 @@ export interface WaitUntilOptions {
   /** Wake on changes of this instance only / of this tenant only (default: any change). */
   readonly instanceId?: string;
   readonly tenant?: string;
-  /** Also check this often, for changes committed by another process (default 250 ms). */
+  /** Also check this often: covers another process's change whose announcement was lost (default 250 ms). */
   readonly pollMs?: number;
 }
 
@@ -120,7 +120,7 @@ export class InstanceQueries {
   waitUntil<T>(check: () => Promise<T | undefined>, options: WaitUntilOptions = {}): Promise<T | undefined> {
     const { instanceId, tenant } = options;
     // A change names the instance by its public id; the caller may name it by either.
-    const wake = (c: InstanceChange) =>
+    const wake = (c: Pick<InstanceChange, 'instanceId' | 'tenant'>) =>
       (instanceId === undefined || c.instanceId === instanceId || storedId(c.tenant, c.instanceId) === instanceId) &&
       (tenant === undefined || c.tenant === tenant);
     return this.o.feed.waitUntil(check, { timeoutMs: options.timeoutMs ?? 10_000, pollMs: options.pollMs ?? 250, wake });

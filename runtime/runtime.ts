@@ -5,7 +5,7 @@ import { systemClock } from './clock.ts';
 import { Engine } from './engine.ts';
 import { RuntimeError } from './errors.ts';
 import { Operations, type OperationOptions } from './operations.ts';
-import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, StoreStats } from './ports.ts';
+import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, StoreStats, Wakeup, Wakeups } from './ports.ts';
 import { InstanceQueries, type ListOptions, type WaitUntilOptions } from './queries.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
 import { issueList } from './standard-schema.ts';
@@ -13,9 +13,9 @@ import { safeObserver, type RuntimeObserver } from './observer.ts';
 import type { StepRegistry } from './step-types.ts';
 import { TaskOperations } from './task-operations.ts';
 import { DEFAULT_TRANSITION_RATE_LIMIT, isRateLimit, type TransitionRateLimit } from './transition-budget.ts';
-import type { Caller, InstanceChange, InstanceView, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
+import type { Caller, InstanceChange, InstanceView, RemoteChange, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
-import { DEFAULT_TENANT, storedId } from './instance-ids.ts';
+import { DEFAULT_TENANT, publicId, storedId } from './instance-ids.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -54,6 +54,13 @@ export interface RuntimeOptions {
   readonly onError?: (error: unknown) => void;
   /** Told of step attempts, timer firings and claims as they happen (metrics, logs); see `observer.ts`. */
   readonly observer?: RuntimeObserver;
+  /**
+   * Announcements of other processes sharing the store (Postgres LISTEN/NOTIFY):
+   * their commits reach remote subscribers, waits and the SSE stream at once and
+   * evict stale cached copies; released leases start a poll round. Without it,
+   * polling alone finds their work.
+   */
+  readonly wakeups?: Wakeups;
 }
 
 /**
@@ -81,6 +88,7 @@ export class Runtime {
   readonly tasks: TaskOperations;
   private closed = false;
   private readonly onError: (e: unknown) => void;
+  private readonly stopWakeups?: () => void;
 
   constructor(options: RuntimeOptions) {
     this.store = options.store;
@@ -117,6 +125,19 @@ export class Runtime {
     this.operations = new Operations({ engine: this.engine, queries: this.queries, registry: this.registry });
     this.tasks = new TaskOperations({ store: this.store, clock: this.clock, apply: this.engine.apply });
     if (options.steps) this.registry.registerSteps(options.steps);
+    this.stopWakeups = options.wakeups?.subscribe((w) => this.wakeUp(w));
+  }
+
+  /** Another process's announcement (see {@link RuntimeOptions.wakeups}). */
+  private wakeUp(w: Wakeup): void {
+    if (this.closed) return;
+    if (w.kind === 'instance') {
+      this.engine.instances.evictOlderThanVersion(w.instanceId, w.version);
+      // Announced by stored id (see instance-ids.ts); subscribers know instances by their public id.
+      this.engine.feed.emitRemote({ instanceId: publicId(w.tenant, w.instanceId), tenant: w.tenant, version: w.version, status: w.status });
+    } else if (w.kind === 'work' || w.kind === 'resync') {
+      this.engine.poller.wake();
+    }
   }
 
   /** Registers a machine as `id@version` (and its step implementations, if given). */
@@ -265,6 +286,15 @@ export class Runtime {
   }
 
   /**
+   * Subscribes to changes committed by other processes, as announced through
+   * {@link RuntimeOptions.wakeups} (version and status only: read the instance
+   * for the rest); returns the unsubscribe function.
+   */
+  subscribeRemote(listener: (change: RemoteChange) => void): () => void {
+    return this.engine.feed.subscribeRemote(listener);
+  }
+
+  /**
    * Waits until `predicate` holds for the instance (checked now and after each
    * change), or rejects with `timeout` after `timeoutMs` of wall time.
    */
@@ -304,6 +334,7 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWakeups?.();
     this.engine.stopWork();
     await this.engine.settled();
     await this.store.releaseLeases(this.workerId).catch(this.onError);

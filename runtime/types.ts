@@ -67,6 +67,17 @@ export interface StartResult extends InstanceView {
   created: boolean;
 }
 
+/**
+ * A change committed by another process, as the database announced it: which
+ * instance, its new version and status (read the instance for the rest).
+ */
+export interface RemoteChange {
+  instanceId: string;
+  tenant: string;
+  version: number;
+  status: InstanceView['status'];
+}
+
 /** A change notification, after the commit. */
 export interface InstanceChange {
   instanceId: string;

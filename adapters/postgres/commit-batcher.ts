@@ -33,6 +33,8 @@ export class CommitBatcher {
     private readonly maxBatch = 48,
     /** Told of every statement (size, latency, success) for the commit batch metrics. */
     private readonly onBatch?: (b: CommitBatchInfo) => void,
+    /** Who the commits' change announcements come from (see pg-notifier.ts). */
+    private readonly origin = '',
   ) {}
 
   submit<T extends CommitResult | CreateResult>(write: Write): Promise<T> {
@@ -110,7 +112,10 @@ export class CommitBatcher {
     const stmt: BatchSql<CommitResult | CreateResult> =
       kind === 'create'
         ? createBatchSql(batch.map((q) => (q.write as { req: CreateRequest }).req))
-        : commitBatchSql(batch.map((q) => (q.write as { req: CommitRequest }).req));
+        : commitBatchSql(
+            batch.map((q) => (q.write as { req: CommitRequest }).req),
+            this.origin,
+          );
     const attrs = {
       'db.system.name': 'postgresql',
       'db.operation.name': kind,

@@ -1,6 +1,7 @@
 import { cancelFilter } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import type { NewTask } from '../../runtime/tasks.ts';
+import { WAKEUP_CHANNEL } from './pg-notifier.ts';
 import type { Row } from './rows.ts';
 
 export const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
@@ -15,7 +16,9 @@ export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOStr
  * Per request, in order: the version-checked snapshot update (only while the
  * effect it closes is still open), then for the rows it updated: history row,
  * effect close, cancellations, new effects, outbox. A request whose update
- * matched nothing writes nothing.
+ * matched nothing writes nothing. The changes are announced to the other
+ * processes (pg-notifier.ts) by NOTIFY in the same transaction: they learn of
+ * them only if they are committed.
  */
 const COMMIT_SQL = `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
@@ -31,7 +34,7 @@ const COMMIT_SQL = `with req as (
   from req r
   where t.id = r.id and t.version = r.expected
     and (r.close_id is null or exists (select 1 from chk where chk.i = r.i and chk.status = 'pending'))
-  returning r.i, t.id, t.version
+  returning r.i, t.id, t.version, t.tenant, t.status
 ), ev as (
   insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
   select u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at
@@ -72,7 +75,20 @@ const COMMIT_SQL = `with req as (
     form jsonb, "dueAt" timestamptz)
   on conflict (id) do nothing
 )
-select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i`;
+, note as (
+  -- [id, tenant, version, status] per change, from origin $2; cut where the running size passes 6000 bytes so that
+  -- each payload stays under PostgreSQL's 8000-byte limit (one entry is at most ~750 bytes).
+  select pg_notify('${WAKEUP_CHANNEL}',
+    json_build_object('o', $2::text, 'c', json_agg(json_build_array(n.id, n.tenant, n.version, n.status)))::text)
+  from (
+    select u.id, u.tenant, u.version, u.status, sum(octet_length(u.id) + octet_length(u.tenant) + 40) over (order by u.i) / 6000 as chunk
+    from upd u
+  ) n
+  group by n.chunk
+)
+-- A CTE without side effects of its own runs only when referenced: the count makes the notifications happen.
+select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i
+  cross join (select count(*) as notes from note) nt`;
 
 /**
  * The first commit of any number of instances as one statement: insert
@@ -131,8 +147,8 @@ const effectJson = (effects: CreateRequest['newEffects']) =>
 
 const taskJson = (tasks: NewTask[]) => tasks.map((t) => ({ ...t, dueAt: ts(t.dueAt) }));
 
-/** The statement committing `reqs` (at most one per instance). */
-export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitResult> {
+/** The statement committing `reqs` (at most one per instance), announced as coming from `origin`. */
+export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): BatchSql<CommitResult> {
   const rows = reqs.map((q, i) => ({
     i,
     id: q.instanceId,
@@ -162,9 +178,9 @@ export function commitBatchSql(reqs: readonly CommitRequest[]): BatchSql<CommitR
     task_actor: q.tasks?.actor ?? null,
   }));
   return {
-    name: 'sk_commit_v3',
+    name: 'sk_commit_v4',
     sql: COMMIT_SQL,
-    params: [JSON.stringify(rows)],
+    params: [JSON.stringify(rows), origin],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));
       return reqs.map((q, i): CommitResult => {

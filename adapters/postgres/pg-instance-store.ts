@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool } from 'pg';
 import type {
@@ -15,6 +16,7 @@ import type {
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { json, ts } from './commit-sql.ts';
+import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
@@ -31,6 +33,8 @@ import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 export class PgInstanceStore implements InstanceStore {
   private readonly batcher: CommitBatcher;
   private pool?: Pool;
+  /** Signs this store's change announcements, so that this process's notifier (`PgNotifier`) skips its own. */
+  readonly origin: string;
 
   /**
    * @param options.maxConcurrentWrites statements carrying commits in flight at once (default 4);
@@ -38,9 +42,16 @@ export class PgInstanceStore implements InstanceStore {
    */
   constructor(
     private readonly orm: MikroORM,
-    options: { maxConcurrentWrites?: number; onCommitBatch?: (b: CommitBatchInfo) => void } = {},
+    options: { maxConcurrentWrites?: number; onCommitBatch?: (b: CommitBatchInfo) => void; origin?: string } = {},
   ) {
-    this.batcher = new CommitBatcher((stmt) => this.prepared(stmt), options.maxConcurrentWrites ?? 4, 48, options.onCommitBatch);
+    this.origin = options.origin ?? randomUUID();
+    this.batcher = new CommitBatcher(
+      (stmt) => this.prepared(stmt),
+      options.maxConcurrentWrites ?? 4,
+      48,
+      options.onCommitBatch,
+      this.origin,
+    );
   }
 
   private get conn() {
@@ -204,9 +215,13 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async releaseLeases(owner: string): Promise<void> {
+    // Other processes are told in the same statement that there is work to claim now, not at their next poll.
     await this.conn.execute(
-      `update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending'`,
-      [owner],
+      `with released as (
+        update sk_effect set lease_owner = null, lease_until = null where lease_owner = ? and status = 'pending' returning 1
+      )
+      select pg_notify(?, ?) from (select 1 from released limit 1) r`,
+      [owner, WAKEUP_CHANNEL, encodeWakeup(this.origin, { kind: 'work' })],
       'run',
     );
   }

@@ -35,14 +35,23 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
     const { tenant } = principalOf(c);
     const queue: InstanceChange[] = [];
     let wake: (() => void) | undefined;
+    /** Another process committed a version we have not seen: read it (the announcement carries no state). */
+    let remoteVersion = 0;
     // Subscribe before reading the snapshot, so no change can fall between the two.
     // Changes name the instance by its public id: the path's id, or (once read) the id the snapshot shows.
     let shownId = id;
-    const unsubscribe = runtime.subscribe((change) => {
-      if ((change.instanceId !== id && change.instanceId !== shownId) || change.tenant !== tenant) return;
+    const ours = (c: { instanceId: string; tenant: string }) => (c.instanceId === id || c.instanceId === shownId) && c.tenant === tenant;
+    const unsubscribeLocal = runtime.subscribe((change) => {
+      if (!ours(change)) return;
       queue.push(change);
       wake?.();
     });
+    const unsubscribeRemote = runtime.subscribeRemote((change) => {
+      if (!ours(change)) return;
+      remoteVersion = Math.max(remoteVersion, change.version);
+      wake?.();
+    });
+    const unsubscribe = () => (unsubscribeLocal(), unsubscribeRemote());
     let first;
     try {
       first = await runtime.describe(id, { tenant });
@@ -62,8 +71,15 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
         let version = snapshot.version;
         let status = snapshot.status;
         await stream.writeSSE({ event: 'snapshot', id: String(version), data: JSON.stringify(instanceBody(snapshot, deps.redactKeys)) });
+        const readCurrent = async () => {
+          const current = await runtime.get(id, { tenant });
+          if (current.version <= version) return false;
+          const { value, status, tags } = current;
+          queue.push({ instanceId: id, tenant, version: current.version, value, status, tags, eventType: '' });
+          return true;
+        };
         while (!aborted && status === 'active') {
-          if (queue.length === 0) {
+          if (queue.length === 0 && remoteVersion <= version) {
             const woken = await new Promise<boolean>((resolve) => {
               const timer = setTimeout(() => resolve(false), keepAliveMs);
               wake = () => {
@@ -72,22 +88,11 @@ export function registerStreamRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): v
               };
             });
             wake = undefined;
-            if (!woken && !aborted) {
-              // Quiet period: a change committed by another process reaches us only through this poll.
-              const current = await runtime.get(id, { tenant });
-              if (current.version > version)
-                queue.push({
-                  instanceId: id,
-                  tenant,
-                  version: current.version,
-                  value: current.value,
-                  status: current.status,
-                  tags: current.tags,
-                  eventType: '',
-                });
-              else await stream.write(': keep-alive\n\n');
-            }
+            // Quiet period: a keep-alive, and a read in case another process's announcement was lost.
+            if (!woken && !aborted && !(await readCurrent())) await stream.write(': keep-alive\n\n');
           }
+          // Announced by another process (LISTEN/NOTIFY): its state is read from the store.
+          if (!aborted && remoteVersion > version && queue.length === 0 && !(await readCurrent())) remoteVersion = version;
           for (const change of queue.splice(0).sort((a, b) => a.version - b.version)) {
             if (change.version <= version) continue;
             version = change.version;
