@@ -11,7 +11,7 @@ import { Mailboxes } from './mailboxes.ts';
 import type { Clock, CommitResult, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
-import { diffTasks } from './tasks.ts';
+import { checkTaskAnswer, diffTasks } from './tasks.ts';
 import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
 import { TransitionBudget, type TransitionRateLimit } from './transition-budget.ts';
 import {
@@ -290,6 +290,8 @@ export class Engine {
       throw RuntimeError.notActive(record.id, record.status);
     }
     if (opts.caller?.roles && !opts.stop) checkRoles(loaded, event, opts.caller.roles);
+    // A task's form holds for its event from any entry point, not only POST /v1/tasks/{id}/complete.
+    if (!opts.stop && !opts.closeEffect) checkTaskAnswer(loaded.snapshot, event as EventObject & { answer?: unknown });
     return undefined;
   }
 

@@ -7,7 +7,8 @@
  */
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode } from 'xstate';
 import type { NewEffect } from './ports.ts';
-import { formProblem } from './task-forms.ts';
+import { RuntimeError } from './errors.ts';
+import { checkAnswer, formProblem } from './task-forms.ts';
 
 /** What a state's `meta.task` declares, normalised. */
 export interface TaskSpec {
@@ -239,4 +240,22 @@ export function matchesTask(t: TaskRecord, f: TaskFilter): boolean {
     (f.overdue === undefined || (t.dueAt !== null && t.dueAt <= f.now) === f.overdue) &&
     (!f.after || t.createdAt > f.after.createdAt || (t.createdAt.getTime() === f.after.createdAt.getTime() && t.id > f.after.id))
   );
+}
+
+/**
+ * Refuses an event that completes an active task with an answer failing the
+ * task's form, whatever the entry point (the task route or a plain event):
+ * `answer_invalid` with every problem, before anything is decided.
+ */
+export function checkTaskAnswer(snapshot: AnyMachineSnapshot, event: { type: string; answer?: unknown }): void {
+  for (const [state, spec] of taskNodes(snapshot)) {
+    if (spec.event !== event.type || !spec.form) continue;
+    const issues = checkAnswer(spec.form, event.answer ?? null);
+    if (issues.length)
+      throw new RuntimeError(
+        'answer_invalid',
+        `The answer to the task of state "${state}" does not match its form: ${issues[0]!.path || '(answer)'} ${issues[0]!.message}.`,
+        { state, issues },
+      );
+  }
 }

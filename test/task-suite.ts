@@ -80,6 +80,12 @@ export function taskSuite(name: string, makeStore: () => Promise<InstanceStore>)
       await expect(missing).rejects.toMatchObject({
         details: { issues: [{ path: '/approved', message: "must have required property 'approved'" }] },
       });
+      // The form holds for the task's event sent directly too.
+      const direct = rt.send(id, { type: 'review.decide', answer: { approved: 'no' } }, { tenant: 'acme', caller: reviewer });
+      await expect(direct).rejects.toMatchObject({
+        code: 'answer_invalid',
+        details: { issues: [{ path: '/approved', message: 'must be boolean' }] },
+      });
       expect(await rt.history(id)).toEqual(before);
       expect(await rt.tasks.get(taskId, { tenant: 'acme' })).toMatchObject({ status: 'open' });
       expect((await rt.get(id)).value).toBe('review');
