@@ -132,6 +132,26 @@ describe('JSON definitions over HTTP', () => {
     expect((await call('GET', '/v1/machines/spinner')).status).toBe(404);
   });
 
+  it('a YAML phase workflow: 201, stored as its compiled JSON; a broken one is 422 with every problem and its line', async () => {
+    const { call } = await open();
+    const text = read('audit.yaml');
+    const yaml = (body: string) => call('POST', '/v1/machines', { raw: body, headers: { 'Content-Type': 'application/yaml' } });
+    const posted = await yaml(text);
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    expect(posted.body).toMatchObject({ id: 'audit', version: '1' });
+    expect((await yaml(text)).status).toBe(200);
+    const broken = await yaml(text.replace('unit: days }', 'unit: weeks }'));
+    expect(broken.status).toBe(422);
+    const line = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    expect(broken.body.error.details.issues.map((i: { code: string; path: string; line: number }) => [i.code, i.path, i.line])).toEqual([
+      ['invalid_value', '/phases/0/sla/unit', line('unit: days }')],
+    ]);
+    const unknownPhase = await yaml(text.replace('depends_on: [testing]', 'depends_on: [tests]'));
+    expect(unknownPhase.body.error.details.issues).toEqual([
+      expect.objectContaining({ code: 'unknown_phase', path: '/phases/6/depends_on/0', line: line('depends_on: [testing]') }),
+    ]);
+  });
+
   it('malformed JSON: 422 with the line', async () => {
     const { call } = await open();
     const r = await call('POST', '/v1/machines', { raw: '{\n "id": "x",\n "states": {,}\n}' });

@@ -10,11 +10,14 @@ const registerDefinition = createRoute({
   method: 'post',
   path: '/v1/machines',
   tags: ['machines'],
-  summary: 'Registers a JSON workflow definition (an XState machine config bound to named implementations)',
+  summary: 'Registers a JSON workflow definition (an XState machine config bound to named implementations) or a YAML phase workflow',
   description:
-    'The body is the definition itself. It is validated in full before anything is registered: ' +
+    'The body is the definition itself: JSON (`application/json`), or a phase workflow (`statekeeper: phases/1`) as ' +
+    '`application/yaml`, compiled to its machine config and registered as that JSON. ' +
+    'It is validated in full before anything is registered: ' +
     'a 422 `definition_invalid` lists every problem ' +
-    'with its JSON Pointer (`details.issues[].path`; `line`/`column` for malformed JSON). The same definition again is a no-op (200); ' +
+    'with its JSON Pointer (`details.issues[].path`; `line`/`column` for malformed JSON and for YAML). ' +
+    'The same definition again is a no-op (200); ' +
     'another definition under a registered `id@version` is a 409.',
   security: BEARER,
   middleware: [requireRole('admin')] as const,
@@ -28,16 +31,19 @@ const registerDefinition = createRoute({
   },
 });
 
-/** `POST /v1/machines`: registers a JSON workflow definition at run time. */
+/** `POST /v1/machines`: registers a JSON workflow definition or a YAML phase workflow at run time. */
 export function registerMachineRegistrationRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   app.openapi(registerDefinition, async (c) => {
     if (!deps.definitions) throw new ApiError(404, 'route_not_found', 'This server registers no definitions at run time.');
     const type = c.req.header('Content-Type') ?? '';
-    if (!/^application\/json\b/i.test(type)) throw new ApiError(415, 'unsupported_media_type', 'Send the definition as application/json.');
-    // The raw text, so malformed JSON is reported with its line and column like any other problem.
+    const yaml = /^(application|text)\/(x-)?yaml\b/i.test(type);
+    if (!yaml && !/^application\/json\b/i.test(type))
+      throw new ApiError(415, 'unsupported_media_type', 'Send a definition as application/json, or a phase workflow as application/yaml.');
+    // The raw text, so malformed JSON or YAML is reported with its line and column like any other problem.
     const text = await c.req.text();
     const before = deps.runtime.registry.list().length;
-    const reg = await deps.definitions.register(text, { persist: true, actor: c.get('principal').subject });
+    const options = { persist: true, actor: c.get('principal').subject };
+    const reg = yaml ? await deps.definitions.registerPhases(text, options) : await deps.definitions.register(text, options);
     const created = deps.runtime.registry.list().length > before;
     return c.json({ id: reg.id, ...machineVersionBody(reg) }, created ? 201 : 200);
   });
