@@ -140,6 +140,7 @@ async function main(shutdown: Shutdown) {
     definitions,
     verifyHistory: (id) => chain.verify(id),
     ready: async () => (await orm.checkConnection()).ok,
+    sseKeepAliveMs: config.STATEKEEPER_SSE_KEEPALIVE_MS,
     log,
     metrics: { render: metrics.render, contentType: metrics.contentType, token: config.STATEKEEPER_METRICS_TOKEN },
     inspector,

@@ -93,6 +93,24 @@ describe('wake-ups by LISTEN/NOTIFY between runtimes on one database', () => {
     expect((await done).version).toBe(4);
   });
 
+  test("a tenant's instance with a chosen id is announced by the id its tenant knows it by, and waits by that id wake", async () => {
+    const a = await node('a5');
+    const b = await node('b5');
+    await a.runtime.start({ machine: 'counter', tenant: 'acme', instanceId: 'order-1' });
+    const seen: RemoteChange[] = [];
+    a.runtime.subscribeRemote((c) => seen.push(c));
+    const waited = a.runtime.waitUntil(async () => ((await a.runtime.get('order-1', { tenant: 'acme' })).version >= 2 ? true : undefined), {
+      instanceId: 'order-1',
+      tenant: 'acme',
+      pollMs: MINUTE,
+      timeoutMs: 20_000,
+    });
+    await b.runtime.send('order-1', { type: 'add', item: 'x' }, { tenant: 'acme' });
+    expect(await waited).toBe(true);
+    await eventually(async () => seen.length > 0, 'A to hear of the change');
+    expect(seen[0]).toEqual({ instanceId: 'order-1', tenant: 'acme', version: 2, status: 'active' });
+  });
+
   test('leases released by a graceful stop are claimed by the other runtime at once, not at its next poll', async () => {
     let started!: () => void;
     const stepStarted = new Promise<void>((r) => (started = r));
