@@ -217,10 +217,11 @@ export type Wakeup =
   | { kind: 'key_revoked'; keyId: string }
   | { kind: 'resync' };
 
-/** Announcements from other processes. They are hints: a lost one is covered by polling. */
+/**
+ * Announcements from other processes. The store sends them with the writes they
+ * describe; they are hints: a lost one is covered by polling.
+ */
 export interface Wakeups {
   /** Calls `fn` for each announcement; returns the unsubscribe function. */
   subscribe(fn: (wakeup: Wakeup) => void): () => void;
-  /** Announces to the other processes (after the commit that it describes). */
-  announce(wakeup: Wakeup): Promise<void>;
 }

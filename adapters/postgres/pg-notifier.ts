@@ -101,13 +101,6 @@ export class PgNotifier implements Wakeups {
     return () => this.listeners.delete(fn);
   }
 
-  /** Sends over the listening connection; without one the announcement is dropped (polling and TTLs cover it). */
-  async announce(wakeup: Wakeup): Promise<void> {
-    const c = this.client;
-    if (!c) return;
-    await c.query('select pg_notify($1, $2)', [WAKEUP_CHANNEL, encodeWakeup(this.o.origin, wakeup)]);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
@@ -119,9 +112,11 @@ export class PgNotifier implements Wakeups {
 
   private async connect(): Promise<void> {
     const c = new pg.Client({ connectionString: this.o.url, application_name: 'statekeeper-listen' });
+    // Until it listens, a failure rejects below; after, it is a lost connection to replace.
+    let listening = false;
     let lost = false;
     const onLost = (e?: unknown) => {
-      if (lost) return;
+      if (!listening || lost) return;
       lost = true;
       if (e) this.o.onError?.(e);
       if (this.client === c) this.client = undefined;
@@ -129,17 +124,17 @@ export class PgNotifier implements Wakeups {
       this.scheduleReconnect();
     };
     c.on('notification', (n) => this.deliver(n.payload));
+    c.on('error', onLost);
+    c.on('end', () => onLost());
     try {
       await c.connect();
       await c.query(`LISTEN ${WAKEUP_CHANNEL}`);
     } catch (e) {
-      lost = true;
       await c.end().catch(() => {});
       throw e;
     }
     if (this.closed) return void (await c.end().catch(() => {}));
-    c.on('error', onLost);
-    c.on('end', () => onLost());
+    listening = true;
     this.client = c;
   }
 
