@@ -34,8 +34,12 @@ function parentSystem() {
 
 /** Microsteps one event may take before the transition is declared a loop. */
 export const MAX_MICROSTEPS = 1_000;
-/** Wall time one transition may take (guards and actions are user code). */
-export const MAX_TRANSITION_MS = 2_000;
+/**
+ * Wall time one transition may take (guards and actions are user code). Generous: it is checked
+ * between microsteps, and a busy machine must not end a healthy instance; the microstep bound
+ * catches loops long before it.
+ */
+export const MAX_TRANSITION_MS = 10_000;
 /** Longest delay a timer may have (about 100 years): later ones cannot be stored as a due time. */
 export const MAX_DELAY_MS = 3_155_760_000_000;
 
