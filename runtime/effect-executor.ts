@@ -20,6 +20,8 @@ export interface EffectExecutorOptions {
   /** This process's lease owner id: timers leased to it are armed here. */
   readonly owner: string;
   readonly instances: InstanceCache;
+  /** Loads an instance for its effects (quarantining one whose snapshot cannot be restored). */
+  readonly load: (instanceId: string) => Promise<LoadedInstance>;
   readonly steps: StepRunner;
   /** The engine's input: every effect's outcome comes back as an event through it. */
   readonly apply: ApplyFn;
@@ -68,7 +70,8 @@ export class EffectExecutor {
         if (owner) this.o.steps.start(effect, owner);
         else
           void this.o
-            .track(this.o.instances.load(effect.instanceId).then((l) => this.o.steps.start(effect, ownerOf(l))))
+            // A step of an instance in error is left open, not run: an operator retry may bring the instance back.
+            .track(this.o.load(effect.instanceId).then((l) => l.record.status === 'active' && this.o.steps.start(effect, ownerOf(l))))
             .catch(this.o.onError);
         break;
       case 'timer':
@@ -176,7 +179,7 @@ export class EffectExecutor {
    */
   private async fire(effect: EffectRecord): Promise<unknown> {
     const lagMs = this.o.clock.now().getTime() - (effect.dueAt?.getTime() ?? 0);
-    const loaded = await this.o.instances.load(effect.instanceId);
+    const loaded = await this.o.load(effect.instanceId);
     const attrs = { [ATTR.instanceId]: effect.instanceId, [ATTR.timerName]: effect.name, [ATTR.timerLagMs]: Math.max(0, lagMs) };
     return inSpan(SPAN.timer, storedContext(loaded.record.traceContext), attrs, async () => {
       this.o.observer.timerFired({ instanceId: effect.instanceId, name: effect.name, lagMs });
@@ -213,7 +216,7 @@ export class EffectExecutor {
   }
 
   private async startChild(effect: EffectRecord): Promise<void> {
-    const parent = await this.o.instances.load(effect.instanceId);
+    const parent = await this.o.load(effect.instanceId);
     await this.o.createChild({ parent, effect });
   }
 }

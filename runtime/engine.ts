@@ -8,6 +8,7 @@ import { RuntimeError, serializeError } from './errors.ts';
 import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
 import { initialStep } from './machine-snapshot.ts';
 import { Mailboxes } from './mailboxes.ts';
+import { failedEvent, loadOrQuarantine, REVIVE_EVENT, revivedSnapshot, type QuarantineDeps } from './quarantine.ts';
 import type { Clock, CommitResult, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
@@ -103,6 +104,7 @@ export class Engine {
   readonly poller: EffectPoller;
   private readonly steps: StepRunner;
   private readonly executor: EffectExecutor;
+  private readonly quarantine: QuarantineDeps;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly budget: TransitionBudget;
 
@@ -125,11 +127,13 @@ export class Engine {
         parentRef: effect.name,
         startedBy: effect.id,
       });
+    this.quarantine = { store, clock, instances: this.instances, feed: this.feed };
     this.executor = new EffectExecutor({
       store,
       clock,
       owner: o.owner,
       instances: this.instances,
+      load: (id) => loadOrQuarantine(this.quarantine, id),
       steps: this.steps,
       apply: this.apply,
       createChild,
@@ -152,6 +156,59 @@ export class Engine {
    */
   stop(instanceId: string, reason: string, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
     return this.apply(instanceId, stopEvent(reason), { source: 'operator', tenant: opts.tenant, caller: opts.caller, stop: true });
+  }
+
+  /**
+   * Operator retry of an instance in `error` (quarantined): restores its stored snapshot with the newest
+   * registered version of its machine (one commit, status `active`, the version recorded), resumes its open
+   * effects and applies again the event whose transition failed. `handled: false` when it is not in error.
+   * @throws IncompatibleSnapshotError when no registered version restores it yet (nothing changes).
+   */
+  revive(instanceId: string, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
+    return this.track(
+      this.mailboxes.run(instanceId, async () => {
+        this.instances.evict(instanceId);
+        const record = await this.o.store.get(instanceId);
+        if (!record || (opts.tenant !== undefined && record.tenant !== opts.tenant)) throw RuntimeError.instanceNotFound(instanceId);
+        const reg = this.o.registry.resolve(record.machineId);
+        const stale = { record, reg, snapshot: null as never, lastUsed: Date.now() };
+        if (record.status !== 'error') return resultOf(stale, false, false);
+        const snapshot = revivedSnapshot(record, reg);
+        const failed = await failedEvent(this.o.store, record);
+        const now = this.o.clock.now();
+        const update = updateOf(reg, snapshot);
+        const res = await this.o.store.commit({
+          instanceId,
+          expectedVersion: record.version,
+          change: update,
+          machineVersion: reg.version,
+          event: {
+            type: REVIVE_EVENT,
+            payload: { machine: reg.ref, reapply: failed?.type ?? null },
+            source: 'operator',
+            actor: opts.caller?.id ?? null,
+            handled: true,
+            idempotencyKey: null,
+          },
+          newEffects: [],
+          cancel: [],
+          outbox: [],
+          now,
+        });
+        if (!res.ok) throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the retry; retry again.`);
+        const loaded = this.instances.remember({
+          record: { ...record, ...update, machineVersion: reg.version, version: res.version, updatedAt: now },
+          reg,
+          snapshot,
+          lastUsed: Date.now(),
+        });
+        this.dispatch(loaded, { newEffects: [], cancel: [], outbox: [] }, REVIVE_EVENT, { source: 'operator' });
+        // Its open effects were left open while it was in error: run them now (a step, a timer held here, a send).
+        for (const e of await this.o.store.effects(instanceId)) if (e.status === 'pending') this.executor.run(e);
+        if (!failed) return resultOf(loaded, true, false);
+        return this.applyNow(instanceId, failed, { source: 'operator', caller: opts.caller });
+      }),
+    );
   }
 
   /** Creates an instance in its initial state: the initial transition committed with its first effects, then dispatched. */
@@ -234,7 +291,7 @@ export class Engine {
     const started = Date.now();
     const t0 = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const loaded = await this.instances.load(id);
+      const loaded = await loadOrQuarantine(this.quarantine, id, { rethrow: !opts.closeEffect });
       const early = await this.admit(loaded, event, opts);
       if (early) return early;
       const outcome = await this.decideAndCommit(loaded, event, opts);
@@ -277,6 +334,8 @@ export class Engine {
       if (prior) return resultOf(loaded, prior.handled, true);
     }
     if (record.status !== 'active') {
+      // An instance in error may be brought back by an operator retry: its effects stay open for it (not run).
+      if (opts.closeEffect && record.status === 'error') return resultOf(loaded, false, false);
       if (opts.closeEffect) {
         await this.o.store.closeEffect(
           opts.closeEffect.id,

@@ -55,7 +55,12 @@ export class MemoryStore implements InstanceStore {
     const key = req.event.idempotencyKey;
     if (key && this.events.get(req.instanceId)!.some((e) => e.idempotencyKey === key)) return { ok: false, reason: 'duplicate_event' };
     const version = inst.version + 1;
-    Object.assign(inst, clone(req.change), { version, updatedAt: req.now });
+    Object.assign(
+      inst,
+      clone(req.change),
+      { version, updatedAt: req.now },
+      req.machineVersion ? { machineVersion: req.machineVersion } : {},
+    );
     this.events.get(req.instanceId)!.push({
       ...clone(req.event),
       instanceId: req.instanceId,

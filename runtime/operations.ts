@@ -33,6 +33,8 @@ export class Operations {
    */
   async retry(instanceId: string, options: OperationOptions = {}): Promise<SendResult> {
     const d = await this.o.queries.describe(instanceId, options);
+    // In error (quarantined): restored with the newest registered version of its machine, the failed event re-applied.
+    if (d.status === 'error') return this.o.engine.revive(instanceId, { tenant: options.tenant, caller: options.caller });
     const { retry } = this.eventsOf(d.machine);
     if (d.status !== 'active' || !d.acceptedEvents.some((e) => e.type === retry)) {
       return { instanceId, handled: false, duplicate: false, value: d.value, status: d.status, tags: d.tags, version: d.version };

@@ -105,6 +105,8 @@ export interface CommitRequest {
   /** Open effects to cancel (see `effect-address.ts`); never the effect this commit closes. */
   cancel: CancelKey[];
   outbox: { type: string; payload: unknown }[];
+  /** Moves the instance to this registered version of its machine (an operator retry after a fix). */
+  machineVersion?: string;
   /** Task rows opened and closed by this transition (see `tasks.ts`), written in the same transaction. */
   tasks?: TaskChanges;
   now: Date;

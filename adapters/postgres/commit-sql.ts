@@ -23,6 +23,7 @@ export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOStr
 const COMMIT_SQL = `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, expected int, snapshot jsonb, status text, state_value jsonb, tags jsonb, output jsonb, error jsonb, at timestamptz,
+    machine_version text,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
     cancel jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text)
@@ -30,7 +31,7 @@ const COMMIT_SQL = `with req as (
   select r.i, e.status from req r join sk_effect e on e.id = r.close_id
 ), upd as (
   update sk_instance t set snapshot = r.snapshot, status = r.status, state_value = r.state_value, tags = r.tags, output = r.output,
-    error = r.error, version = t.version + 1, updated_at = r.at
+    error = r.error, version = t.version + 1, updated_at = r.at, machine_version = coalesce(r.machine_version, t.machine_version)
   from req r
   where t.id = r.id and t.version = r.expected
     and (r.close_id is null or exists (select 1 from chk where chk.i = r.i and chk.status = 'pending'))
@@ -160,6 +161,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     output: q.change.output ?? null,
     error: q.change.error ?? null,
     at: ts(q.now),
+    machine_version: q.machineVersion ?? null,
     close_id: q.closeEffect?.id ?? null,
     close_status: q.closeEffect?.status ?? null,
     close_result: q.closeEffect?.result ?? null,

@@ -9,7 +9,10 @@ import { instanceBody, sendResultBody } from '../views.ts';
 
 const EventBody = z
   .looseObject({ type: z.string().min(1).max(200).openapi({ example: 'greeting.confirm' }) })
-  .openapi('Event', { description: 'The event: its type and any payload fields', example: { type: 'operator.resolve', reason: 'refunded by hand, ticket 4711' } });
+  .openapi('Event', {
+    description: 'The event: its type and any payload fields',
+    example: { type: 'operator.resolve', reason: 'refunded by hand, ticket 4711' },
+  });
 
 const sendEvent = createRoute({
   method: 'post',
@@ -18,9 +21,16 @@ const sendEvent = createRoute({
   summary: 'Send an event; answers after the commit (idempotent with Idempotency-Key)',
   security: BEARER,
   middleware: [requireRole('operator')] as const,
-  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: true, content: { 'application/json': { schema: EventBody } } } },
+  request: {
+    params: InstanceParams,
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: EventBody } } },
+  },
   responses: {
-    200: { description: 'Applied (or already applied under this idempotency key)', content: { 'application/json': { schema: SendResultSchema } } },
+    200: {
+      description: 'Applied (or already applied under this idempotency key)',
+      content: { 'application/json': { schema: SendResultSchema } },
+    },
     ...errors(403, 404, 409, 413, 415, 422, 503),
   },
 });
@@ -30,17 +40,26 @@ const retry = createRoute({
   method: 'post',
   path: '/v1/instances/{id}/retry',
   tags: ['operations'],
-  summary: 'Retry a failed step or compensation (sends operator.retry when the state accepts it; otherwise changes nothing)',
+  summary:
+    'Retry a failed step or compensation (sends operator.retry when the state accepts it), or bring back an instance in error ' +
+    '(restored with the newest registered version, the failed event applied again); otherwise changes nothing',
   security: BEARER,
   middleware: [requireRole('operator')] as const,
-  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: false, content: { 'application/json': { schema: RetryBody } } } },
+  request: {
+    params: InstanceParams,
+    headers: IdempotencyHeaders,
+    body: { required: false, content: { 'application/json': { schema: RetryBody } } },
+  },
   responses: {
     200: { description: 'handled is false when there was nothing to retry', content: { 'application/json': { schema: SendResultSchema } } },
     ...errors(403, 404, 409, 413, 415, 503),
   },
 });
 
-const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict().openapi('CancelRequest', { example: { reason: 'the customer withdrew the order' } });
+const CancelBody = z
+  .object({ reason: z.string().min(1).max(500).optional() })
+  .strict()
+  .openapi('CancelRequest', { example: { reason: 'the customer withdrew the order' } });
 const cancel = createRoute({
   method: 'post',
   path: '/v1/instances/{id}/cancel',
@@ -48,7 +67,11 @@ const cancel = createRoute({
   summary: 'Cancel: workflow.cancel when the machine defines it (sagas compensate), else stop; idempotent',
   security: BEARER,
   middleware: [requireRole('operator')] as const,
-  request: { params: InstanceParams, headers: IdempotencyHeaders, body: { required: false, content: { 'application/json': { schema: CancelBody } } } },
+  request: {
+    params: InstanceParams,
+    headers: IdempotencyHeaders,
+    body: { required: false, content: { 'application/json': { schema: CancelBody } } },
+  },
   responses: {
     200: { description: 'The instance after cancellation', content: { 'application/json': { schema: InstanceSchema } } },
     ...errors(403, 404, 409, 413, 415, 503),
@@ -90,19 +113,30 @@ export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
 /** The current state does not take the event: 409 naming the events it does take. */
 async function notAccepted(runtime: Runtime, id: string, tenant: string, type: string, result: SendResult): Promise<never> {
   const d = await runtime.describe(id, { tenant });
-  throw new ApiError(409, 'event_not_accepted', `Instance "${id}" in state ${JSON.stringify(result.value)} does not accept "${type}"; see details.acceptedEvents.`, {
-    instanceId: id,
-    state: d.value,
-    status: d.status,
-    acceptedEvents: d.acceptedEvents,
-  });
+  throw new ApiError(
+    409,
+    'event_not_accepted',
+    `Instance "${id}" in state ${JSON.stringify(result.value)} does not accept "${type}"; see details.acceptedEvents.`,
+    {
+      instanceId: id,
+      state: d.value,
+      status: d.status,
+      acceptedEvents: d.acceptedEvents,
+    },
+  );
 }
 
 /**
  * A repeated idempotency key must carry the same event: a different type or
  * payload is refused (422) rather than silently answered with the first result.
  */
-async function assertSameEvent(runtime: Runtime, id: string, tenant: string, key: string, event: { type: string } & Record<string, unknown>): Promise<void> {
+async function assertSameEvent(
+  runtime: Runtime,
+  id: string,
+  tenant: string,
+  key: string,
+  event: { type: string } & Record<string, unknown>,
+): Promise<void> {
   const { type, ...rest } = event;
   const payload = Object.keys(rest).length ? rest : null;
   // Duplicates are rare, so a scan of the history is acceptable here.
@@ -111,7 +145,12 @@ async function assertSameEvent(runtime: Runtime, id: string, tenant: string, key
     const prior = page.find((e) => e.idempotencyKey === key);
     if (prior) {
       if (prior.type !== type || canonical(prior.payload) !== canonical(payload)) {
-        throw new ApiError(422, 'idempotency_conflict', `Idempotency key "${key}" was used on instance "${id}" for a different event (${prior.type}).`, { instanceId: id, seq: prior.seq });
+        throw new ApiError(
+          422,
+          'idempotency_conflict',
+          `Idempotency key "${key}" was used on instance "${id}" for a different event (${prior.type}).`,
+          { instanceId: id, seq: prior.seq },
+        );
       }
       return;
     }
@@ -122,5 +161,7 @@ async function assertSameEvent(runtime: Runtime, id: string, tenant: string, key
 
 /** JSON with sorted keys, so key order does not make two payloads differ. */
 function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
 }
