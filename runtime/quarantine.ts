@@ -58,7 +58,7 @@ export async function loadOrQuarantine(d: QuarantineDeps, id: string, opts: { re
 
 async function quarantine(d: QuarantineDeps, id: string, e: IncompatibleSnapshotError): Promise<void> {
   const record = await d.store.get(id);
-  if (!record || record.status !== 'active') return;
+  if (record?.status !== 'active') return;
   const now = d.clock.now();
   const error = { ...serializeError(e), quarantine: 'restore_failed' };
   const res = await d.store.commit({

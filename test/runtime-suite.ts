@@ -41,7 +41,7 @@ export function runtimeSuite(name: string, makeStore: () => Promise<InstanceStor
         machines: [{ machine: threeSteps, options: { version: '1' } }],
         steps: {
           ...steps,
-          stepB: async (input: { n: number }, ctx) => {
+          stepB: async (_input: { n: number }, ctx) => {
             keys.push(ctx.idempotencyKey);
             attempts.push(ctx.attempt);
             if (ctx.attempt < 3) throw new Error('flaky');
