@@ -20,7 +20,10 @@ export function labPool(database: pg.Pool | string): { pool: pg.Pool; owned: boo
 export function guardPool(pool: pg.Pool): void {
   if (guarded.has(pool)) return;
   guarded.add(pool);
-  const warn = (e: Error) => console.warn(`lab: PostgreSQL connection lost (${e.message})`);
+  // Once the pool is being ended (the lab is stopping), a connection the database drops is expected: stay quiet.
+  const warn = (e: Error) => {
+    if (!(pool as pg.Pool & { ending?: boolean }).ending) console.warn(`lab: PostgreSQL connection lost (${e.message})`);
+  };
   pool.on('error', warn);
   pool.on('connect', (client) => client.on('error', warn));
 }
