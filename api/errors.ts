@@ -71,6 +71,7 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   idempotency_conflict: 422,
   incompatible_snapshot: 409,
   instance_not_active: 409,
+  instance_paused: 409,
   event_not_allowed: 403,
   // The instance kept changing under the request: the client may retry at once.
   concurrency_exhausted: 409,

@@ -33,7 +33,10 @@ export const IdempotencyHeaders = z.object({
     .min(1)
     .max(255)
     .optional()
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'The same key (per tenant) applies the request once; a repeat returns the first result.' }),
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'The same key (per tenant) applies the request once; a repeat returns the first result.',
+    }),
 });
 
 /** Body of every error response. */
@@ -65,7 +68,9 @@ const ERROR_TEXT: Record<number, string> = {
 /** Error responses for the OpenAPI document (all with {@link ErrorSchema}). */
 export function errors(...codes: (keyof typeof ERROR_TEXT)[]) {
   const all = [...new Set([400, 401, ...codes])];
-  return Object.fromEntries(all.map((code) => [code, { description: ERROR_TEXT[code]!, content: { 'application/json': { schema: ErrorSchema } } }]));
+  return Object.fromEntries(
+    all.map((code) => [code, { description: ERROR_TEXT[code]!, content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
 }
 
 /** Lifecycle status of an instance. */
@@ -95,12 +100,25 @@ export const StepSchema = z
 
 /** A child instance started by an invoke. */
 export const ChildSchema = z
-  .object({ instanceId: z.string(), name: z.string(), machine: z.string().nullable(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), createdAt: z.string(), closedAt: z.string().nullable() })
+  .object({
+    instanceId: z.string(),
+    name: z.string(),
+    machine: z.string().nullable(),
+    status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+    createdAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
   .openapi('ChildInstance');
 
 /** A durable timer (`after`, delayed sends). */
 export const TimerSchema = z
-  .object({ name: z.string(), status: z.enum(['pending', 'done', 'failed', 'cancelled']), dueAt: z.string().nullable(), createdAt: z.string(), closedAt: z.string().nullable() })
+  .object({
+    name: z.string(),
+    status: z.enum(['pending', 'done', 'failed', 'cancelled']),
+    dueAt: z.string().nullable(),
+    createdAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
   .openapi('Timer');
 
 /** A workflow step as operators track it (sagas: each declared step, with its compensation). */
@@ -137,6 +155,9 @@ const instanceFields = {
   tags: z.array(z.string()),
   version: z.number().int().openapi({ description: 'Sequence number of the last history row' }),
   parentId: z.string().nullable(),
+  paused: z
+    .boolean()
+    .openapi({ description: 'Paused by an operator (POST /v1/instances/{id}/pause): nothing is dispatched until resumed' }),
   createdAt: z.string(),
   updatedAt: z.string(),
 };
@@ -235,7 +256,9 @@ export const MachineSummarySchema = z
   .openapi('MachineSummary');
 
 /** A machine with all its versions. */
-export const MachineSchema = z.object({ id: z.string(), latestVersion: z.string(), versions: z.array(MachineVersionSchema) }).openapi('Machine');
+export const MachineSchema = z
+  .object({ id: z.string(), latestVersion: z.string(), versions: z.array(MachineVersionSchema) })
+  .openapi('Machine');
 
 /** Aggregates of one tenant. */
 export const StatsSchema = z

@@ -4,7 +4,8 @@ import type { EffectRecord, EventRecord, InstanceDetails, InstanceView, SendResu
 import type { HistoryEntrySchema, InstanceSchema, InstanceSummarySchema, SendResultSchema } from './schemas.ts';
 
 /** Keys whose values never leave the server (matched anywhere in the key, case-insensitively). */
-export const DEFAULT_REDACT_KEYS = /password|passwd|passphrase|secret|token|api[-_]?key|card[-_]?number|cvv|cvc|private[-_]?key|authorization|credential|^ssn$|iban/i;
+export const DEFAULT_REDACT_KEYS =
+  /password|passwd|passphrase|secret|token|api[-_]?key|card[-_]?number|cvv|cvc|private[-_]?key|authorization|credential|^ssn$|iban/i;
 
 /** What replaces a redacted value. */
 export const REDACTED = '[redacted]';
@@ -35,6 +36,7 @@ export function summaryBody(v: InstanceView): z.infer<typeof InstanceSummarySche
     tags: v.tags,
     version: v.version,
     parentId: v.parentId,
+    paused: v.paused,
     createdAt: iso(v.createdAt)!,
     updatedAt: iso(v.updatedAt)!,
   };
@@ -58,7 +60,12 @@ export function instanceBody(d: InstanceDetails, keys?: RegExp, progress?: Insta
         output: redact(st.output, keys),
         startedAt: iso(st.startedAt),
         finishedAt: iso(st.finishedAt),
-        compensation: st.compensation && { ...st.compensation, error: redact(st.compensation.error, keys), startedAt: iso(st.compensation.startedAt)!, finishedAt: iso(st.compensation.finishedAt) },
+        compensation: st.compensation && {
+          ...st.compensation,
+          error: redact(st.compensation.error, keys),
+          startedAt: iso(st.compensation.startedAt)!,
+          finishedAt: iso(st.compensation.finishedAt),
+        },
       })),
     },
     steps: of('step').map((e) => ({
@@ -76,8 +83,21 @@ export function instanceBody(d: InstanceDetails, keys?: RegExp, progress?: Insta
       updatedAt: iso(e.updatedAt)!,
       closedAt: iso(e.closedAt),
     })),
-    children: of('child').map((e) => ({ instanceId: e.id, name: e.name, machine: e.target, status: e.status, createdAt: iso(e.createdAt)!, closedAt: iso(e.closedAt) })),
-    timers: of('timer').map((e) => ({ name: e.name, status: e.status, dueAt: iso(e.dueAt), createdAt: iso(e.createdAt)!, closedAt: iso(e.closedAt) })),
+    children: of('child').map((e) => ({
+      instanceId: e.id,
+      name: e.name,
+      machine: e.target,
+      status: e.status,
+      createdAt: iso(e.createdAt)!,
+      closedAt: iso(e.closedAt),
+    })),
+    timers: of('timer').map((e) => ({
+      name: e.name,
+      status: e.status,
+      dueAt: iso(e.dueAt),
+      createdAt: iso(e.createdAt)!,
+      closedAt: iso(e.closedAt),
+    })),
     tasks: d.tasks.map((t) => ({
       ...{ id: t.id, state: t.state, title: t.title, event: t.event, roles: [...t.roles] },
       ...{ assignee: t.assignee, claimedBy: t.claimedBy, dueAt: iso(t.dueAt) },
@@ -88,10 +108,27 @@ export function instanceBody(d: InstanceDetails, keys?: RegExp, progress?: Insta
 
 /** One history row. */
 export function historyEntry(e: EventRecord, keys?: RegExp): z.infer<typeof HistoryEntrySchema> {
-  return { seq: e.seq, type: e.type, payload: redact(e.payload, keys), source: e.source, actor: e.actor, state: e.stateValue, handled: e.handled, createdAt: iso(e.createdAt)! };
+  return {
+    seq: e.seq,
+    type: e.type,
+    payload: redact(e.payload, keys),
+    source: e.source,
+    actor: e.actor,
+    state: e.stateValue,
+    handled: e.handled,
+    createdAt: iso(e.createdAt)!,
+  };
 }
 
 /** Result of an event, retry or cancel. */
 export function sendResultBody(r: SendResult): z.infer<typeof SendResultSchema> {
-  return { instanceId: r.instanceId, handled: r.handled, duplicate: r.duplicate, status: r.status, state: r.value, tags: r.tags, version: r.version };
+  return {
+    instanceId: r.instanceId,
+    handled: r.handled,
+    duplicate: r.duplicate,
+    status: r.status,
+    state: r.value,
+    tags: r.tags,
+    version: r.version,
+  };
 }

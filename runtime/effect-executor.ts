@@ -58,7 +58,8 @@ export class EffectExecutor {
     for (const key of plan.cancel) this.cancel(loaded, key);
     const owner = ownerOf(loaded);
     const now = this.o.clock.now();
-    for (const e of plan.newEffects) this.run(asRecord(e, rec.id, now), owner);
+    // A paused instance's new effects wait unleased for the poller, which claims them after the resume.
+    if (!rec.paused) for (const e of plan.newEffects) this.run(asRecord(e, rec.id, now), owner);
     if (rec.status !== 'active' && rec.parentId) this.reportToParent(rec);
   }
 
@@ -205,7 +206,8 @@ export class EffectExecutor {
       return this.o.store.closeEffect(effect.id, 'failed', error, this.o.clock.now());
     }
     const closeEffect = { id: effect.id, status: 'done' as const };
-    return this.o.apply(instanceId, effect.event as EventObject, { source: source === 'timer' ? 'timer' : 'child', closeEffect });
+    const src = source === 'timer' ? 'timer' : 'child';
+    return this.o.apply(instanceId, effect.event as EventObject, { source: src, closeEffect, heldWhilePaused: true });
   }
 
   private async openChild(instanceId: string, invokeId: string): Promise<string | undefined> {

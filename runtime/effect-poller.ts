@@ -79,21 +79,7 @@ export class EffectPoller {
     this.stopPoll?.();
     this.stopPoll = undefined;
     try {
-      const now = this.o.clock.now();
-      // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
-      const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
-      const claimed = await this.o.store.claimDue(
-        this.o.owner,
-        now,
-        until(this.o.timerHorizonMs),
-        until(this.o.timerHorizonMs + 30_000),
-        200,
-      );
-      if (claimed.length) this.report(claimed);
-      for (const effect of claimed) this.o.executor.run(effect);
-      for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);
-      // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.
-      this.o.instances.evictOlderThan(IDLE_EVICT_MS);
+      await this.round();
     } catch (e) {
       this.o.onError(e);
     } finally {
@@ -104,6 +90,29 @@ export class EffectPoller {
         this.wake();
       }
     }
+  }
+
+  /** One round now, outside the schedule (a resumed instance's due work is dispatched without waiting for the next poll). */
+  async dispatchDue(): Promise<void> {
+    if (!this.stopped) await this.round();
+  }
+
+  private async round(): Promise<void> {
+    const now = this.o.clock.now();
+    // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
+    const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
+    const claimed = await this.o.store.claimDue(
+      this.o.owner,
+      now,
+      until(this.o.timerHorizonMs),
+      until(this.o.timerHorizonMs + 30_000),
+      200,
+    );
+    if (claimed.length) this.report(claimed);
+    for (const effect of claimed) this.o.executor.run(effect);
+    for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);
+    // Memory follows activity: an instance idle for a while is reloaded from Postgres when next needed.
+    this.o.instances.evictOlderThan(IDLE_EVICT_MS);
   }
 
   /** Tells the observer what was claimed; a lease another process let expire is a takeover. */

@@ -23,7 +23,9 @@ import {
   type Decision,
   eventRow,
   halt,
+  PAUSE_EVENT,
   RATE_LIMIT_EVENT,
+  RESUME_EVENT,
   resultOf,
   stopEvent,
   updateOf,
@@ -211,6 +213,27 @@ export class Engine {
     );
   }
 
+  /**
+   * Pauses an instance through the same loop: a `statekeeper.pause` event committed with the instance's
+   * `paused` flag set; nothing else changes. Reports `handled: false` when it was already paused.
+   */
+  pause(instanceId: string, reason: string | undefined, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
+    const event = { type: PAUSE_EVENT, ...(reason ? { reason } : {}) } as EventObject;
+    return this.apply(instanceId, event, { source: 'operator', tenant: opts.tenant, caller: opts.caller, lifecycle: 'pause' });
+  }
+
+  /**
+   * Resumes a paused instance: a `statekeeper.resume` event committed with the flag cleared and the leases of
+   * its open timers released, then one poll round claims and dispatches what is due (steps and deliveries
+   * planned while paused, timers that came due, in due order). Reports `handled: false` when it was not paused.
+   */
+  async resume(instanceId: string, reason: string | undefined, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
+    const event = { type: RESUME_EVENT, ...(reason ? { reason } : {}) } as EventObject;
+    const res = await this.apply(instanceId, event, { source: 'operator', tenant: opts.tenant, caller: opts.caller, lifecycle: 'resume' });
+    if (res.handled) await this.poller.dispatchDue();
+    return res;
+  }
+
   /** Creates an instance in its initial state: the initial transition committed with its first effects, then dispatched. */
   async create(args: CreateArgs): Promise<{ loaded: LoadedInstance; created: boolean }> {
     const { reg } = args;
@@ -244,6 +267,7 @@ export class Engine {
           idempotencyKey: args.idempotencyKey,
           inputHash: args.inputHash,
           traceContext: captureTraceContext(),
+          paused: false,
           createdAt: now,
           updatedAt: now,
         };
@@ -348,6 +372,15 @@ export class Engine {
       if (opts.stop) return resultOf(loaded, false, false);
       throw RuntimeError.notActive(record.id, record.status);
     }
+    // Pausing a paused instance, or resuming one that is not: nothing to do.
+    if (opts.lifecycle) return (opts.lifecycle === 'pause') === record.paused ? resultOf(loaded, false, false) : undefined;
+    if (record.paused && !opts.stop) {
+      // A due timer or another instance's send waits: its row stays open and is delivered after the resume.
+      if (opts.heldWhilePaused) return resultOf(loaded, false, false);
+      // Callers' events (and operator retry/cancel) are refused; results of work already started (a step that
+      // was running, a child that finished) are applied, their new effects recorded but not dispatched.
+      if (!opts.closeEffect) throw RuntimeError.paused(record.id);
+    }
     if (opts.caller?.roles && !opts.stop) checkRoles(loaded, event, opts.caller.roles);
     // A task's form holds for its event from any entry point, not only POST /v1/tasks/{id}/complete.
     if (!opts.stop && !opts.closeEffect) checkTaskAnswer(loaded.snapshot, event as EventObject & { answer?: unknown });
@@ -380,7 +413,9 @@ export class Engine {
       span.setAttribute(ATTR.handled, decision.handled);
       // An unhandled event changes nothing, unless it closes an effect (a late step result, a timer).
       if (!decision.handled && !opts.closeEffect) return { kind: 'unhandled' };
-      const { plan, update } = decision;
+      const { update } = decision;
+      // While paused, new effects are written unleased and not run: the poller claims them after the resume.
+      const plan = record.paused && opts.lifecycle !== 'resume' ? unleased(decision.plan) : decision.plan;
       const res = await this.o.store.commit({
         instanceId: record.id,
         expectedVersion: record.version,
@@ -391,6 +426,7 @@ export class Engine {
         cancel: plan.cancel,
         outbox: plan.outbox,
         tasks: decision.tasks,
+        releaseTimers: opts.lifecycle === 'resume' || undefined,
         now,
       });
       if (!res.ok) return { kind: res.reason };
@@ -398,7 +434,7 @@ export class Engine {
       else this.budget.forget(record.id);
       span.setAttribute(ATTR.stateAfter, stateLabel(update.stateValue));
       span.setAttribute(ATTR.status, update.status);
-      loaded.record = { ...record, ...update, version: res.version, updatedAt: now };
+      loaded.record = { ...record, ...update, paused: update.paused ?? record.paused, version: res.version, updatedAt: now };
       loaded.snapshot = decision.next;
       return { kind: 'committed', plan, handled: decision.handled };
     });
@@ -440,4 +476,9 @@ export class Engine {
       stepLeaseMs: (src) => this.o.registry.policyFor(reg.machine, src).timeoutMs + 30_000,
     };
   }
+}
+
+/** A plan whose new effects no process holds: written while paused, claimed by the poller after the resume. */
+function unleased(plan: EffectPlan): EffectPlan {
+  return { ...plan, newEffects: plan.newEffects.map((e) => ({ ...e, leaseOwner: null, leaseUntil: null })) };
 }

@@ -9,6 +9,7 @@ export type RuntimeErrorCode =
   | 'idempotency_conflict'
   | 'incompatible_snapshot'
   | 'instance_not_active'
+  | 'instance_paused'
   | 'event_not_allowed'
   | 'step_not_registered'
   | 'concurrency_exhausted'
@@ -60,6 +61,13 @@ export class RuntimeError extends Error {
   }
   static notActive(id: string, status: string): RuntimeError {
     return new RuntimeError('instance_not_active', `Instance "${id}" is ${status} and accepts no more events.`, { instanceId: id, status });
+  }
+  static paused(id: string): RuntimeError {
+    return new RuntimeError(
+      'instance_paused',
+      `Instance "${id}" is paused and accepts no events until it is resumed (POST /v1/instances/${id}/resume).`,
+      { instanceId: id },
+    );
   }
   static closed(): RuntimeError {
     return new RuntimeError('runtime_closed', 'The runtime is stopping or stopped; no new work is accepted.');

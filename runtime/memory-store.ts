@@ -36,7 +36,7 @@ export class MemoryStore implements InstanceStore {
     if (this.instances.has(r.id)) return { ok: false, reason: 'exists' };
     if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey))
       return { ok: false, reason: 'exists' };
-    this.instances.set(r.id, clone(r));
+    this.instances.set(r.id, { ...clone(r), paused: r.paused ?? false });
     this.events.set(r.id, [{ ...clone(req.event), instanceId: r.id, seq: 1, stateValue: clone(r.stateValue), createdAt: r.createdAt }]);
     this.addEffects(r.id, req.newEffects, r.createdAt);
     this.addOutbox(r.id, 1, req.outbox, r.createdAt);
@@ -55,11 +55,13 @@ export class MemoryStore implements InstanceStore {
     const key = req.event.idempotencyKey;
     if (key && this.events.get(req.instanceId)!.some((e) => e.idempotencyKey === key)) return { ok: false, reason: 'duplicate_event' };
     const version = inst.version + 1;
+    const { paused, ...change } = req.change;
     Object.assign(
       inst,
-      clone(req.change),
+      clone(change),
       { version, updatedAt: req.now },
       req.machineVersion ? { machineVersion: req.machineVersion } : {},
+      paused === undefined ? {} : { paused },
     );
     this.events.get(req.instanceId)!.push({
       ...clone(req.event),
@@ -84,6 +86,7 @@ export class MemoryStore implements InstanceStore {
       const e = this.effectRows.get(id)!;
       if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e))
         Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
+      else if (req.releaseTimers && e.status === 'pending' && e.kind === 'timer') Object.assign(e, { leaseOwner: null, leaseUntil: null });
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
@@ -136,10 +139,15 @@ export class MemoryStore implements InstanceStore {
 
   async claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number) {
     const claimed: EffectRecord[] = [];
-    for (const e of this.effectRows.values()) {
+    // In due order, ties in creation order, as the Postgres store claims them (the sort is stable).
+    const candidates = [...this.effectRows.values()].filter((e) => e.status === 'pending' && e.dueAt);
+    candidates.sort((a, b) => a.dueAt!.getTime() - b.dueAt!.getTime());
+    for (const e of candidates) {
       if (claimed.length >= limit) break;
       if (e.status !== 'pending' || !e.dueAt || e.dueAt > (e.kind === 'timer' ? dueBefore : now)) continue;
       if (e.leaseUntil && e.leaseUntil > now) continue;
+      // A paused instance's effects wait for its resume.
+      if (this.instances.get(e.instanceId)?.paused) continue;
       const previousOwner = e.leaseOwner;
       Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now });
       claimed.push({ ...clone(e), previousOwner });

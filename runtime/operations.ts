@@ -27,6 +27,27 @@ export class Operations {
   }
 
   /**
+   * Pauses an active instance (recorded in history as `statekeeper.pause` with the caller and reason):
+   * until it is resumed no step, timer, delivery or child start of it is dispatched, events from callers
+   * are refused with `instance_paused`, and timers and sends that come due are held. Steps already running
+   * finish and their results are applied (what they plan waits too). Idempotent; an instance that is not
+   * active is refused with `instance_not_active`.
+   */
+  async pause(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
+    await this.o.engine.pause(instanceId, options.reason, options);
+    return this.o.queries.get(instanceId);
+  }
+
+  /**
+   * Resumes a paused instance (`statekeeper.resume` in history): what came due while it was paused is
+   * dispatched now, in due order. Idempotent.
+   */
+  async resume(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
+    await this.o.engine.resume(instanceId, options.reason, options);
+    return this.o.queries.get(instanceId);
+  }
+
+  /**
    * Sends the retry event (`operator.retry` unless mapped) when the current state accepts it (a saga waiting
    * after a failed compensation or step). Idempotent: when there is nothing
    * to retry, reports `handled: false` and changes nothing.

@@ -27,6 +27,11 @@ export interface InstanceRecord {
   output: unknown;
   error: unknown;
   traceContext: Record<string, string> | null;
+  /**
+   * Paused by an operator (`runtime.pause`): no step, timer, delivery or child start of this instance is
+   * dispatched and events from callers are refused until it is resumed.
+   */
+  paused: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -90,7 +95,10 @@ export interface EffectClose {
 }
 
 /** The instance fields a transition writes (the change feed's message is `InstanceChange` in `types.ts`). */
-export type InstanceUpdate = Pick<InstanceRecord, 'snapshot' | 'status' | 'stateValue' | 'tags' | 'output' | 'error'>;
+export type InstanceUpdate = Pick<InstanceRecord, 'snapshot' | 'status' | 'stateValue' | 'tags' | 'output' | 'error'> & {
+  /** Set by a pause (true), a resume or a stop (false); left as it is when absent. */
+  paused?: boolean;
+};
 
 /** Everything one event writes: applied atomically or not at all. */
 export interface CommitRequest {
@@ -109,6 +117,11 @@ export interface CommitRequest {
   machineVersion?: string;
   /** Task rows opened and closed by this transition (see `tasks.ts`), written in the same transaction. */
   tasks?: TaskChanges;
+  /**
+   * A resume: the leases of the instance's open timers are released in the same transaction, so the poller
+   * claims and arms them again (a timer that came due while paused was held, not delivered).
+   */
+  releaseTimers?: boolean;
   now: Date;
 }
 

@@ -275,6 +275,25 @@ export class Runtime {
     return this.scoped(instanceId, options.tenant, (id) => this.operations.cancel(id, options));
   }
 
+  /**
+   * Pauses an active instance: nothing of it is dispatched and callers' events are refused
+   * (`instance_paused`) until {@link resumeInstance}; the flag is stored and survives restarts. Idempotent.
+   *
+   * @example
+   * await runtime.pauseInstance(id, { reason: 'ONU vendor maintenance window', caller: { id: 'ops:ana' } });
+   * await runtime.resumeInstance(id);
+   */
+  pauseInstance(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
+    this.assertOpen();
+    return this.scoped(instanceId, options.tenant, (id) => this.operations.pause(id, options));
+  }
+
+  /** Resumes a paused instance: steps, deliveries and timers that came due while paused are dispatched, in due order. Idempotent. */
+  resumeInstance(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
+    this.assertOpen();
+    return this.scoped(instanceId, options.tenant, (id) => this.operations.resume(id, options));
+  }
+
   /** Counts by machine and status, step failures and retries, outcomes and durations for a tenant. */
   stats(options: { tenant?: string } = {}): Promise<StoreStats> {
     return this.queries.stats(options);

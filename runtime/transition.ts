@@ -21,6 +21,10 @@ export const STOP_EVENT = 'statekeeper.stop';
 /** Type of the history row written when an instance is ended for committing too many transitions too fast. */
 export const RATE_LIMIT_EVENT = 'statekeeper.rate_limited';
 
+/** Types of the history rows of a pause and a resume (the runtime's own events: machines never see them). */
+export const PAUSE_EVENT = 'statekeeper.pause';
+export const RESUME_EVENT = 'statekeeper.resume';
+
 /** The event a stop records in history, with its reason. */
 export function stopEvent(reason: string): EventObject {
   return { type: STOP_EVENT, reason } as EventObject;
@@ -39,6 +43,13 @@ export interface ApplyOptions {
    * `stopped`, every open effect cancelled in the same commit.
    */
   readonly stop?: boolean;
+  /** Pause or resume the instance instead of handing the event to its machine: only the `paused` flag changes. */
+  readonly lifecycle?: 'pause' | 'resume';
+  /**
+   * A delivered event (a due timer, another instance's send): held while the instance is paused, its effect
+   * row left open to be delivered after the resume.
+   */
+  readonly heldWhilePaused?: boolean;
 }
 
 /** Feeds an event into the engine loop (an API event, a step result, a due timer, a delivery); resolves after its commit. */
@@ -64,13 +75,23 @@ export interface Decision {
 export function decide(
   loaded: LoadedInstance,
   event: EventObject,
-  opts: Pick<ApplyOptions, 'stop' | 'caller'>,
+  opts: Pick<ApplyOptions, 'stop' | 'caller' | 'lifecycle'>,
   planning: PlanContext,
   minDelayMs = 0,
 ): Decision {
   const { reg, record, snapshot } = loaded;
   const actor = opts.caller?.id ?? null;
   if (opts.stop) return halt(loaded, 'stopped', null, actor);
+  if (opts.lifecycle) {
+    const update = { ...updateOf(reg, snapshot), paused: opts.lifecycle === 'pause' };
+    return {
+      next: snapshot,
+      handled: true,
+      update,
+      plan: { newEffects: [], cancel: [], outbox: [] },
+      tasks: { open: [], close: [], actor },
+    };
+  }
   const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null, minDelayMs);
   const plan = planEffects(actions, planning);
   const tasks = diffTasks(snapshot, next, {
@@ -98,7 +119,7 @@ export function halt(loaded: LoadedInstance, status: 'stopped' | 'error', error:
   return {
     next: snapshot,
     handled: true,
-    update: { ...updateOf(reg, snapshot), status, error },
+    update: { ...updateOf(reg, snapshot), status, error, paused: false },
     plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
     tasks: { open: [], close, actor },
   };

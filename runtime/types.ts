@@ -44,6 +44,8 @@ export interface InstanceView {
   error: unknown;
   version: number;
   parentId: string | null;
+  /** Paused by an operator (see `runtime.pause`): nothing of it is dispatched until it is resumed. */
+  paused: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

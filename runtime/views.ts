@@ -59,6 +59,7 @@ export function recordView(r: InstanceRecord): InstanceView {
     error: r.error,
     version: r.version,
     parentId: r.parentId === null ? null : publicId(r.tenant, r.parentId),
+    paused: r.paused,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

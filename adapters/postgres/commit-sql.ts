@@ -26,12 +26,13 @@ const COMMIT_SQL = `with req as (
     machine_version text,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
-    cancel jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text)
+    cancel jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text, paused boolean, release_timers boolean)
 ), chk as (
   select r.i, e.status from req r join sk_effect e on e.id = r.close_id
 ), upd as (
   update sk_instance t set snapshot = r.snapshot, status = r.status, state_value = r.state_value, tags = r.tags, output = r.output,
-    error = r.error, version = t.version + 1, updated_at = r.at, machine_version = coalesce(r.machine_version, t.machine_version)
+    error = r.error, version = t.version + 1, updated_at = r.at, machine_version = coalesce(r.machine_version, t.machine_version),
+    paused = coalesce(r.paused, t.paused)
   from req r
   where t.id = r.id and t.version = r.expected
     and (r.close_id is null or exists (select 1 from chk where chk.i = r.i and chk.status = 'pending'))
@@ -52,6 +53,11 @@ const COMMIT_SQL = `with req as (
   where r.cancel is not null and e.instance_id = r.id and e.status = 'pending' and e.id is distinct from r.close_id
     -- The cancel filter (effect-address.ts cancelFilter): { all: true } or effect names by kind.
     and (jsonb_exists(r.cancel, 'all') or jsonb_exists(r.cancel -> e.kind, e.name))
+), released as (
+  -- A resume: the instance's open timers are claimed and armed again by the poller (runtime.resume).
+  update sk_effect e set lease_owner = null, lease_until = null
+  from upd u join req r on r.i = u.i
+  where r.release_timers and e.instance_id = r.id and e.status = 'pending' and e.kind = 'timer'
 ), eff as (
   insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
   select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
@@ -166,6 +172,8 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     close_status: q.closeEffect?.status ?? null,
     close_result: q.closeEffect?.result ?? null,
     close_error: q.closeEffect?.error ?? null,
+    paused: q.change.paused ?? null,
+    release_timers: q.releaseTimers ?? false,
     ev_type: q.event.type,
     ev_payload: q.event.payload ?? null,
     ev_source: q.event.source,

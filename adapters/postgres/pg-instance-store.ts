@@ -160,6 +160,8 @@ export class PgInstanceStore implements InstanceStore {
          where status = 'pending' and due_at <= ?::timestamptz
            and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
            and (lease_until is null or lease_until < ?::timestamptz)
+           -- A paused instance's effects wait for its resume (one primary-key probe per candidate row).
+           and not exists (select 1 from sk_instance i where i.id = sk_effect.instance_id and i.paused)
          order by due_at, seq limit ? for update skip locked
        ), claimed as (
          update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz

@@ -26,6 +26,7 @@ export function toInstance(r: Row): InstanceRecord {
     output: r.output ?? null,
     error: r.error ?? null,
     traceContext: (r.trace_context as Record<string, string>) ?? null,
+    paused: r.paused === true,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };

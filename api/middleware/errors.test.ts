@@ -29,6 +29,7 @@ describe('error mapping', () => {
     idempotency_conflict: 422,
     incompatible_snapshot: 409,
     instance_not_active: 409,
+    instance_paused: 409,
     event_not_allowed: 403,
     concurrency_exhausted: 409,
     runtime_closed: 503,

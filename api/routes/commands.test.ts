@@ -177,3 +177,48 @@ describe('POST /v1/instances/{id}/cancel', () => {
     expect([again.status, again.body.status]).toEqual([200, 'stopped']);
   });
 });
+
+describe('POST /v1/instances/{id}/pause and /resume', () => {
+  test('pause → an event is 409 instance_paused, nothing stored → resume → the event is applied; actor and reason recorded', async () => {
+    const api = await createStandardTestApi();
+    const id = await payout(api);
+    const p = await api.call('POST', `/v1/instances/${id}/pause`, { body: { reason: 'bank holiday' }, key: api.keys.operator });
+    expect(p.status).toBe(200);
+    expect(p.body).toMatchObject({ id, paused: true, status: 'active', version: 3 });
+    expect((await api.call('GET', `/v1/instances/${id}`)).body.paused).toBe(true);
+    const refused = await api.call('POST', `/v1/instances/${id}/events`, {
+      body: { type: 'payout.note', text: 'x' },
+      key: api.keys.operator,
+    });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'instance_paused']);
+    const again = await api.call('POST', `/v1/instances/${id}/pause`, { key: api.keys.operator });
+    expect(again.body).toMatchObject({ paused: true, version: 3 });
+    const r = await api.call('POST', `/v1/instances/${id}/resume`, { body: { reason: 'bank open' }, key: api.keys.operator });
+    expect(r.body).toMatchObject({ paused: false, version: 4 });
+    const sent = await api.call('POST', `/v1/instances/${id}/events`, { body: { type: 'payout.note', text: 'x' }, key: api.keys.operator });
+    expect(sent.body).toMatchObject({ handled: true, version: 5 });
+    const h = await api.runtime.history(id, { tenant: 'acme' });
+    expect(h.slice(2).map((e) => [e.type, e.source, e.actor, e.payload])).toEqual([
+      ['statekeeper.pause', 'operator', 'apikey:ops', { reason: 'bank holiday' }],
+      ['statekeeper.resume', 'operator', 'apikey:ops', { reason: 'bank open' }],
+      ['payout.note', 'api', 'apikey:ops', { text: 'x' }],
+    ]);
+  });
+
+  test('a finished instance is 409 instance_not_active; bad bodies 400, viewer 403, unknown id 404: none changes anything', async () => {
+    const api = await createStandardTestApi();
+    const id = await payout(api);
+    expect((await api.call('POST', `/v1/instances/${id}/pause`, { key: api.keys.viewer })).status).toBe(403);
+    for (const body of [{ reason: '' }, { reason: 5 }, { why: 'x' }, { reason: 'x'.repeat(501) }]) {
+      const r = await api.call('POST', `/v1/instances/${id}/pause`, { body });
+      expect([r.status, r.body.error.code]).toEqual([400, 'validation_failed']);
+    }
+    expect((await api.call('POST', '/v1/instances/nope/pause', {})).status).toBe(404);
+    expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(2);
+    await api.call('POST', `/v1/instances/${id}/cancel`, { key: api.keys.operator });
+    const finished = await api.runtime.get(id, { tenant: 'acme' });
+    const r = await api.call('POST', `/v1/instances/${id}/pause`, { key: api.keys.operator });
+    expect([r.status, r.body.error.code]).toEqual([409, 'instance_not_active']);
+    expect((await api.runtime.get(id, { tenant: 'acme' })).version).toBe(finished.version);
+  });
+});

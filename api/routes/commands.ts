@@ -78,7 +78,43 @@ const cancel = createRoute({
   },
 });
 
-/** Events, retry and cancel: everything that changes an existing instance. */
+const PauseBody = z
+  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .strict()
+  .openapi('PauseRequest', { example: { reason: 'ONU vendor maintenance until 06:00' } });
+const pause = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/pause',
+  tags: ['operations'],
+  summary: 'Pause: nothing of the instance is dispatched and events are refused (409 instance_paused) until resumed; idempotent',
+  description:
+    'Recorded in history as statekeeper.pause with the caller and reason; survives restarts. Steps already running finish and ' +
+    'their results are applied (what they plan waits). Timers and deliveries that come due are held and dispatched on resume, ' +
+    'in due order. An instance that is not active is refused with 409 instance_not_active.',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, body: { required: false, content: { 'application/json': { schema: PauseBody } } } },
+  responses: {
+    200: { description: 'The paused instance', content: { 'application/json': { schema: InstanceSchema } } },
+    ...errors(400, 403, 404, 409, 413, 415, 503),
+  },
+});
+const resume = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/resume',
+  tags: ['operations'],
+  summary: 'Resume a paused instance: what came due while paused is dispatched, in due order; idempotent',
+  description: 'Recorded in history as statekeeper.resume with the caller and reason.',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, body: { required: false, content: { 'application/json': { schema: PauseBody } } } },
+  responses: {
+    200: { description: 'The resumed instance', content: { 'application/json': { schema: InstanceSchema } } },
+    ...errors(400, 403, 404, 409, 413, 415, 503),
+  },
+});
+
+/** Events, retry, cancel, pause and resume: everything that changes an existing instance. */
 export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   const { runtime } = deps;
 
@@ -106,6 +142,22 @@ export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
     const { tenant } = principalOf(c);
     await runtime.cancel(id, { tenant, caller: callerOf(c), idempotencyKey, reason });
+    return c.json(instanceBody(await runtime.describe(id, { tenant }), deps.redactKeys), 200);
+  });
+
+  app.openapi(pause, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json') ?? {};
+    const { tenant } = principalOf(c);
+    await runtime.pauseInstance(id, { tenant, caller: callerOf(c), reason });
+    return c.json(instanceBody(await runtime.describe(id, { tenant }), deps.redactKeys), 200);
+  });
+
+  app.openapi(resume, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json') ?? {};
+    const { tenant } = principalOf(c);
+    await runtime.resumeInstance(id, { tenant, caller: callerOf(c), reason });
     return c.json(instanceBody(await runtime.describe(id, { tenant }), deps.redactKeys), 200);
   });
 }

@@ -3,7 +3,12 @@ import { describe, expect, test } from 'vitest';
 import { createStandardTestApi } from '../../test/support/api-test-support.ts';
 
 /** The parts of OpenAPI 3.1 that tools rely on, checked structurally. */
-const Parameter = z.object({ name: z.string().min(1), in: z.enum(['path', 'query', 'header', 'cookie']), required: z.boolean().optional(), schema: z.record(z.string(), z.unknown()) });
+const Parameter = z.object({
+  name: z.string().min(1),
+  in: z.enum(['path', 'query', 'header', 'cookie']),
+  required: z.boolean().optional(),
+  schema: z.record(z.string(), z.unknown()),
+});
 const MediaTypes = z.record(z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/), z.object({ schema: z.record(z.string(), z.unknown()) }));
 const Operation = z.object({
   summary: z.string().min(1),
@@ -17,7 +22,10 @@ const OpenApi31 = z.object({
   openapi: z.string().regex(/^3\.1\.\d+$/),
   info: z.object({ title: z.string().min(1), version: z.string().min(1), description: z.string().optional() }),
   paths: z.record(z.string().startsWith('/'), z.partialRecord(z.enum(['get', 'post', 'put', 'patch', 'delete']), Operation)),
-  components: z.object({ schemas: z.record(z.string(), z.unknown()), securitySchemes: z.record(z.string(), z.object({ type: z.string(), scheme: z.string().optional() })) }),
+  components: z.object({
+    schemas: z.record(z.string(), z.unknown()),
+    securitySchemes: z.record(z.string(), z.object({ type: z.string(), scheme: z.string().optional() })),
+  }),
 });
 
 describe('OpenAPI document and docs', () => {
@@ -41,6 +49,8 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/instances/{id}/events',
         'POST /v1/instances/{id}/retry',
         'POST /v1/instances/{id}/cancel',
+        'POST /v1/instances/{id}/pause',
+        'POST /v1/instances/{id}/resume',
         'GET /v1/instances/{id}/history',
         'GET /v1/instances/{id}/inspect',
         'GET /v1/instances/{id}/stream',
@@ -56,7 +66,8 @@ describe('OpenAPI document and docs', () => {
       for (const [method, op] of Object.entries(item)) {
         const where = `${method} ${path}`;
         // Every {param} in the path is declared as a required path parameter.
-        for (const [, name] of path.matchAll(/\{(\w+)\}/g)) expect(op.parameters?.find((p) => p.in === 'path' && p.name === name)?.required, where).toBe(true);
+        for (const [, name] of path.matchAll(/\{(\w+)\}/g))
+          expect(op.parameters?.find((p) => p.in === 'path' && p.name === name)?.required, where).toBe(true);
         if (path.startsWith('/v1/')) {
           expect(op.security, where).toEqual([{ bearerAuth: [] }]);
           expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['400', '401']));
@@ -81,9 +92,12 @@ describe('OpenAPI document and docs', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await res.text();
     // Only scripts of this origin: the page works offline.
-    expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual(['/docs/assets/swagger-ui-bundle.js', '/docs/assets/docs.js']);
+    expect([...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/assets/docs.js',
+    ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(21);
+    expect(noscript.match(/<section /g)).toHaveLength(23);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
@@ -94,7 +108,12 @@ describe('OpenAPI document and docs', () => {
     expect(init).toContain("url: '/openapi.json'");
     expect(init).toContain('validatorUrl: null');
     // Nothing else of the package (nor of the disk) is served.
-    for (const path of ['/docs/assets/package.json', '/docs/assets/index.html', '/docs/assets/../package.json', '/docs/assets/%2e%2e/package.json']) {
+    for (const path of [
+      '/docs/assets/package.json',
+      '/docs/assets/index.html',
+      '/docs/assets/../package.json',
+      '/docs/assets/%2e%2e/package.json',
+    ]) {
       expect((await api.request('GET', path, { key: null })).status, path).toBe(404);
     }
   });

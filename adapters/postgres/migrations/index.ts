@@ -3,6 +3,7 @@ import { Migration20261123ApiKeys } from './migration-20261123-api-keys.ts';
 import { Migration20261124EffectInstanceIndex } from './migration-20261124-effect-instance-index.ts';
 import { Migration20261201HistoryChain } from './migration-20261201-history-chain.ts';
 import { Migration20261201WorkflowDefinitions } from './migration-20261201-workflow-definitions.ts';
+import { Migration20261207InstancePaused } from './migration-20261207-instance-paused.ts';
 import { Migration20261207Tasks } from './migration-20261207-tasks.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: 'Migration20261201HistoryChain', class: Migration20261201HistoryChain },
   { name: 'Migration20261201WorkflowDefinitions', class: Migration20261201WorkflowDefinitions },
   { name: 'Migration20261207Tasks', class: Migration20261207Tasks },
+  { name: 'Migration20261207InstancePaused', class: Migration20261207InstancePaused },
 ];
