@@ -15,6 +15,13 @@ import type {
 } from '../../runtime/ports.ts';
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
+import { GroupWriter } from './group-writer.ts';
+
+/** Records the attempts about to be made of open steps; returns the ids that were still open. */
+const RECORD_ATTEMPTS_SQL = `update sk_effect e set attempts = greatest(e.attempts, r.attempt), updated_at = r.at
+  from jsonb_to_recordset($1::jsonb) as r(id text, attempt int, at timestamptz)
+  where e.id = r.id and e.status = 'pending'
+  returning e.id`;
 import { json, ts } from './commit-sql.ts';
 import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
@@ -185,12 +192,15 @@ export class PgInstanceStore implements InstanceStore {
 
   async recordAttempt(effectId: string, attempt: number, now: Date): Promise<boolean> {
     // Committed before the call is made: a call cut short by a crash counts, a claim that never called does not.
-    const rows = await this.rows(
-      `update sk_effect set attempts = greatest(attempts, ?), updated_at = ?::timestamptz where id = ? and status = 'pending' returning 1`,
-      [attempt, ts(now), effectId],
-    );
-    return rows.length > 0;
+    // Attempts starting together (many steps in flight) are recorded by one statement.
+    return this.attempts.submit({ id: effectId, attempt, at: ts(now) });
   }
+
+  private readonly attempts = new GroupWriter<{ id: string; attempt: number; at: string | null }, boolean>(async (reqs) => {
+    const rows = await this.prepared({ name: 'sk_record_attempts_v1', sql: RECORD_ATTEMPTS_SQL, params: [JSON.stringify(reqs)] });
+    const open = new Set(rows.map((r) => String(r.id)));
+    return reqs.map((r) => open.has(r.id));
+  });
 
   async scheduleRetry(
     effectId: string,
