@@ -158,6 +158,10 @@ const instanceFields = {
   paused: z
     .boolean()
     .openapi({ description: 'Paused by an operator (POST /v1/instances/{id}/pause): nothing is dispatched until resumed' }),
+  restartOf: z
+    .string()
+    .nullable()
+    .openapi({ description: 'The instance an operator restarted as this one (POST /v1/instances/{id}/restart)' }),
   createdAt: z.string(),
   updatedAt: z.string(),
 };

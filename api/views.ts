@@ -37,6 +37,7 @@ export function summaryBody(v: InstanceView): z.infer<typeof InstanceSummarySche
     version: v.version,
     parentId: v.parentId,
     paused: v.paused,
+    restartOf: v.restartOf,
     createdAt: iso(v.createdAt)!,
     updatedAt: iso(v.updatedAt)!,
   };

@@ -67,6 +67,8 @@ export interface CreateArgs {
   /** The parent's child effect this instance fulfils. */
   readonly startedBy?: string;
   readonly caller?: Caller;
+  /** The instance an operator restarted as this one. */
+  readonly restartOf?: string;
 }
 
 /** How one decide-and-commit round ended. */
@@ -268,6 +270,7 @@ export class Engine {
           inputHash: args.inputHash,
           traceContext: captureTraceContext(),
           paused: false,
+          restartOf: args.restartOf ?? null,
           createdAt: now,
           updatedAt: now,
         };
@@ -353,6 +356,7 @@ export class Engine {
   private async admit(loaded: LoadedInstance, event: EventObject, opts: ApplyOptions): Promise<SendResult | undefined> {
     const { record } = loaded;
     if (opts.tenant !== undefined && record.tenant !== opts.tenant) throw RuntimeError.instanceNotFound(record.id);
+    if (opts.note) return undefined;
     if (opts.idempotencyKey) {
       const prior = await this.o.store.eventByIdempotencyKey(record.id, opts.idempotencyKey);
       if (prior) return resultOf(loaded, prior.handled, true);

@@ -32,6 +32,8 @@ export interface InstanceRecord {
    * dispatched and events from callers are refused until it is resumed.
    */
   paused: boolean;
+  /** The instance an operator restarted as this one (`runtime.restartInstance`). */
+  restartOf: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -16,6 +16,7 @@ import { DEFAULT_TRANSITION_RATE_LIMIT, isRateLimit, type TransitionRateLimit } 
 import type { Caller, InstanceChange, InstanceView, RemoteChange, SendOptions, SendResult, StartOptions, StartResult } from './types.ts';
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
 import { DEFAULT_TENANT, publicId, storedId } from './instance-ids.ts';
+import { restartInstance } from './restart.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -292,6 +293,22 @@ export class Runtime {
   resumeInstance(instanceId: string, options: OperationOptions & { reason?: string } = {}): Promise<InstanceView> {
     this.assertOpen();
     return this.scoped(instanceId, options.tenant, (id) => this.operations.resume(id, options));
+  }
+
+  /**
+   * Restarts an instance (any status, but not a child instance): a fresh instance of the same machine version
+   * with the same input, `restartOf` linking it to the original, whose history records `statekeeper.restarted`
+   * with the caller and reason. An original started under an idempotency key gives the restart
+   * `<key>#restart-<n>`; the key itself keeps answering with the original. Resolves with the new instance.
+   */
+  async restartInstance(instanceId: string, options: { tenant?: string; caller?: Caller; reason?: string } = {}): Promise<InstanceView> {
+    this.assertOpen();
+    const deps = { engine: this.engine, store: this.store, registry: this.registry };
+    const id = await this.scoped(instanceId, options.tenant, async (stored) => {
+      await this.queries.get(stored, options);
+      return restartInstance(deps, stored, options);
+    });
+    return this.queries.get(id, options);
   }
 
   /** Counts by machine and status, step failures and retries, outcomes and durations for a tenant. */

@@ -25,6 +25,9 @@ export const RATE_LIMIT_EVENT = 'statekeeper.rate_limited';
 export const PAUSE_EVENT = 'statekeeper.pause';
 export const RESUME_EVENT = 'statekeeper.resume';
 
+/** Type of the history row an instance gets when an operator restarts it (`restartedAs` names the new instance). */
+export const RESTARTED_EVENT = 'statekeeper.restarted';
+
 /** The event a stop records in history, with its reason. */
 export function stopEvent(reason: string): EventObject {
   return { type: STOP_EVENT, reason } as EventObject;
@@ -50,6 +53,11 @@ export interface ApplyOptions {
    * row left open to be delivered after the resume.
    */
   readonly heldWhilePaused?: boolean;
+  /**
+   * Record the event in history and change nothing else, whatever the instance's status (an operator's
+   * restart noted on the original).
+   */
+  readonly note?: boolean;
 }
 
 /** Feeds an event into the engine loop (an API event, a step result, a due timer, a delivery); resolves after its commit. */
@@ -75,13 +83,24 @@ export interface Decision {
 export function decide(
   loaded: LoadedInstance,
   event: EventObject,
-  opts: Pick<ApplyOptions, 'stop' | 'caller' | 'lifecycle'>,
+  opts: Pick<ApplyOptions, 'stop' | 'caller' | 'lifecycle' | 'note'>,
   planning: PlanContext,
   minDelayMs = 0,
 ): Decision {
   const { reg, record, snapshot } = loaded;
   const actor = opts.caller?.id ?? null;
   if (opts.stop) return halt(loaded, 'stopped', null, actor);
+  if (opts.note) {
+    const { snapshot: stored, status, stateValue, tags, output, error } = record;
+    const update = { snapshot: stored, status, stateValue, tags, output, error };
+    return {
+      next: snapshot,
+      handled: true,
+      update,
+      plan: { newEffects: [], cancel: [], outbox: [] },
+      tasks: { open: [], close: [], actor },
+    };
+  }
   if (opts.lifecycle) {
     const update = { ...updateOf(reg, snapshot), paused: opts.lifecycle === 'pause' };
     return {

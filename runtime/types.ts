@@ -46,6 +46,8 @@ export interface InstanceView {
   parentId: string | null;
   /** Paused by an operator (see `runtime.pause`): nothing of it is dispatched until it is resumed. */
   paused: boolean;
+  /** The instance an operator restarted as this one (see `runtime.restartInstance`). */
+  restartOf: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

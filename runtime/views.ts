@@ -60,6 +60,7 @@ export function recordView(r: InstanceRecord): InstanceView {
     version: r.version,
     parentId: r.parentId === null ? null : publicId(r.tenant, r.parentId),
     paused: r.paused,
+    restartOf: r.restartOf === null ? null : publicId(r.tenant, r.restartOf),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

@@ -106,12 +106,13 @@ const CREATE_SQL = `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
+    restart_of text,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text, task_open jsonb)
 ), ins as (
   insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at)
+    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of)
   select id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, 1, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, at, at
+    idempotency_key, input_hash, output, error, trace_context, at, at, restart_of
   from req order by i
   on conflict do nothing
   returning id
@@ -222,6 +223,7 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     output: r.output ?? null,
     error: r.error ?? null,
     trace_context: r.traceContext,
+    restart_of: r.restartOf ?? null,
     at: ts(r.createdAt),
     ev_type: event.type,
     ev_payload: event.payload ?? null,

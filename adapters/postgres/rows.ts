@@ -27,6 +27,7 @@ export function toInstance(r: Row): InstanceRecord {
     error: r.error ?? null,
     traceContext: (r.trace_context as Record<string, string>) ?? null,
     paused: r.paused === true,
+    restartOf: (r.restart_of as string) ?? null,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };

@@ -222,3 +222,25 @@ describe('POST /v1/instances/{id}/pause and /resume', () => {
     expect((await api.runtime.get(id, { tenant: 'acme' })).version).toBe(finished.version);
   });
 });
+
+describe('POST /v1/instances/{id}/restart', () => {
+  test('201 with the new instance linked by restartOf, even for a finished one; viewer 403, bad body 400, unknown 404', async () => {
+    const api = await createStandardTestApi();
+    const id = await payout(api);
+    await api.call('POST', `/v1/instances/${id}/cancel`, { key: api.keys.operator });
+    expect((await api.call('POST', `/v1/instances/${id}/restart`, { key: api.keys.viewer })).status).toBe(403);
+    const bad = await api.call('POST', `/v1/instances/${id}/restart`, { body: { why: 'x' } });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'validation_failed']);
+    expect((await api.call('POST', '/v1/instances/nope/restart', {})).status).toBe(404);
+    expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(3);
+    const r = await api.call('POST', `/v1/instances/${id}/restart`, { body: { reason: 'paid by hand' }, key: api.keys.operator });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ restartOf: id, status: 'active', machine: { id: 'payout' } });
+    expect((await api.call('GET', `/v1/instances/${r.body.id}`)).body.restartOf).toBe(id);
+    expect((await api.runtime.history(id, { tenant: 'acme' })).at(-1)).toMatchObject({
+      type: 'statekeeper.restarted',
+      actor: 'apikey:ops',
+      payload: { restartedAs: r.body.id, reason: 'paid by hand' },
+    });
+  });
+});

@@ -7,12 +7,10 @@ import { requireRole } from '../middleware/auth.ts';
 import { BEARER, errors, IdempotencyHeaders, InstanceParams, InstanceSchema, SendResultSchema } from '../schemas.ts';
 import { instanceBody, sendResultBody } from '../views.ts';
 
-const EventBody = z
-  .looseObject({ type: z.string().min(1).max(200).openapi({ example: 'greeting.confirm' }) })
-  .openapi('Event', {
-    description: 'The event: its type and any payload fields',
-    example: { type: 'operator.resolve', reason: 'refunded by hand, ticket 4711' },
-  });
+const EventBody = z.looseObject({ type: z.string().min(1).max(200).openapi({ example: 'greeting.confirm' }) }).openapi('Event', {
+  description: 'The event: its type and any payload fields',
+  example: { type: 'operator.resolve', reason: 'refunded by hand, ticket 4711' },
+});
 
 const sendEvent = createRoute({
   method: 'post',
@@ -114,7 +112,25 @@ const resume = createRoute({
   },
 });
 
-/** Events, retry, cancel, pause and resume: everything that changes an existing instance. */
+const restart = createRoute({
+  method: 'post',
+  path: '/v1/instances/{id}/restart',
+  tags: ['operations'],
+  summary: 'Restart: a fresh instance of the same machine version with the same input, linked by restartOf; any status',
+  description:
+    'The original is left as it is; its history records statekeeper.restarted with the caller, the reason and the new id. ' +
+    'An original started under an Idempotency-Key gives the new instance the key "<key>#restart-<n>" (the first n free): ' +
+    'a start repeated with the original key still answers with the original. A child instance is restarted with its parent (400).',
+  security: BEARER,
+  middleware: [requireRole('operator')] as const,
+  request: { params: InstanceParams, body: { required: false, content: { 'application/json': { schema: PauseBody } } } },
+  responses: {
+    201: { description: 'The new instance', content: { 'application/json': { schema: InstanceSchema } } },
+    ...errors(400, 403, 404, 409, 413, 415, 503),
+  },
+});
+
+/** Events, retry, cancel, pause, resume and restart: everything that changes an existing instance. */
 export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): void {
   const { runtime } = deps;
 
@@ -151,6 +167,14 @@ export function registerCommandRoutes(app: OpenAPIHono<ApiEnv>, deps: AppDeps): 
     const { tenant } = principalOf(c);
     await runtime.pauseInstance(id, { tenant, caller: callerOf(c), reason });
     return c.json(instanceBody(await runtime.describe(id, { tenant }), deps.redactKeys), 200);
+  });
+
+  app.openapi(restart, async (c) => {
+    const { id } = c.req.valid('param');
+    const { reason } = c.req.valid('json') ?? {};
+    const { tenant } = principalOf(c);
+    const created = await runtime.restartInstance(id, { tenant, caller: callerOf(c), reason });
+    return c.json(instanceBody(await runtime.describe(created.id, { tenant }), deps.redactKeys), 201);
   });
 
   app.openapi(resume, async (c) => {

@@ -4,6 +4,7 @@ import { Migration20261124EffectInstanceIndex } from './migration-20261124-effec
 import { Migration20261201HistoryChain } from './migration-20261201-history-chain.ts';
 import { Migration20261201WorkflowDefinitions } from './migration-20261201-workflow-definitions.ts';
 import { Migration20261207InstancePaused } from './migration-20261207-instance-paused.ts';
+import { Migration20261207InstanceRestartOf } from './migration-20261207-instance-restart-of.ts';
 import { Migration20261207Tasks } from './migration-20261207-tasks.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
@@ -15,4 +16,5 @@ export const migrationsList = [
   { name: 'Migration20261201WorkflowDefinitions', class: Migration20261201WorkflowDefinitions },
   { name: 'Migration20261207Tasks', class: Migration20261207Tasks },
   { name: 'Migration20261207InstancePaused', class: Migration20261207InstancePaused },
+  { name: 'Migration20261207InstanceRestartOf', class: Migration20261207InstanceRestartOf },
 ];
