@@ -10,7 +10,10 @@ describe('billing steps', () => {
     const fake = createFakeClients();
     const s = createBillingSteps(fake.clients);
     expect(await s.selectBillingAccounts.run({ period: '2025-09' }, ctx)).toEqual({
-      accounts: [{ accountId: 'acc_a', customerId: 'cus_a' }, { accountId: 'acc_b', customerId: 'cus_b' }],
+      accounts: [
+        { accountId: 'acc_a', customerId: 'cus_a' },
+        { accountId: 'acc_b', customerId: 'cus_b' },
+      ],
     });
     expect(await s.selectBillingAccounts.run({ period: '2025-09', accountIds: ['acc_b'] }, ctx)).toEqual({
       accounts: [{ accountId: 'acc_b', customerId: 'cus_b' }],
@@ -27,7 +30,10 @@ describe('billing steps', () => {
       paymentId: 'pay_1',
       status: 'succeeded',
     });
-    expect(await s.markInvoicePaid.run({ invoiceId: 'inv_1', paymentId: 'pay_1' }, ctx)).toEqual({ invoiceId: 'inv_1', paymentId: 'pay_1' });
+    expect(await s.markInvoicePaid.run({ invoiceId: 'inv_1', paymentId: 'pay_1' }, ctx)).toEqual({
+      invoiceId: 'inv_1',
+      paymentId: 'pay_1',
+    });
     for (const call of fake.calls) expect(call.args.at(-1)).toEqual(opts);
     expect(fake.callsOf('payments.charge')[0]![0]).toEqual({ accountId: 'acc_a', amountCents: 4200, currency: 'EUR' });
   });
@@ -35,7 +41,10 @@ describe('billing steps', () => {
   it('return a declined charge as a result, not an error, so it is not retried', async () => {
     const fake = createFakeClients();
     fake.clients.payments.charge = async () => ({ paymentId: 'pay_x', status: 'declined' });
-    const out = await createBillingSteps(fake.clients).chargePayment.run({ accountId: 'a', invoiceId: 'i', amountCents: 1, currency: 'EUR' }, ctx);
+    const out = await createBillingSteps(fake.clients).chargePayment.run(
+      { accountId: 'a', invoiceId: 'i', amountCents: 1, currency: 'EUR' },
+      ctx,
+    );
     expect(out).toEqual({ paymentId: 'pay_x', status: 'declined' });
   });
 
@@ -49,9 +58,16 @@ describe('billing steps', () => {
     ];
     const out = await createBillingSteps(fake.clients).reconcileBillingRun.run({ period: '2025-09', outcomes }, ctx);
     expect(out).toEqual({
-      period: '2025-09', accounts: 4, invoicedCents: 1800, collectedCents: 1500, outstandingCents: 300,
-      byStatus: { paid: 1, charged_unrecorded: 1, payment_declined: 1, nothing_due: 1 }, repaired: ['inv_b'],
+      period: '2025-09',
+      accounts: 4,
+      invoicedCents: 1800,
+      collectedCents: 1500,
+      outstandingCents: 300,
+      byStatus: { paid: 1, charged_unrecorded: 1, payment_declined: 1, nothing_due: 1 },
+      repaired: ['inv_b'],
     });
-    expect(fake.callsOf('billing.markInvoicePaid')).toEqual([['inv_b', 'pay_b', { idempotencyKey: 'inst_4:chargePayment:3:inv_b', signal: ctx.signal }]]);
+    expect(fake.callsOf('billing.markInvoicePaid')).toEqual([
+      ['inv_b', 'pay_b', { idempotencyKey: 'inst_4:chargePayment:3:inv_b', signal: ctx.signal }],
+    ]);
   });
 });

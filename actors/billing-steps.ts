@@ -7,16 +7,47 @@ import type { StepImplementation } from '../runtime/step-types.ts';
  * usage, invoice and charge, and finally reconcile the run.
  */
 
-export interface BillableAccount { accountId: string; customerId: string }
-export interface SelectAccountsInput { period: string; accountIds?: string[] }
-export interface SelectAccountsResult { accounts: BillableAccount[] }
-export interface RateUsageInput { accountId: string; period: string }
-export interface RatedUsage { accountId: string; amountCents: number }
-export interface CreateInvoiceInput { accountId: string; period: string; amountCents: number }
-export interface InvoiceRef { invoiceId: string }
-export interface ChargeInput { accountId: string; invoiceId: string; amountCents: number; currency: string }
-export interface ChargeResult { paymentId: string; status: 'succeeded' | 'declined' }
-export interface MarkPaidInput { invoiceId: string; paymentId: string }
+export interface BillableAccount {
+  accountId: string;
+  customerId: string;
+}
+export interface SelectAccountsInput {
+  period: string;
+  accountIds?: string[];
+}
+export interface SelectAccountsResult {
+  accounts: BillableAccount[];
+}
+export interface RateUsageInput {
+  accountId: string;
+  period: string;
+}
+export interface RatedUsage {
+  accountId: string;
+  amountCents: number;
+}
+export interface CreateInvoiceInput {
+  accountId: string;
+  period: string;
+  amountCents: number;
+}
+export interface InvoiceRef {
+  invoiceId: string;
+}
+export interface ChargeInput {
+  accountId: string;
+  invoiceId: string;
+  amountCents: number;
+  currency: string;
+}
+export interface ChargeResult {
+  paymentId: string;
+  status: 'succeeded' | 'declined';
+}
+export interface MarkPaidInput {
+  invoiceId: string;
+  paymentId: string;
+}
 
 /**
  * How one account ended in a billing run.
@@ -48,7 +79,10 @@ export interface AccountOutcome {
   error?: { message: string; name?: string };
 }
 
-export interface ReconcileInput { period: string; outcomes: AccountOutcome[] }
+export interface ReconcileInput {
+  period: string;
+  outcomes: AccountOutcome[];
+}
 /** Totals of a run; `repaired` lists invoices marked paid during reconciliation. */
 export interface Reconciliation {
   period: string;
@@ -122,7 +156,15 @@ export function createBillingSteps(clients: Clients) {
         if (o.invoiceId) invoicedCents += o.amountCents ?? 0;
         if (o.paymentId && (o.status === 'paid' || o.status === 'charged_unrecorded')) collectedCents += o.amountCents ?? 0;
       }
-      return { period, accounts: outcomes.length, invoicedCents, collectedCents, outstandingCents: invoicedCents - collectedCents, byStatus, repaired };
+      return {
+        period,
+        accounts: outcomes.length,
+        invoicedCents,
+        collectedCents,
+        outstandingCents: invoicedCents - collectedCents,
+        byStatus,
+        repaired,
+      };
     }),
   } satisfies Record<string, StepImplementation>;
 }

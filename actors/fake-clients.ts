@@ -49,7 +49,11 @@ export function createFakeClients() {
       createSubscriber: rec('customers.createSubscriber', (req) => ({ id: 'sub_1', ...req, status: 'active' as const })),
       deleteSubscriber: rec('customers.deleteSubscriber', () => undefined),
       setSubscriberStatus: rec('customers.setSubscriberStatus', (id, status) => ({
-        id, customerId: 'cus_1', username: 'ada', plan: 'fiber', status,
+        id,
+        customerId: 'cus_1',
+        username: 'ada',
+        plan: 'fiber',
+        status,
       })),
     },
     radius: {

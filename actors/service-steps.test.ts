@@ -31,7 +31,10 @@ describe('service lifecycle steps', () => {
       { subscriberId: 'sub_1', username: 'ada', serviceId: 'svc_1', addressId: 11, cpeDeviceId: 'cpe-42' },
       ctx,
     );
-    expect(result).toEqual({ removed: ['billingService', 'radiusAccount', 'ipAddress', 'cpeConfiguration', 'subscriber'], alreadyGone: [] });
+    expect(result).toEqual({
+      removed: ['billingService', 'radiusAccount', 'ipAddress', 'cpeConfiguration', 'subscriber'],
+      alreadyGone: [],
+    });
     expect(fake.calls.map((c) => [c.op, (c.args.at(-1) as { idempotencyKey: string }).idempotencyKey])).toEqual([
       ['billing.removeService', 'inst_2:purge:1:billing'],
       ['radius.deleteAccount', 'inst_2:purge:1:radius'],
@@ -49,14 +52,25 @@ describe('service lifecycle steps', () => {
     await expect(purge.run(input, ctx)).rejects.toThrow('timeout');
     fake.failWith('radius.deleteAccount', null);
     fake.failWith('billing.removeService', notFound('billing', 'removeService'));
-    expect(await purge.run(input, { ...ctx, attempt: 2 })).toEqual({ removed: ['radiusAccount', 'subscriber'], alreadyGone: ['billingService'] });
+    expect(await purge.run(input, { ...ctx, attempt: 2 })).toEqual({
+      removed: ['radiusAccount', 'subscriber'],
+      alreadyGone: ['billingService'],
+    });
     expect(purge.policy).toMatchObject({ maxAttempts: 10 });
   });
 
   it('sends a service notice by email', async () => {
     const fake = createFakeClients();
-    const sent = await createServiceSteps(fake.clients).sendServiceNotice.run({ to: 'ada@example.net', template: 'service-suspended' }, ctx);
+    const sent = await createServiceSteps(fake.clients).sendServiceNotice.run(
+      { to: 'ada@example.net', template: 'service-suspended' },
+      ctx,
+    );
     expect(sent).toEqual({ messageId: 'msg_1' });
-    expect(fake.callsOf('messaging.sendEmail')).toEqual([[{ to: 'ada@example.net', template: 'service-suspended' }, { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }]]);
+    expect(fake.callsOf('messaging.sendEmail')).toEqual([
+      [
+        { to: 'ada@example.net', template: 'service-suspended' },
+        { idempotencyKey: ctx.idempotencyKey, signal: ctx.signal },
+      ],
+    ]);
   });
 });

@@ -8,9 +8,18 @@ import type { StepImplementation } from '../runtime/step-types.ts';
  * Each suspend step is the undo of its resume step and the other way round.
  */
 
-export interface SubscriberStatusResult { subscriberId: string; status: 'active' | 'suspended' }
-export interface RadiusStatusResult { username: string; suspended: boolean }
-export interface ServiceStatusResult { serviceId: string; status: 'active' | 'suspended' }
+export interface SubscriberStatusResult {
+  subscriberId: string;
+  status: 'active' | 'suspended';
+}
+export interface RadiusStatusResult {
+  username: string;
+  suspended: boolean;
+}
+export interface ServiceStatusResult {
+  serviceId: string;
+  status: 'active' | 'suspended';
+}
 
 export interface PurgeSubscriberInput {
   subscriberId: string;
@@ -20,10 +29,19 @@ export interface PurgeSubscriberInput {
   cpeDeviceId?: string;
 }
 /** Which records the purge removed and which it found already gone. */
-export interface PurgeSubscriberResult { removed: string[]; alreadyGone: string[] }
+export interface PurgeSubscriberResult {
+  removed: string[];
+  alreadyGone: string[];
+}
 
-export interface ServiceNoticeInput { to: string; template: string; data?: Record<string, unknown> }
-export interface MessageRef { messageId: string }
+export interface ServiceNoticeInput {
+  to: string;
+  template: string;
+  data?: Record<string, unknown>;
+}
+export interface MessageRef {
+  messageId: string;
+}
 
 /**
  * Creates the service lifecycle steps, named as the machines reference them.

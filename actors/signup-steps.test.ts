@@ -11,7 +11,10 @@ describe('sign-up steps', () => {
     const s = createSignupSteps(fake.clients);
     expect(await s.createUserAccount.run({ name: 'Ada', email: 'ada@example.net' }, ctx)).toEqual({ customerId: 'cus_1' });
     expect(await s.createPaymentCustomer.run({ name: 'Ada', email: 'ada@example.net' }, ctx)).toEqual({ paymentCustomerId: 'pc_1' });
-    expect(fake.calls.map((c) => c.args)).toEqual([[{ name: 'Ada', email: 'ada@example.net' }, opts], [{ name: 'Ada', email: 'ada@example.net' }, opts]]);
+    expect(fake.calls.map((c) => c.args)).toEqual([
+      [{ name: 'Ada', email: 'ada@example.net' }, opts],
+      [{ name: 'Ada', email: 'ada@example.net' }, opts],
+    ]);
   });
 
   it('send the verification link with the instance id, so the link handler can deliver email.verified', async () => {

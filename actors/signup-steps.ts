@@ -8,14 +8,37 @@ import type { UndoResult } from './subscriber-steps.ts';
  * the payment-provider customer and the welcome messages.
  */
 
-export interface CreateUserAccountInput { name: string; email: string }
-export interface UserAccountRef { customerId: string }
-export interface VerificationEmailInput { email: string; name: string; customerId: string }
-export interface CreatePaymentCustomerInput { email: string; name: string }
-export interface PaymentCustomerRef { paymentCustomerId: string }
-export interface WelcomeEmailInput { email: string; name: string; customerId: string }
-export interface WelcomeSmsInput { phone: string; name: string }
-export interface SentMessage { messageId: string }
+export interface CreateUserAccountInput {
+  name: string;
+  email: string;
+}
+export interface UserAccountRef {
+  customerId: string;
+}
+export interface VerificationEmailInput {
+  email: string;
+  name: string;
+  customerId: string;
+}
+export interface CreatePaymentCustomerInput {
+  email: string;
+  name: string;
+}
+export interface PaymentCustomerRef {
+  paymentCustomerId: string;
+}
+export interface WelcomeEmailInput {
+  email: string;
+  name: string;
+  customerId: string;
+}
+export interface WelcomeSmsInput {
+  phone: string;
+  name: string;
+}
+export interface SentMessage {
+  messageId: string;
+}
 
 /**
  * Creates the sign-up steps, named as the machine references them.

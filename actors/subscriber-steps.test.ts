@@ -30,8 +30,13 @@ describe('subscriber steps', () => {
     });
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
     expect(fake.calls.map((c) => c.op)).toEqual([
-      'customers.createCustomer', 'customers.createSubscriber', 'radius.createAccount', 'ipam.allocateAddress',
-      'onu.activate', 'cpe.configure', 'billing.addService',
+      'customers.createCustomer',
+      'customers.createSubscriber',
+      'radius.createAccount',
+      'ipam.allocateAddress',
+      'onu.activate',
+      'cpe.configure',
+      'billing.addService',
     ]);
     for (const call of fake.calls) expect(call.args.at(-1)).toEqual(opts);
     expect(fake.callsOf('radius.createAccount')[0]![0]).toEqual({ username: 'ada', password: 'pw-123456', framedIp: '203.0.113.9' });
@@ -48,8 +53,13 @@ describe('subscriber steps', () => {
     expect(await steps.resetCpe.run({ deviceId: 'cpe-42' }, ctx)).toEqual({ deviceId: 'cpe-42', taskId: 'task_reset' });
     expect(await steps.removeBillingService.run({ serviceId: 'svc_1' }, ctx)).toEqual({ id: 'svc_1', alreadyGone: false });
     expect(fake.calls.map((c) => [c.op, c.args[0]])).toEqual([
-      ['customers.deleteCustomer', 'cus_1'], ['customers.deleteSubscriber', 'sub_1'], ['radius.deleteAccount', 'ada'],
-      ['ipam.releaseAddress', 11], ['onu.deactivate', 'onu_1'], ['cpe.reset', 'cpe-42'], ['billing.removeService', 'svc_1'],
+      ['customers.deleteCustomer', 'cus_1'],
+      ['customers.deleteSubscriber', 'sub_1'],
+      ['radius.deleteAccount', 'ada'],
+      ['ipam.releaseAddress', 11],
+      ['onu.deactivate', 'onu_1'],
+      ['cpe.reset', 'cpe-42'],
+      ['billing.removeService', 'svc_1'],
     ]);
   });
 

@@ -7,24 +7,71 @@ import type { StepImplementation } from '../runtime/step-types.ts';
  * RADIUS, IPAM, optical network, CPE management, billing), each with its undo.
  */
 
-export interface CreateCustomerInput { name: string; email: string; tenantId?: string }
-export interface CustomerRef { customerId: string }
-export interface CreateSubscriberInput { customerId: string; username: string; plan: string }
-export interface SubscriberRef { subscriberId: string; username: string }
-export interface CreateRadiusAccountInput { username: string; password: string; framedIp?: string; rateLimit?: string }
-export interface RadiusRef { username: string }
-export interface AllocateIpInput { prefixId: number; description: string }
-export interface IpAllocation { addressId: number; address: string }
-export interface ActivateOnuInput { serialNumber: string; oltPort: string; subscriberId: string }
-export interface OnuRef { onuId: string }
+export interface CreateCustomerInput {
+  name: string;
+  email: string;
+  tenantId?: string;
+}
+export interface CustomerRef {
+  customerId: string;
+}
+export interface CreateSubscriberInput {
+  customerId: string;
+  username: string;
+  plan: string;
+}
+export interface SubscriberRef {
+  subscriberId: string;
+  username: string;
+}
+export interface CreateRadiusAccountInput {
+  username: string;
+  password: string;
+  framedIp?: string;
+  rateLimit?: string;
+}
+export interface RadiusRef {
+  username: string;
+}
+export interface AllocateIpInput {
+  prefixId: number;
+  description: string;
+}
+export interface IpAllocation {
+  addressId: number;
+  address: string;
+}
+export interface ActivateOnuInput {
+  serialNumber: string;
+  oltPort: string;
+  subscriberId: string;
+}
+export interface OnuRef {
+  onuId: string;
+}
 export type CpeParameter = [string, string | number | boolean, string?];
-export interface ConfigureCpeInput { deviceId: string; parameterValues: CpeParameter[] }
-export interface CpeTask { deviceId: string; taskId: string }
-export interface CreateBillingServiceInput { customerId: string; subscriberId: string; plan: string }
-export interface ServiceRef { serviceId: string }
+export interface ConfigureCpeInput {
+  deviceId: string;
+  parameterValues: CpeParameter[];
+}
+export interface CpeTask {
+  deviceId: string;
+  taskId: string;
+}
+export interface CreateBillingServiceInput {
+  customerId: string;
+  subscriberId: string;
+  plan: string;
+}
+export interface ServiceRef {
+  serviceId: string;
+}
 
 /** What an undo step reports: which record it removed and whether it was already gone. */
-export interface UndoResult { id: string | number; alreadyGone: boolean }
+export interface UndoResult {
+  id: string | number;
+  alreadyGone: boolean;
+}
 
 /**
  * Creates the provisioning steps, named as the machines reference them.

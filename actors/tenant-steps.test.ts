@@ -20,8 +20,14 @@ describe('tenant steps', () => {
       await s.activateTenant.run({ tenantId: 'acme' }, ctx),
     ];
     expect(out).toEqual([
-      { tenantId: 'acme' }, { schema: 'tenant_acme' }, { userId: 'usr_1' }, { ingressId: 'ing_1', hostname: 'acme.example' },
-      { planIds: ['basic', 'pro'] }, { accountId: 'acc_1' }, { channelId: 'ch_1' }, { tenantId: 'acme', status: 'active' },
+      { tenantId: 'acme' },
+      { schema: 'tenant_acme' },
+      { userId: 'usr_1' },
+      { ingressId: 'ing_1', hostname: 'acme.example' },
+      { planIds: ['basic', 'pro'] },
+      { accountId: 'acc_1' },
+      { channelId: 'ch_1' },
+      { tenantId: 'acme', status: 'active' },
     ]);
     for (const call of fake.calls) expect(call.args.at(-1)).toEqual(opts);
     expect(fake.callsOf('billing.createAccount')[0]![0]).toEqual({ customerId: 'acme', ownerName: 'Acme' });
@@ -40,8 +46,12 @@ describe('tenant steps', () => {
     await s.closeTenantBillingAccount.run({ accountId: 'acc_1' }, ctx);
     await s.disableTenantNotifications.run({ channelId: 'ch_1' }, ctx);
     expect(fake.calls.map((c) => [c.op, c.args[0]])).toEqual([
-      ['tenants.dropSchema', 'tenant_acme'], ['tenants.deleteTenant', 'acme'], ['tenants.deleteUser', 'usr_1'],
-      ['tenants.deleteIngress', 'ing_1'], ['tenants.removePlans', ['basic', 'pro']], ['billing.closeAccount', 'acc_1'],
+      ['tenants.dropSchema', 'tenant_acme'],
+      ['tenants.deleteTenant', 'acme'],
+      ['tenants.deleteUser', 'usr_1'],
+      ['tenants.deleteIngress', 'ing_1'],
+      ['tenants.removePlans', ['basic', 'pro']],
+      ['billing.closeAccount', 'acc_1'],
       ['tenants.disableNotifications', 'ch_1'],
     ]);
   });

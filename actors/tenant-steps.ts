@@ -9,18 +9,49 @@ import type { UndoResult } from './subscriber-steps.ts';
  * notifications and activation.
  */
 
-export interface CreateTenantInput { tenantId: string; name: string; plan: string }
-export interface TenantRef { tenantId: string }
-export interface SchemaRef { schema: string }
-export interface CreateTenantAdminInput { tenantId: string; email: string }
-export interface UserRef { userId: string }
-export interface CreateTenantIngressInput { tenantId: string; hostname: string }
-export interface IngressRef { ingressId: string; hostname: string }
-export interface PlansRef { planIds: string[] }
-export interface CreateTenantBillingAccountInput { tenantId: string; ownerName: string }
-export interface BillingAccountRef { accountId: string }
-export interface NotificationChannelRef { channelId: string }
-export interface TenantStatusResult { tenantId: string; status: 'active' | 'provisioning' | 'suspended' }
+export interface CreateTenantInput {
+  tenantId: string;
+  name: string;
+  plan: string;
+}
+export interface TenantRef {
+  tenantId: string;
+}
+export interface SchemaRef {
+  schema: string;
+}
+export interface CreateTenantAdminInput {
+  tenantId: string;
+  email: string;
+}
+export interface UserRef {
+  userId: string;
+}
+export interface CreateTenantIngressInput {
+  tenantId: string;
+  hostname: string;
+}
+export interface IngressRef {
+  ingressId: string;
+  hostname: string;
+}
+export interface PlansRef {
+  planIds: string[];
+}
+export interface CreateTenantBillingAccountInput {
+  tenantId: string;
+  ownerName: string;
+}
+export interface BillingAccountRef {
+  accountId: string;
+}
+export interface NotificationChannelRef {
+  channelId: string;
+}
+export interface TenantStatusResult {
+  tenantId: string;
+  status: 'active' | 'provisioning' | 'suspended';
+}
 
 /**
  * Creates the tenant provisioning steps, named as the machines reference them.

@@ -110,7 +110,8 @@ async function main(argv: string[]): Promise<number> {
         } else {
           console.log(key);
           console.error(
-            `Created API key ${record.id} "${record.name}" for tenant "${record.tenant}" with roles ${record.roles.join(', ')}. It is shown only now.`,
+            `Created API key ${record.id} "${record.name}" for tenant "${record.tenant}" ` +
+              `with roles ${record.roles.join(', ')}. It is shown only now.`,
           );
           if (!record.roles.some((r) => (ROUTE_ROLES as readonly string[]).includes(r)))
             console.error(`Note: without ${ROUTE_ROLES.join(', ')} the key can call no route.`);

@@ -72,7 +72,8 @@ async function rawReference(url: string) {
   const pool = new pg.Pool({ connectionString: url, max: 32 });
   await pool.query(`create table raw_doc (id text primary key, doc jsonb not null, version int not null default 1)`);
   await pool.query(
-    `create table raw_hist (instance_id text, seq int, type text, payload jsonb, created_at timestamptz default now(), primary key (instance_id, seq))`,
+    `create table raw_hist (instance_id text, seq int, type text, payload jsonb, created_at timestamptz default now(),
+      primary key (instance_id, seq))`,
   );
   await pool.query(
     `create table raw_eff (id bigserial primary key, instance_id text, kind text, input jsonb, created_at timestamptz default now())`,

@@ -52,8 +52,9 @@ describe('billing', () => {
 
   it('an invoice needs an existing account', async () => {
     const lab = createLab();
-    await expect(lab.clients.billing.createInvoice({ accountId: 'acct_x', period: '2025-10', amountCents: 1 }, o()))
-      .rejects.toMatchObject({ status: 404 });
+    await expect(lab.clients.billing.createInvoice({ accountId: 'acct_x', period: '2025-10', amountCents: 1 }, o())).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   it('removing services and closing accounts leaves no live billing record', async () => {

@@ -7,12 +7,17 @@ const o = () => ({ idempotencyKey: `cpe-${++n}` });
 describe('CPE (GenieACS tasks) and ONU activation', () => {
   it('configure runs a setParameterValues task in the GenieACS shape; reset forgets the config', async () => {
     const lab = createLab({ now: () => new Date('2025-10-15T12:00:00Z') });
-    const { taskId } = await lab.clients.cpe.configure({
-      deviceId: '202BC1-BM632w-000001',
-      parameterValues: [['InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID', 'ada-wifi', 'xsd:string']],
-    }, o());
+    const { taskId } = await lab.clients.cpe.configure(
+      {
+        deviceId: '202BC1-BM632w-000001',
+        parameterValues: [['InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID', 'ada-wifi', 'xsd:string']],
+      },
+      o(),
+    );
     expect(lab.systems.cpe.task(taskId)).toEqual({
-      _id: '000000000000000000000001', name: 'setParameterValues', device: '202BC1-BM632w-000001',
+      _id: '000000000000000000000001',
+      name: 'setParameterValues',
+      device: '202BC1-BM632w-000001',
       parameterValues: [['InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID', 'ada-wifi', 'xsd:string']],
       timestamp: '2025-10-15T12:00:00.000Z',
     });
@@ -25,7 +30,16 @@ describe('CPE (GenieACS tasks) and ONU activation', () => {
 
   it('merges parameters of consecutive tasks', async () => {
     const lab = createLab();
-    await lab.clients.cpe.configure({ deviceId: 'd', parameterValues: [['a', 1], ['b', true]] }, o());
+    await lab.clients.cpe.configure(
+      {
+        deviceId: 'd',
+        parameterValues: [
+          ['a', 1],
+          ['b', true],
+        ],
+      },
+      o(),
+    );
     await lab.clients.cpe.configure({ deviceId: 'd', parameterValues: [['a', 2]] }, o());
     expect(lab.systems.cpe.records()[0]?.parameters).toEqual({ a: 2, b: true });
   });
@@ -40,7 +54,10 @@ describe('CPE (GenieACS tasks) and ONU activation', () => {
     const req = { serialNumber: 'ALCLf0e1d2c3', oltPort: 'olt1/1/1', subscriberId: 'sub_1' };
     const { onuId } = await lab.clients.onu.activate(req, o());
     expect(await lab.clients.onu.activate(req, o())).toEqual({ onuId });
-    await expect(lab.clients.onu.activate({ ...req, subscriberId: 'sub_2' }, o())).rejects.toMatchObject({ code: 'conflict', retryable: false });
+    await expect(lab.clients.onu.activate({ ...req, subscriberId: 'sub_2' }, o())).rejects.toMatchObject({
+      code: 'conflict',
+      retryable: false,
+    });
     await lab.clients.onu.deactivate(onuId, o());
     await lab.clients.onu.deactivate(onuId, o());
     expect(lab.systems.onu.records()).toEqual([]);
@@ -60,6 +77,8 @@ describe('CPE (GenieACS tasks) and ONU activation', () => {
 
   it('rejects a malformed ONU serial', async () => {
     const lab = createLab();
-    await expect(lab.clients.onu.activate({ serialNumber: '123', oltPort: 'p', subscriberId: 's' }, o())).rejects.toMatchObject({ status: 400 });
+    await expect(lab.clients.onu.activate({ serialNumber: '123', oltPort: 'p', subscriberId: 's' }, o())).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });

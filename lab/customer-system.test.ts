@@ -15,12 +15,15 @@ describe('customer and subscriber store', () => {
 
   it('a subscriber needs an existing customer and a free username', async () => {
     const lab = createLab();
-    await expect(lab.clients.customers.createSubscriber({ customerId: 'cust_nope', username: 'x', plan: 'basic' }, o()))
-      .rejects.toMatchObject({ code: 'not_found', retryable: false });
+    await expect(
+      lab.clients.customers.createSubscriber({ customerId: 'cust_nope', username: 'x', plan: 'basic' }, o()),
+    ).rejects.toMatchObject({ code: 'not_found', retryable: false });
     const { id } = await lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, o());
     await lab.clients.customers.createSubscriber({ customerId: id, username: 'ada', plan: 'basic' }, o());
-    await expect(lab.clients.customers.createSubscriber({ customerId: id, username: 'ada', plan: 'premium' }, o()))
-      .rejects.toMatchObject({ code: 'conflict', status: 409 });
+    await expect(lab.clients.customers.createSubscriber({ customerId: id, username: 'ada', plan: 'premium' }, o())).rejects.toMatchObject({
+      code: 'conflict',
+      status: 409,
+    });
   });
 
   it('a deleted subscriber is a tombstone: gone from records, username free, status deleted', async () => {
@@ -56,6 +59,8 @@ describe('customer and subscriber store', () => {
 
   it('rejects an email without @', async () => {
     const lab = createLab();
-    await expect(lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada' }, o())).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada' }, o())).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
   });
 });

@@ -54,8 +54,12 @@ export class LabError extends ExternalSystemError {
   /** An IPAM prefix has no free address left (HTTP 409, as NetBox answers). */
   static prefixExhausted(prefixId: number, prefix: string): LabError {
     return new LabError(
-      'prefix_exhausted', 'ipam', 'allocateAddress',
-      `prefix ${prefixId} (${prefix}) has no available IP address; release addresses or add a prefix`, false, 409,
+      'prefix_exhausted',
+      'ipam',
+      'allocateAddress',
+      `prefix ${prefixId} (${prefix}) has no available IP address; release addresses or add a prefix`,
+      false,
+      409,
     );
   }
 }

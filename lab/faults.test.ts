@@ -23,7 +23,8 @@ describe('fault injection', () => {
   it('fails always until cleared, and only the named operation', async () => {
     const lab = createLab();
     lab.faults.inject({ system: 'onu', operation: 'activate', mode: 'fail' });
-    for (let i = 0; i < 5; i++) await expect(lab.clients.onu.activate(activation, { idempotencyKey: `k${i}` })).rejects.toThrow(/unavailable/);
+    for (let i = 0; i < 5; i++)
+      await expect(lab.clients.onu.activate(activation, { idempotencyKey: `k${i}` })).rejects.toThrow(/unavailable/);
     await expect(lab.clients.onu.deactivate('onu_x', { idempotencyKey: 'd' })).resolves.toBeUndefined();
     expect(lab.faults.clear({ system: 'onu', operation: 'activate' })).toBe(1);
     await expect(lab.clients.onu.activate(activation, { idempotencyKey: 'k9' })).resolves.toMatchObject({ onuId: expect.any(String) });
@@ -54,8 +55,10 @@ describe('fault injection', () => {
     const lab = createLab();
     lab.faults.inject({ system: 'cpe', mode: 'latency', latencyMs: 10_000 });
     const started = performance.now();
-    const call = lab.clients.cpe.configure({ deviceId: 'dev', parameterValues: [['a', 1]] },
-      { idempotencyKey: 'k', signal: AbortSignal.timeout(30) });
+    const call = lab.clients.cpe.configure(
+      { deviceId: 'dev', parameterValues: [['a', 1]] },
+      { idempotencyKey: 'k', signal: AbortSignal.timeout(30) },
+    );
     await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(lab.systems.cpe.tasks()).toEqual([]);
@@ -65,8 +68,9 @@ describe('fault injection', () => {
     const lab = createLab();
     const controller = new AbortController();
     controller.abort();
-    await expect(lab.clients.payments.charge({ accountId: 'a', amountCents: 1, currency: 'EUR' },
-      { idempotencyKey: 'k', signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(
+      lab.clients.payments.charge({ accountId: 'a', amountCents: 1, currency: 'EUR' }, { idempotencyKey: 'k', signal: controller.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
     expect(lab.systems.payments.allCharges()).toEqual([]);
   });
 

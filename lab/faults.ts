@@ -84,9 +84,10 @@ export class FaultInjector {
     let removed = 0;
     for (let i = this.faults.length - 1; i >= 0; i--) {
       const f = this.faults[i]!;
-      const matches = (filter.id === undefined || f.id === filter.id)
-        && (filter.system === undefined || f.system === filter.system)
-        && (filter.operation === undefined || f.operation === filter.operation);
+      const matches =
+        (filter.id === undefined || f.id === filter.id) &&
+        (filter.system === undefined || f.system === filter.system) &&
+        (filter.operation === undefined || f.operation === filter.operation);
       if (matches) {
         this.faults.splice(i, 1);
         removed++;
@@ -117,9 +118,7 @@ export class FaultInjector {
 
 function injectedError(f: Fault, system: SystemName, operation: string): LabError {
   const retryable = f.retryable ?? true;
-  const what = f.mode === 'failAfterApply'
-    ? 'the change was applied but the response was lost'
-    : 'the system is unavailable';
+  const what = f.mode === 'failAfterApply' ? 'the change was applied but the response was lost' : 'the system is unavailable';
   const message = f.message ?? `injected fault ${f.id}: ${what}`;
   return new LabError('injected_fault', system, operation, message, retryable, f.status ?? (retryable ? 503 : 422));
 }

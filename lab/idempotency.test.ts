@@ -27,7 +27,11 @@ describe('every mutating operation is idempotent by key', () => {
     const call = await setup(lab.clients);
     const o = key();
     const before = await inventory(lab);
-    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({ code: 'unknown_idempotency_key', status: 404, retryable: false });
+    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({
+      code: 'unknown_idempotency_key',
+      status: 404,
+      retryable: false,
+    });
     expect(await inventory(lab)).toBe(before);
     const first = await call(o);
     const after = await inventory(lab);
@@ -39,7 +43,9 @@ describe('every mutating operation is idempotent by key', () => {
     const lab = createLab();
     lab.faults.inject({ system: 'customers', operation: 'createCustomer', mode: 'failAfterApply' });
     const o = key();
-    await expect(lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, o)).rejects.toMatchObject({ code: 'injected_fault' });
+    await expect(lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, o)).rejects.toMatchObject({
+      code: 'injected_fault',
+    });
     const found = await lab.clients.customers.createCustomer({ name: 'Ada', email: 'ada@example.net' }, { ...o, lookupOnly: true });
     expect(lab.systems.customers.records().customers).toEqual([found]);
   });
@@ -53,7 +59,8 @@ describe('every mutating operation is idempotent by key', () => {
   it('rejects a mutating call without an idempotency key, not retryable', async () => {
     const lab = createLab();
     await expect(lab.clients.onu.deactivate('onu_1', { idempotencyKey: '' })).rejects.toMatchObject({
-      code: 'missing_idempotency_key', retryable: false,
+      code: 'missing_idempotency_key',
+      retryable: false,
     });
     expect(lab.calls.count('onu', 'deactivate')).toBe(1);
   });

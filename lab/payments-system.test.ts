@@ -15,14 +15,19 @@ describe('payments', () => {
 
   it('declines charges of configured accounts without throwing, and records the decline', async () => {
     const lab = createLab({ declinedAccounts: ['acct_bad'] });
-    const declined = await lab.clients.payments.charge({ accountId: 'acct_bad', amountCents: 100, currency: 'EUR' }, { idempotencyKey: 'a' });
+    const declined = await lab.clients.payments.charge(
+      { accountId: 'acct_bad', amountCents: 100, currency: 'EUR' },
+      { idempotencyKey: 'a' },
+    );
     const ok = await lab.clients.payments.charge({ accountId: 'acct_good', amountCents: 100, currency: 'EUR' }, { idempotencyKey: 'b' });
     expect(declined.status).toBe('declined');
     expect(ok.status).toBe('succeeded');
     // A declined charge moved no money: it is no live record.
     expect((await lab.records()).payments.charges.map((c) => c.paymentId)).toEqual([ok.paymentId]);
-    await expect(lab.clients.payments.refund(declined.paymentId, { idempotencyKey: 'r' }))
-      .rejects.toMatchObject({ code: 'conflict', retryable: false });
+    await expect(lab.clients.payments.refund(declined.paymentId, { idempotencyKey: 'r' })).rejects.toMatchObject({
+      code: 'conflict',
+      retryable: false,
+    });
   });
 
   it('the declined set can change while the lab runs', async () => {
@@ -47,10 +52,12 @@ describe('payments', () => {
 
   it('rejects invalid amounts without retry', async () => {
     const lab = createLab();
-    await expect(lab.clients.payments.charge({ accountId: 'a', amountCents: 0, currency: 'EUR' }, { idempotencyKey: 'z' }))
-      .rejects.toMatchObject({ code: 'invalid_request', retryable: false });
-    await expect(lab.clients.payments.charge({ accountId: 'a', amountCents: 12.5, currency: 'EUR' }, { idempotencyKey: 'y' }))
-      .rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(
+      lab.clients.payments.charge({ accountId: 'a', amountCents: 0, currency: 'EUR' }, { idempotencyKey: 'z' }),
+    ).rejects.toMatchObject({ code: 'invalid_request', retryable: false });
+    await expect(
+      lab.clients.payments.charge({ accountId: 'a', amountCents: 12.5, currency: 'EUR' }, { idempotencyKey: 'y' }),
+    ).rejects.toMatchObject({ code: 'invalid_request' });
   });
 
   it('deleting a payment customer twice succeeds', async () => {

@@ -47,7 +47,11 @@ export const AUTH_TYPE = 'Auth-Type';
 /** Whether stored rows describe the same account as `wanted`, suspension aside. */
 export function sameAccount(stored: RadiusTables<RadiusRowInput>, wanted: RadiusTables<RadiusRowInput>): boolean {
   const key = (rows: RadiusRowInput[]) =>
-    rows.filter((r) => r.attribute !== AUTH_TYPE).map((r) => `${r.attribute}\u0000${r.op}\u0000${r.value}`).sort().join('\n');
+    rows
+      .filter((r) => r.attribute !== AUTH_TYPE)
+      .map((r) => `${r.attribute}\u0000${r.op}\u0000${r.value}`)
+      .sort()
+      .join('\n');
   return key(stored.radcheck) === key(wanted.radcheck) && key(stored.radreply) === key(wanted.radreply);
 }
 

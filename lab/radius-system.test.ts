@@ -38,9 +38,13 @@ describe('RADIUS (FreeRADIUS SQL rows, in memory)', () => {
   it('creating the same account again (another key) returns it; different attributes conflict', async () => {
     const lab = createLab();
     await lab.clients.radius.createAccount({ username: 'ada', password: 'pw', framedIp: '10.0.0.5' }, o());
-    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'pw', framedIp: '10.0.0.5' }, o())).resolves.toEqual({ username: 'ada' });
-    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'other' }, o()))
-      .rejects.toMatchObject({ code: 'conflict', retryable: false });
+    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'pw', framedIp: '10.0.0.5' }, o())).resolves.toEqual({
+      username: 'ada',
+    });
+    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'other' }, o())).rejects.toMatchObject({
+      code: 'conflict',
+      retryable: false,
+    });
     expect((await lab.systems.radius.records()).radcheck).toHaveLength(1);
   });
 
@@ -58,7 +62,8 @@ describe('RADIUS (FreeRADIUS SQL rows, in memory)', () => {
 
   it('rejects a framed IP that is not IPv4', async () => {
     const lab = createLab();
-    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'pw', framedIp: 'fe80::1' }, o()))
-      .rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(lab.clients.radius.createAccount({ username: 'ada', password: 'pw', framedIp: 'fe80::1' }, o())).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
   });
 });

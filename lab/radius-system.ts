@@ -37,8 +37,11 @@ export class RadiusSystem {
     }
     const outcome = await upstream('createAccount', () => this.store.createAccount(req.username, accountRows(req)));
     if (outcome === 'conflict') {
-      throw LabError.conflict('radius', 'createAccount',
-        `username ${req.username} already has other radcheck/radreply rows; delete the account first`);
+      throw LabError.conflict(
+        'radius',
+        'createAccount',
+        `username ${req.username} already has other radcheck/radreply rows; delete the account first`,
+      );
     }
     return { username: req.username };
   }
@@ -86,8 +89,7 @@ async function upstream<T>(operation: string, work: () => Promise<T>): Promise<T
 
 /** The {@link RadiusClient} of a {@link RadiusSystem}, through the lab's call gate. */
 export function createRadiusClient(system: RadiusSystem, gate: CallGate): RadiusClient {
-  const run = <T>(operation: keyof RadiusClient, o: CallOptions, apply: () => Promise<T>) =>
-    gate.mutate('radius', operation, o, apply);
+  const run = <T>(operation: keyof RadiusClient, o: CallOptions, apply: () => Promise<T>) => gate.mutate('radius', operation, o, apply);
   return {
     createAccount: (req, o) => run('createAccount', o, () => system.createAccount(req)),
     deleteAccount: (username, o) => run('deleteAccount', o, () => system.deleteAccount(username)),

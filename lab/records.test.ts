@@ -37,11 +37,17 @@ describe('records and orphans', () => {
     if (!result.ok) throw result.error;
     const { ids } = result;
     expect(countBySystem(await lab.liveRecords())).toEqual({ customers: 2, radius: 1, ipam: 1, onu: 1, cpe: 1, billing: 1 });
-    expect(await lab.orphans([
-      { system: 'customers', kind: 'customer', id: ids.customer! }, { system: 'customers', kind: 'subscriber', id: ids.subscriber! },
-      { system: 'radius', id: 'ada' }, { system: 'ipam', id: ids.ip! }, { system: 'onu', id: ids.onu! },
-      { system: 'cpe', id: 'cpe-ada' }, { system: 'billing', kind: 'service', id: ids.service! },
-    ])).toEqual([]);
+    expect(
+      await lab.orphans([
+        { system: 'customers', kind: 'customer', id: ids.customer! },
+        { system: 'customers', kind: 'subscriber', id: ids.subscriber! },
+        { system: 'radius', id: 'ada' },
+        { system: 'ipam', id: ids.ip! },
+        { system: 'onu', id: ids.onu! },
+        { system: 'cpe', id: 'cpe-ada' },
+        { system: 'billing', kind: 'service', id: ids.service! },
+      ]),
+    ).toEqual([]);
     const records = await lab.records();
     expect(records.radius.radreply.find((r) => r.attribute === 'Framed-IP-Address')?.value).toBe('10.0.0.1');
   });

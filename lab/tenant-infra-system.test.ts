@@ -44,15 +44,21 @@ describe('tenant infrastructure', () => {
     await lab.clients.tenants.createTenant({ tenantId: 'b', name: 'B', plan: 'pro' }, o());
     const first = await lab.clients.tenants.createIngress({ tenantId: 'a', hostname: 'a.isp.example' }, o());
     expect(await lab.clients.tenants.createIngress({ tenantId: 'a', hostname: 'a.isp.example' }, o())).toEqual(first);
-    await expect(lab.clients.tenants.createIngress({ tenantId: 'b', hostname: 'a.isp.example' }, o()))
-      .rejects.toMatchObject({ code: 'conflict', retryable: false });
+    await expect(lab.clients.tenants.createIngress({ tenantId: 'b', hostname: 'a.isp.example' }, o())).rejects.toMatchObject({
+      code: 'conflict',
+      retryable: false,
+    });
   });
 
   it('a tenant id taken with other details is a conflict; steps on an unknown tenant are 404', async () => {
     const lab = createLab();
     await lab.clients.tenants.createTenant({ tenantId: 'acme', name: 'Acme', plan: 'pro' }, o());
-    await expect(lab.clients.tenants.createTenant({ tenantId: 'acme', name: 'Other', plan: 'pro' }, o())).rejects.toMatchObject({ status: 409 });
+    await expect(lab.clients.tenants.createTenant({ tenantId: 'acme', name: 'Other', plan: 'pro' }, o())).rejects.toMatchObject({
+      status: 409,
+    });
     await expect(lab.clients.tenants.createSchema('ghost', o())).rejects.toMatchObject({ status: 404, retryable: false });
-    await expect(lab.clients.tenants.createTenant({ tenantId: 'Not Valid', name: 'x', plan: 'p' }, o())).rejects.toMatchObject({ status: 400 });
+    await expect(lab.clients.tenants.createTenant({ tenantId: 'Not Valid', name: 'x', plan: 'p' }, o())).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });

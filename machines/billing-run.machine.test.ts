@@ -10,11 +10,23 @@ const accounts = [
 ];
 const rated = (amountCents: number) => done('rateUsage', { accountId: 'x', amountCents });
 const charged = (status: 'succeeded' | 'declined', paymentId = 'pay_1') => done('chargePayment', { paymentId, status });
-const reconciliation = { period: '2025-09', accounts: 2, invoicedCents: 0, collectedCents: 0, outstandingCents: 0, byStatus: {}, repaired: [] };
+const reconciliation = {
+  period: '2025-09',
+  accounts: 2,
+  invoicedCents: 0,
+  collectedCents: 0,
+  outstandingCents: 0,
+  byStatus: {},
+  repaired: [],
+};
 
 /** Drives one account through every phase up to a successful payment. */
 function payAccount(d: Drive, invoiceId: string): Drive {
-  return d.send(rated(1500)).send(done('createInvoice', { invoiceId })).send(charged('succeeded', `pay_${invoiceId}`)).send(done('markInvoicePaid'));
+  return d
+    .send(rated(1500))
+    .send(done('createInvoice', { invoiceId }))
+    .send(charged('succeeded', `pay_${invoiceId}`))
+    .send(done('markInvoicePaid'));
 }
 
 describe('billing-run', () => {
@@ -25,7 +37,11 @@ describe('billing-run', () => {
 
   it('bills each account in turn with the same invoke ids, then reconciles', () => {
     const d = new Drive(machine, { ...input, accountIds: ['acc_a', 'acc_b'] });
-    expect(d.started[0]).toEqual({ id: 'selectAccounts', src: 'selectBillingAccounts', input: { period: '2025-09', accountIds: ['acc_a', 'acc_b'] } });
+    expect(d.started[0]).toEqual({
+      id: 'selectAccounts',
+      src: 'selectBillingAccounts',
+      input: { period: '2025-09', accountIds: ['acc_a', 'acc_b'] },
+    });
     d.send(done('selectAccounts', { accounts }));
     payAccount(d, 'inv_a');
     expect(d.started.slice(1).map((s) => s.id)).toEqual(['rateUsage', 'createInvoice', 'chargePayment', 'markInvoicePaid', 'rateUsage']);
@@ -33,7 +49,12 @@ describe('billing-run', () => {
     expect(d.started[3]!.input).toEqual({ accountId: 'acc_a', invoiceId: 'inv_a', amountCents: 1500, currency: 'EUR' });
     payAccount(d, 'inv_b');
     expect(d.snapshot.value).toBe('reconciling');
-    expect(d.started.at(-1)!.input).toMatchObject({ outcomes: [{ accountId: 'acc_a', status: 'paid' }, { accountId: 'acc_b', status: 'paid' }] });
+    expect(d.started.at(-1)!.input).toMatchObject({
+      outcomes: [
+        { accountId: 'acc_a', status: 'paid' },
+        { accountId: 'acc_b', status: 'paid' },
+      ],
+    });
     d.send(done('reconcile', reconciliation));
     expect(d.snapshot.output).toMatchObject({
       outcome: 'completed',
@@ -47,10 +68,18 @@ describe('billing-run', () => {
 
   it('leaves a declined invoice open and goes on with the next account', () => {
     const d = new Drive(machine, input).send(done('selectAccounts', { accounts }));
-    d.send(rated(900)).send(done('createInvoice', { invoiceId: 'inv_a' })).send(charged('declined', 'pay_declined'));
+    d.send(rated(900))
+      .send(done('createInvoice', { invoiceId: 'inv_a' }))
+      .send(charged('declined', 'pay_declined'));
     expect(d.snapshot.value).toEqual({ processing: 'rating' });
     expect(d.started.map((s) => s.src)).not.toContain('voidInvoice');
-    expect(d.snapshot.context.outcomes[0]).toEqual({ ...accounts[0], status: 'payment_declined', amountCents: 900, invoiceId: 'inv_a', paymentId: 'pay_declined' });
+    expect(d.snapshot.context.outcomes[0]).toEqual({
+      ...accounts[0],
+      status: 'payment_declined',
+      amountCents: 900,
+      invoiceId: 'inv_a',
+      paymentId: 'pay_declined',
+    });
   });
 
   it('stops and restarts the same invoke id in one transition when an account has nothing due', () => {
@@ -67,7 +96,11 @@ describe('billing-run', () => {
       ['rating_failed', [fail('rateUsage')], 'rateUsage'],
       ['invoice_failed', [rated(700), fail('createInvoice')], 'createInvoice'],
       ['payment_failed', [rated(700), done('createInvoice', { invoiceId: 'inv_a' }), fail('chargePayment')], 'chargePayment'],
-      ['charged_unrecorded', [rated(700), done('createInvoice', { invoiceId: 'inv_a' }), charged('succeeded'), fail('markInvoicePaid')], 'markInvoicePaid'],
+      [
+        'charged_unrecorded',
+        [rated(700), done('createInvoice', { invoiceId: 'inv_a' }), charged('succeeded'), fail('markInvoicePaid')],
+        'markInvoicePaid',
+      ],
     ];
     for (const [status, events, failing] of phases) {
       const d = new Drive(machine, input).send(done('selectAccounts', { accounts }));
@@ -80,7 +113,10 @@ describe('billing-run', () => {
 
   it('marks a charged but unrecorded invoice paid once reconciliation repaired it', () => {
     const d = new Drive(machine, input).send(done('selectAccounts', { accounts: [accounts[0]] }));
-    d.send(rated(700)).send(done('createInvoice', { invoiceId: 'inv_a' })).send(charged('succeeded')).send(fail('markInvoicePaid'));
+    d.send(rated(700))
+      .send(done('createInvoice', { invoiceId: 'inv_a' }))
+      .send(charged('succeeded'))
+      .send(fail('markInvoicePaid'));
     d.send(done('reconcile', { ...reconciliation, repaired: ['inv_a'] }));
     expect(d.snapshot.output).toMatchObject({ outcome: 'completed', accounts: [{ status: 'paid', error: { message: 'boom' } }] });
   });
@@ -88,7 +124,9 @@ describe('billing-run', () => {
   it('on cancel finishes the account in flight, skips the rest, reconciles and ends cancelled', () => {
     const d = new Drive(machine, input).send(done('selectAccounts', { accounts })).send(rated(500));
     d.send({ type: 'workflow.cancel', reason: 'wrong tariff table' });
-    d.send(done('createInvoice', { invoiceId: 'inv_a' })).send(charged('succeeded')).send(done('markInvoicePaid'));
+    d.send(done('createInvoice', { invoiceId: 'inv_a' }))
+      .send(charged('succeeded'))
+      .send(done('markInvoicePaid'));
     expect(d.snapshot.value).toBe('reconciling');
     expect(d.snapshot.context.outcomes.map((o: { status: string }) => o.status)).toEqual(['paid', 'not_processed']);
     d.send(done('reconcile', reconciliation));
@@ -100,27 +138,31 @@ describe('billing-run', () => {
     const d = new Drive(machine, input).send(done('selectAccounts', { accounts: [] }));
     expect(spawns(d.actions).map((s) => s.id)).toEqual(['reconcile']);
     d.send(fail('reconcile', 'ledger locked'));
-    expect(d.snapshot.output).toMatchObject({ outcome: 'reconcile_failed', failure: { step: 'reconcile', error: { message: 'ledger locked' } } });
+    expect(d.snapshot.output).toMatchObject({
+      outcome: 'reconcile_failed',
+      failure: { step: 'reconcile', error: { message: 'ledger locked' } },
+    });
   });
 
   it('replays its shortest paths through transition() and restores each reached state from JSON', () => {
-    const events = (s: { children: Record<string, unknown> }): AnyEventObject[] => [
-      done('selectAccounts', { accounts }),
-      fail('selectAccounts'),
-      rated(1200),
-      rated(0),
-      fail('rateUsage'),
-      done('createInvoice', { invoiceId: 'inv_1' }),
-      fail('createInvoice'),
-      charged('succeeded'),
-      charged('declined'),
-      fail('chargePayment'),
-      done('markInvoicePaid'),
-      fail('markInvoicePaid'),
-      done('reconcile', reconciliation),
-      fail('reconcile'),
-      { type: 'workflow.cancel' },
-    ].filter((e) => e.type === 'workflow.cancel' || Object.keys(s.children).some((id) => e.type.endsWith(`.${id}`)));
+    const events = (s: { children: Record<string, unknown> }): AnyEventObject[] =>
+      [
+        done('selectAccounts', { accounts }),
+        fail('selectAccounts'),
+        rated(1200),
+        rated(0),
+        fail('rateUsage'),
+        done('createInvoice', { invoiceId: 'inv_1' }),
+        fail('createInvoice'),
+        charged('succeeded'),
+        charged('declined'),
+        fail('chargePayment'),
+        done('markInvoicePaid'),
+        fail('markInvoicePaid'),
+        done('reconcile', reconciliation),
+        fail('reconcile'),
+        { type: 'workflow.cancel' },
+      ].filter((e) => e.type === 'workflow.cancel' || Object.keys(s.children).some((id) => e.type.endsWith(`.${id}`)));
     expect(replayShortestPaths(machine, input, events)).toBeGreaterThan(50);
   });
 });

@@ -23,7 +23,10 @@ import { step } from '../runtime/step.ts';
 /** Input of `billing-run`. */
 export const BillingRunInputSchema = z.object({
   period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'YYYY-MM'),
-  currency: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('EUR'),
   /** Restrict the run to these accounts (a re-run for the ones that failed). */
   accountIds: z.array(z.string().min(1)).min(1).optional(),
 });
@@ -58,13 +61,15 @@ const ev = (e: unknown) => e as Ev;
 const account = (c: BillingRunContext) => c.accounts[c.cursor]!;
 const finish = (status: AccountOutcomeStatus) => ({ type: 'finishAccount' as const, params: { status } });
 const perAccount = (step: string) => ({ tags: ['running'], meta: { step, phase: 'action', forEach: 'accounts' } });
-const output = (outcome: BillingRunOutput['outcome']) => ({ context }: { context: BillingRunContext }): BillingRunOutput => ({
-  outcome,
-  period: context.input.period,
-  accounts: context.outcomes,
-  reconciliation: context.reconciliation,
-  failure: context.failure,
-});
+const output =
+  (outcome: BillingRunOutput['outcome']) =>
+  ({ context }: { context: BillingRunContext }): BillingRunOutput => ({
+    outcome,
+    period: context.input.period,
+    accounts: context.outcomes,
+    reconciliation: context.reconciliation,
+    failure: context.failure,
+  });
 
 /**
  * A monthly billing run: select the accounts, then for each account in turn
@@ -116,7 +121,12 @@ export const billingRunMachine = setup({
     // Records the current account's outcome and moves the cursor on.
     finishAccount: assign(({ context, event }, p: { status: AccountOutcomeStatus }) => {
       const error = ev(event).error;
-      const outcome: AccountOutcome = { ...account(context), status: p.status, ...context.current, ...(error !== undefined && { error: toStepError(error) }) };
+      const outcome: AccountOutcome = {
+        ...account(context),
+        status: p.status,
+        ...context.current,
+        ...(error !== undefined && { error: toStepError(error) }),
+      };
       return { outcomes: [...context.outcomes, outcome], cursor: context.cursor + 1, current: {} };
     }),
     skipRemaining: assign(({ context }) => ({
@@ -133,7 +143,16 @@ export const billingRunMachine = setup({
 }).createMachine({
   id: 'billing-run',
   description: 'Rate, invoice and charge every billable account of a period, then reconcile',
-  context: ({ input }) => ({ input, accounts: [], cursor: 0, current: {}, outcomes: [], reconciliation: null, failure: null, cancellation: null }),
+  context: ({ input }) => ({
+    input,
+    accounts: [],
+    cursor: 0,
+    current: {},
+    outcomes: [],
+    reconciliation: null,
+    failure: null,
+    cancellation: null,
+  }),
   initial: 'selecting',
   states: {
     selecting: {
@@ -143,7 +162,10 @@ export const billingRunMachine = setup({
       invoke: {
         id: 'selectAccounts',
         src: 'selectBillingAccounts',
-        input: ({ context }) => ({ period: context.input.period, ...(context.input.accountIds && { accountIds: context.input.accountIds }) }),
+        input: ({ context }) => ({
+          period: context.input.period,
+          ...(context.input.accountIds && { accountIds: context.input.accountIds }),
+        }),
         onDone: { target: 'processing', actions: 'setAccounts' },
         onError: { target: 'failed', actions: { type: 'recordFailure', params: { step: 'selectAccounts' } } },
       },
@@ -178,7 +200,11 @@ export const billingRunMachine = setup({
           invoke: {
             id: 'createInvoice',
             src: 'createInvoice',
-            input: ({ context }) => ({ accountId: account(context).accountId, period: context.input.period, amountCents: context.current.amountCents! }),
+            input: ({ context }) => ({
+              accountId: account(context).accountId,
+              period: context.input.period,
+              amountCents: context.current.amountCents!,
+            }),
             onDone: { target: 'charging', actions: 'setCurrent' },
             onError: { target: 'next', actions: finish('invoice_failed') },
           },
@@ -238,5 +264,9 @@ export const billingRunMachine = setup({
 // Keeps only the fields an account outcome records, whatever else a step returns.
 function pick(output: Record<string, unknown> | undefined): BillingRunContext['current'] {
   const { amountCents, invoiceId, paymentId } = (output ?? {}) as BillingRunContext['current'];
-  return { ...(amountCents !== undefined && { amountCents }), ...(invoiceId !== undefined && { invoiceId }), ...(paymentId !== undefined && { paymentId }) };
+  return {
+    ...(amountCents !== undefined && { amountCents }),
+    ...(invoiceId !== undefined && { invoiceId }),
+    ...(paymentId !== undefined && { paymentId }),
+  };
 }

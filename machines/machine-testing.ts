@@ -9,8 +9,7 @@ import { expect } from 'vitest';
  */
 
 /** The event the runtime delivers when invocation `id` succeeds. */
-export const done = (id: string, output: unknown = {}): AnyEventObject =>
-  ({ type: `xstate.done.actor.${id}`, output }) as AnyEventObject;
+export const done = (id: string, output: unknown = {}): AnyEventObject => ({ type: `xstate.done.actor.${id}`, output }) as AnyEventObject;
 
 /** The event the runtime delivers when invocation `id` failed after its retries. */
 export const fail = (id: string, message = 'boom'): AnyEventObject =>
@@ -38,7 +37,10 @@ export class Drive {
   actions: unknown[];
   readonly started: { id: string; src: string; input: unknown }[] = [];
 
-  constructor(readonly machine: AnyStateMachine, input: unknown) {
+  constructor(
+    readonly machine: AnyStateMachine,
+    input: unknown,
+  ) {
     [this.snapshot, this.actions] = initialTransition(machine, input);
     this.started.push(...spawns(this.actions));
   }
@@ -83,10 +85,7 @@ export type EventsFor = (snapshot: AnyMachineSnapshot) => AnyEventObject[];
 
 /** Builds {@link EventsFor}: done (with `outputs[id]`) and error for every active child, then `extra`. */
 export function childEvents(outputs: Record<string, unknown>, extra: AnyEventObject[] = []): EventsFor {
-  return (snapshot) => [
-    ...Object.keys(snapshot.children).flatMap((id) => [done(id, outputs[id] ?? {}), fail(id)]),
-    ...extra,
-  ];
+  return (snapshot) => [...Object.keys(snapshot.children).flatMap((id) => [done(id, outputs[id] ?? {}), fail(id)]), ...extra];
 }
 
 /**

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import type {
-  MessageRef,
-  RadiusStatusResult,
-  ServiceStatusResult,
-  SubscriberStatusResult,
-} from '../actors/service-steps.ts';
+import type { MessageRef, RadiusStatusResult, ServiceStatusResult, SubscriberStatusResult } from '../actors/service-steps.ts';
 import { defineSaga } from '../sagas/saga.ts';
 
 /** Input of `service-activation`: a provisioned (or suspended) subscriber's ids. */

@@ -17,7 +17,12 @@ describe('service-suspension', () => {
   it('defaults the reason and cuts access before billing', () => {
     expect(input.reason).toBe('unpaid invoices');
     const d = runSaga(serviceSuspensionMachine, input, outputs);
-    expect(d.started.map((s) => s.src)).toEqual(['suspendRadiusAccount', 'suspendBillingService', 'suspendSubscriber', 'sendServiceNotice']);
+    expect(d.started.map((s) => s.src)).toEqual([
+      'suspendRadiusAccount',
+      'suspendBillingService',
+      'suspendSubscriber',
+      'sendServiceNotice',
+    ]);
     expect(d.started[3]!.input).toMatchObject({ template: 'service-suspended', data: { reason: 'unpaid invoices' } });
   });
 

@@ -1,10 +1,5 @@
 import { z } from 'zod';
-import type {
-  MessageRef,
-  RadiusStatusResult,
-  ServiceStatusResult,
-  SubscriberStatusResult,
-} from '../actors/service-steps.ts';
+import type { MessageRef, RadiusStatusResult, ServiceStatusResult, SubscriberStatusResult } from '../actors/service-steps.ts';
 import { defineSaga } from '../sagas/saga.ts';
 import { suspendBillingStep, suspendRadiusStep, suspendSubscriberStep } from './suspension-steps.ts';
 

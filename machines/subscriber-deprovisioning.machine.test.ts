@@ -31,8 +31,20 @@ describe('subscriber-deprovisioning', () => {
 
   it('suspends everywhere, deactivates the ONU, then purges', () => {
     const d = runSaga(machine, input, outputs);
-    expect(d.started.map((s) => s.src)).toEqual(['suspendSubscriber', 'suspendRadiusAccount', 'suspendBillingService', 'deactivateOnu', 'purgeSubscriber']);
-    expect(d.started[4]!.input).toEqual({ subscriberId: 'sub_1', username: 'ada', serviceId: 'svc_1', addressId: 11, cpeDeviceId: 'cpe-42' });
+    expect(d.started.map((s) => s.src)).toEqual([
+      'suspendSubscriber',
+      'suspendRadiusAccount',
+      'suspendBillingService',
+      'deactivateOnu',
+      'purgeSubscriber',
+    ]);
+    expect(d.started[4]!.input).toEqual({
+      subscriberId: 'sub_1',
+      username: 'ada',
+      serviceId: 'svc_1',
+      addressId: 11,
+      cpeDeviceId: 'cpe-42',
+    });
     expect(d.snapshot.output).toEqual({ outcome: 'completed', result: d.snapshot.context.results });
   });
 
@@ -43,7 +55,9 @@ describe('subscriber-deprovisioning', () => {
     d.send(done('onu', outputs.onu));
     expect(d.snapshot.value).toEqual({ compensating: 'onu' });
     expect(d.started.at(-1)).toEqual({
-      id: 'compensate.onu', src: 'activateOnu', input: { serialNumber: 'ALCL0001', oltPort: 'olt1/1/1', subscriberId: 'sub_1' },
+      id: 'compensate.onu',
+      src: 'activateOnu',
+      input: { serialNumber: 'ALCL0001', oltPort: 'olt1/1/1', subscriberId: 'sub_1' },
     });
   });
 

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import type { OnuRef } from '../actors/subscriber-steps.ts';
-import type {
-  PurgeSubscriberResult,
-  RadiusStatusResult,
-  ServiceStatusResult,
-  SubscriberStatusResult,
-} from '../actors/service-steps.ts';
+import type { PurgeSubscriberResult, RadiusStatusResult, ServiceStatusResult, SubscriberStatusResult } from '../actors/service-steps.ts';
 import { defineSaga } from '../sagas/saga.ts';
 import { suspendBillingStep, suspendRadiusStep, suspendSubscriberStep } from './suspension-steps.ts';
 
@@ -62,7 +57,11 @@ export const subscriberDeprovisioningMachine = defineSaga<SubscriberDeprovisioni
       policy: { maxAttempts: 5, timeoutMs: 60_000 },
       compensationPolicy: { maxAttempts: 5, timeoutMs: 60_000 },
       input: ({ input }) => ({ onuId: input.onu!.onuId }),
-      compensationInput: ({ input }) => ({ serialNumber: input.onu!.serialNumber, oltPort: input.onu!.oltPort, subscriberId: input.subscriberId }),
+      compensationInput: ({ input }) => ({
+        serialNumber: input.onu!.serialNumber,
+        oltPort: input.onu!.oltPort,
+        subscriberId: input.subscriberId,
+      }),
     },
     {
       name: 'purge',

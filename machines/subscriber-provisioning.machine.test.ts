@@ -57,7 +57,15 @@ describe('subscriber-provisioning', () => {
     expect(d.started[4]!.input).toEqual({ serialNumber: 'ALCL0001', oltPort: 'olt1/1/1', subscriberId: 'sub_1' });
     expect(d.snapshot.output).toEqual({
       outcome: 'completed',
-      result: { customerId: 'cus_1', subscriberId: 'sub_1', username: 'ada', ipAddress: '198.51.100.11', onuId: 'onu_1', cpeDeviceId: 'cpe-42', serviceId: 'svc_1' },
+      result: {
+        customerId: 'cus_1',
+        subscriberId: 'sub_1',
+        username: 'ada',
+        ipAddress: '198.51.100.11',
+        onuId: 'onu_1',
+        cpeDeviceId: 'cpe-42',
+        serviceId: 'svc_1',
+      },
     });
   });
 
@@ -79,7 +87,13 @@ describe('subscriber-provisioning', () => {
     expect(d.started[4]).toMatchObject({ src: 'deactivateOnu', input: { onuId: 'onu_1' } });
     expect(d.snapshot.value).toBe('rolled_back');
     expect(sagaStepStatuses(machine, d.snapshot).map((s) => s.status)).toEqual([
-      'skipped', 'compensated', 'compensated', 'skipped', 'compensated', 'skipped', 'failed',
+      'skipped',
+      'compensated',
+      'compensated',
+      'skipped',
+      'compensated',
+      'skipped',
+      'failed',
     ]);
   });
 

@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import type {
-  CpeTask,
-  CustomerRef,
-  IpAllocation,
-  OnuRef,
-  RadiusRef,
-  ServiceRef,
-  SubscriberRef,
-} from '../actors/subscriber-steps.ts';
+import type { CpeTask, CustomerRef, IpAllocation, OnuRef, RadiusRef, ServiceRef, SubscriberRef } from '../actors/subscriber-steps.ts';
 import { defineSaga } from '../sagas/saga.ts';
 
 const cpeParameter = z.tuple([z.string(), z.union([z.string(), z.number(), z.boolean()])], z.string());

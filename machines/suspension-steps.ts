@@ -8,7 +8,11 @@ import type { SagaStepOf } from '../sagas/saga-types.ts';
  */
 
 /** Reject authentication in RADIUS; undo: accept it again. */
-export function suspendRadiusStep<I extends { username: string }, R extends { radiusAccount: RadiusStatusResult }>(): SagaStepOf<I, R, 'radiusAccount'> {
+export function suspendRadiusStep<I extends { username: string }, R extends { radiusAccount: RadiusStatusResult }>(): SagaStepOf<
+  I,
+  R,
+  'radiusAccount'
+> {
   return {
     name: 'radiusAccount',
     description: 'Reject authentication in RADIUS',
@@ -20,7 +24,11 @@ export function suspendRadiusStep<I extends { username: string }, R extends { ra
 }
 
 /** Stop billing the service; undo: bill it again. */
-export function suspendBillingStep<I extends { serviceId: string }, R extends { billingService: ServiceStatusResult }>(): SagaStepOf<I, R, 'billingService'> {
+export function suspendBillingStep<I extends { serviceId: string }, R extends { billingService: ServiceStatusResult }>(): SagaStepOf<
+  I,
+  R,
+  'billingService'
+> {
   return {
     name: 'billingService',
     description: 'Stop billing the service',

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Drive, done, fail } from './machine-testing.ts';
 import { expectRollsBackAtEveryStep, replaySagaPaths, runSaga } from '../sagas/saga-testing.ts';
-import { TenantProvisioningInputSchema, tenantProvisioningMachine as machine, type TenantProvisioningInput } from './tenant-provisioning.machine.ts';
+import {
+  TenantProvisioningInputSchema,
+  tenantProvisioningMachine as machine,
+  type TenantProvisioningInput,
+} from './tenant-provisioning.machine.ts';
 
 const input: TenantProvisioningInput = {
   tenantId: 'acme',
@@ -31,15 +35,26 @@ describe('tenant-provisioning', () => {
     const d = runSaga(machine, input, outputs);
     expect(d.startedIds).toEqual(['tenant', 'database', 'adminUser', 'ingress', 'plans', 'billingAccount', 'notifications', 'activation']);
     expect(d.started.map((s) => s.src)).toEqual([
-      'createTenantRecord', 'createTenantSchema', 'createTenantAdmin', 'createTenantIngress',
-      'installDefaultPlans', 'createTenantBillingAccount', 'enableTenantNotifications', 'activateTenant',
+      'createTenantRecord',
+      'createTenantSchema',
+      'createTenantAdmin',
+      'createTenantIngress',
+      'installDefaultPlans',
+      'createTenantBillingAccount',
+      'enableTenantNotifications',
+      'activateTenant',
     ]);
     expect(d.started[3]!.input).toEqual({ tenantId: 'acme', hostname: 'acme.statekeeper.example' });
     expect(d.snapshot.output).toEqual({
       outcome: 'completed',
       result: {
-        tenantId: 'acme', schema: 'tenant_acme', adminUserId: 'usr_1', hostname: 'acme.statekeeper.example',
-        planIds: ['basic', 'pro'], billingAccountId: 'acc_1', notificationChannelId: 'ch_1',
+        tenantId: 'acme',
+        schema: 'tenant_acme',
+        adminUserId: 'usr_1',
+        hostname: 'acme.statekeeper.example',
+        planIds: ['basic', 'pro'],
+        billingAccountId: 'acc_1',
+        notificationChannelId: 'ch_1',
       },
     });
   });
@@ -56,7 +71,10 @@ describe('tenant-provisioning', () => {
       ['dropTenantSchema', { schema: 'tenant_acme' }],
       ['deleteTenantRecord', { tenantId: 'acme' }],
     ]);
-    expect(d.snapshot.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'billingAccount', error: { message: 'billing API 503' } } });
+    expect(d.snapshot.output).toMatchObject({
+      outcome: 'rolled_back',
+      failure: { step: 'billingAccount', error: { message: 'billing API 503' } },
+    });
   });
 
   it('deletes everything when cancelled during activation', () => {

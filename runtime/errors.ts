@@ -88,7 +88,8 @@ export class IncompatibleSnapshotError extends RuntimeError {
   ) {
     super(
       'incompatible_snapshot',
-      `Instance "${instanceId}" cannot be restored with machine ${machine}: state "${missingState}" does not exist in it. Keep that version registered or register a snapshot migration.`,
+      `Instance "${instanceId}" cannot be restored with machine ${machine}: state "${missingState}" does not exist in it. ` +
+        'Keep that version registered or register a snapshot migration.',
       { instanceId, machine, missingState },
     );
   }

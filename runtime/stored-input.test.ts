@@ -8,7 +8,10 @@ describe('inputs, payloads, keys and dates that cannot be stored', () => {
     expect(badString('a\u0000b')).toMatch(/NUL/);
     expect(badString('\uD800')).toMatch(/surrogate/);
     expect(badString('\uD83D\uDE00 ok')).toBeUndefined();
-    expect(unstorable({ list: [1, { 'k\u0000': 2 }] }, 'input')).toEqual({ path: 'input.list[1]["k\\u0000"]', reason: 'a key with a NUL character' });
+    expect(unstorable({ list: [1, { 'k\u0000': 2 }] }, 'input')).toEqual({
+      path: 'input.list[1]["k\\u0000"]',
+      reason: 'a key with a NUL character',
+    });
   });
 
   test('5,000 levels of nesting stop at the depth limit instead of overflowing the stack', () => {

@@ -37,7 +37,13 @@ test('each applied event and each step attempt is a span with instance, machine,
   const spans = exporter.getFinishedSpans();
   const events = spans.filter((s) => s.name === SPAN.event);
   expect(events.map((s) => s.attributes[ATTR.eventType])).toEqual(['xstate.done.actor.a', 'xstate.done.actor.b', 'xstate.done.actor.c']);
-  expect(events[0]!.attributes).toMatchObject({ [ATTR.instanceId]: id, [ATTR.machine]: 'three-steps@7', [ATTR.stateBefore]: 'a', [ATTR.stateAfter]: 'b', [ATTR.eventSource]: 'step' });
+  expect(events[0]!.attributes).toMatchObject({
+    [ATTR.instanceId]: id,
+    [ATTR.machine]: 'three-steps@7',
+    [ATTR.stateBefore]: 'a',
+    [ATTR.stateAfter]: 'b',
+    [ATTR.eventSource]: 'step',
+  });
   const steps = spans.filter((s) => s.name === SPAN.step);
   const b = steps.filter((s) => s.attributes[ATTR.stepName] === 'stepB');
   expect(b.map((s) => s.attributes[ATTR.attempt])).toEqual([1, 2]);

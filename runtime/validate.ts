@@ -5,13 +5,30 @@ import type { StartOptions } from './types.ts';
 
 const storableMessage = { message: 'must not contain NUL characters or lone surrogates' };
 /** Free text that is stored (keys, caller ids, roles, event types). */
-const text = (max: number) => z.string().min(1).max(max).refine((s) => badString(s) === undefined, storableMessage);
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => badString(s) === undefined, storableMessage);
 
 // Ids travel in URLs, effect keys (joined with ":") and logs: keep them plain.
 // A chosen id has no ":" so it can never collide with a child instance id (`parent:invokeId:generation`).
-const idSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits, ".", "_", "~" or "-" only');
-const anyIdSchema = z.string().min(1).max(600).regex(/^[A-Za-z0-9._~:-]+$/);
-const tenantSchema = z.string().min(1).max(100).regex(/^[A-Za-z0-9._-]+$/);
+const idSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits, ".", "_", "~" or "-" only');
+const anyIdSchema = z
+  .string()
+  .min(1)
+  .max(600)
+  .regex(/^[A-Za-z0-9._~:-]+$/);
+const tenantSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._-]+$/);
 const keySchema = text(255);
 const callerSchema = z.object({ id: text(200), roles: z.array(text(200)).optional() }).strict();
 
@@ -38,17 +55,26 @@ export function checkStartOptions(options: StartOptions): void {
 export function checkEvent(event: unknown): void {
   parse('send', eventSchema, event);
   const type = (event as { type: string }).type;
-  if (type.startsWith('xstate.')) throw RuntimeError.invalidArgument('send', `event type "${type}" is reserved for the runtime (xstate.* events come from steps, timers and children)`);
+  if (type.startsWith('xstate.'))
+    throw RuntimeError.invalidArgument(
+      'send',
+      `event type "${type}" is reserved for the runtime (xstate.* events come from steps, timers and children)`,
+    );
   checkJson('send', 'event', event);
 }
 
 export function checkId(fn: string, name: string, value: unknown): void {
   const r = anyIdSchema.safeParse(value);
-  if (!r.success) throw RuntimeError.invalidArgument(fn, `${name} must be an instance id: letters, digits, ".", "_", "~", ":" or "-" (got ${JSON.stringify(value)})`);
+  if (!r.success)
+    throw RuntimeError.invalidArgument(
+      fn,
+      `${name} must be an instance id: letters, digits, ".", "_", "~", ":" or "-" (got ${JSON.stringify(value)})`,
+    );
 }
 
 export function checkTenant(fn: string, value: unknown): void {
-  if (!tenantSchema.safeParse(value).success) throw RuntimeError.invalidArgument(fn, `tenant must be a plain string id (got ${JSON.stringify(value)})`);
+  if (!tenantSchema.safeParse(value).success)
+    throw RuntimeError.invalidArgument(fn, `tenant must be a plain string id (got ${JSON.stringify(value)})`);
 }
 
 /**
@@ -66,7 +92,9 @@ function parse<T>(fn: string, schema: z.ZodType<T>, value: unknown): T {
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const where = issue.path.length ? issue.path.join('.') : 'argument';
-    throw RuntimeError.invalidArgument(fn, `${where}: ${issue.message}`, { issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    throw RuntimeError.invalidArgument(fn, `${where}: ${issue.message}`, {
+      issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
   }
   return r.data;
 }

@@ -78,7 +78,9 @@ describe('a hand-written statechart with a compensating exit', () => {
 
   it('waits for an operator when the release keeps failing', () => {
     const d = new Drive(orderMachine, { sku: 'onu-g240' });
-    d.send(done('reserve', { reservationId: 'res_1' })).send(fail('charge')).send(fail('compensate.reserve'));
+    d.send(done('reserve', { reservationId: 'res_1' }))
+      .send(fail('charge'))
+      .send(fail('compensate.reserve'));
     expect(d.snapshot.hasTag('compensation_failed')).toBe(true);
     d.send({ type: 'operator.retry' });
     expect(d.startedIds.filter((id) => id === 'compensate.reserve')).toHaveLength(2);

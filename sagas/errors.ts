@@ -36,7 +36,10 @@ export class MachineDefinitionError extends Error {
   }
 
   static duplicateStepName(machineId: string, name: string): MachineDefinitionError {
-    return new MachineDefinitionError('duplicate_step_name', `Saga "${machineId}": step name "${name}" is used twice; step names must be unique.`);
+    return new MachineDefinitionError(
+      'duplicate_step_name',
+      `Saga "${machineId}": step name "${name}" is used twice; step names must be unique.`,
+    );
   }
 
   static invalidActorName(machineId: string, actor: string): MachineDefinitionError {

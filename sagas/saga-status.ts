@@ -58,7 +58,9 @@ export function sagaStepStatuses(machine: AnyStateMachine, snapshot: SagaSnapsho
     if (hasResult) view.result = context.results[s.name];
     if (active?.step === s.name && active.phase === 'action') {
       // A forward-only step that failed waits for an operator in `<step>_failed` (tag `failed`).
-      return resolved.hasTag('failed') ? { ...view, status: 'failed', ...(context.failure && { error: context.failure.error }) } : { ...view, status: 'running' };
+      return resolved.hasTag('failed')
+        ? { ...view, status: 'failed', ...(context.failure && { error: context.failure.error }) }
+        : { ...view, status: 'running' };
     }
     if (active?.step === s.name && active.phase === 'compensation') {
       const stuck = resolved.hasTag('compensation_failed');

@@ -42,7 +42,10 @@ function steps(failTwo: boolean, failUndo: boolean) {
 
 describe('saga workflow and step status derived from the runtime records', () => {
   test('completed saga', async () => {
-    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }], steps: steps(false, false) });
+    const sim = await createSimulation({
+      machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }],
+      steps: steps(false, false),
+    });
     const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
     await sim.settle();
     const d = await sim.runtime.describe(id);
@@ -56,7 +59,10 @@ describe('saga workflow and step status derived from the runtime records', () =>
   });
 
   test('failure after retries, then a failing compensation needing an operator', async () => {
-    const sim = await createSimulation({ machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }], steps: steps(true, true) });
+    const sim = await createSimulation({
+      machines: [{ machine: saga, options: { version: '1', stepView: sagaStepView } }],
+      steps: steps(true, true),
+    });
     const { id } = await sim.runtime.start({ machine: 'status-saga', input: { n: 1 } });
     await sim.advance(1_000);
     const d = await sim.runtime.describe(id);
@@ -83,7 +89,10 @@ const pivotSaga = defineSaga<{ n: number }, { prepare: { id: string }; commit: {
 });
 
 test('past the pivot: no cancel offered, a failure waits as failed, an operator resolution completes the step', async () => {
-  const sim = await createSimulation({ machines: [{ machine: pivotSaga, options: { version: '1', stepView: sagaStepView } }], steps: steps(true, false) });
+  const sim = await createSimulation({
+    machines: [{ machine: pivotSaga, options: { version: '1', stepView: sagaStepView } }],
+    steps: steps(true, false),
+  });
   const { id } = await sim.runtime.start({ machine: 'pivot-saga', input: { n: 1 } });
   await sim.settle();
   const d = await sim.runtime.describe(id);

@@ -22,7 +22,12 @@ const machine = defineSaga<In, Res, { aId: string }>({
       input: ({ results }) => ({ aId: results.a.aId }),
       compensationInput: ({ result }) => ({ bId: result.bId }),
     },
-    { name: 'c', action: 'createC', compensation: 'deleteC', input: ({ results }) => ({ aId: results.a.aId, bId: results.b?.bId ?? null }) },
+    {
+      name: 'c',
+      action: 'createC',
+      compensation: 'deleteC',
+      input: ({ results }) => ({ aId: results.a.aId, bId: results.b?.bId ?? null }),
+    },
     { name: 'd', action: 'notify', input: ({ results }) => ({ cId: results.c.cId }) },
   ],
   output: ({ results }) => ({ aId: results.a.aId }),
@@ -92,9 +97,14 @@ describe('defineSaga', () => {
     expect(d.snapshot.hasTag('compensation_failed')).toBe(true);
     expect(d.snapshot.hasTag('rolling_back')).toBe(false);
     expect(Object.values(d.snapshot.getMeta())).toContainEqual({
-      step: 'b', phase: 'compensation', roles: { 'operator.retry': ['operator'], 'operator.resolve': ['operator'] },
+      step: 'b',
+      phase: 'compensation',
+      roles: { 'operator.retry': ['operator'], 'operator.resolve': ['operator'] },
     });
-    expect(sagaStepStatuses(machine, d.snapshot)[1]).toMatchObject({ status: 'compensation_failed', error: { message: 'b store unreachable' } });
+    expect(sagaStepStatuses(machine, d.snapshot)[1]).toMatchObject({
+      status: 'compensation_failed',
+      error: { message: 'b store unreachable' },
+    });
 
     d.send({ type: 'operator.retry' });
     expect(d.snapshot.value).toEqual({ compensating: 'b' });
@@ -163,10 +173,24 @@ describe('defineSaga', () => {
     const base = { action: 'x', input: () => ({}) };
     expect(() => defineSaga({ id: 's', steps: [] })).toThrow(MachineDefinitionError);
     expect(() => defineSaga({ id: 's', steps: [{ ...base, name: 'a_b' }] })).toThrow(/camelCase/);
-    expect(() => defineSaga({ id: 's', steps: [{ ...base, name: 'a' }, { ...base, name: 'a' }] })).toThrow(/twice/);
+    expect(() =>
+      defineSaga({
+        id: 's',
+        steps: [
+          { ...base, name: 'a' },
+          { ...base, name: 'a' },
+        ],
+      }),
+    ).toThrow(/twice/);
     expect(() => defineSaga({ id: 's', steps: [{ ...base, name: 'a', action: 'x.y' }] })).toThrow(/identifier/);
     expect(() =>
-      defineSaga({ id: 's', steps: [{ ...base, name: 'a', policy: { maxAttempts: 2 } }, { ...base, name: 'b', policy: { maxAttempts: 3 } }] }),
+      defineSaga({
+        id: 's',
+        steps: [
+          { ...base, name: 'a', policy: { maxAttempts: 2 } },
+          { ...base, name: 'b', policy: { maxAttempts: 3 } },
+        ],
+      }),
     ).toThrow(/two different policies/);
   });
 });

@@ -290,7 +290,8 @@ function validate(id: string, steps: readonly Step[]): readonly Step[] {
     if (s.compensation !== undefined || s.skip !== undefined) {
       throw new MachineDefinitionError(
         'invalid_pivot',
-        `Saga "${id}": step "${s.name}" is at or after the pivot "${steps[pivot]!.name}", so it cannot declare a compensation or a skip guard.`,
+        `Saga "${id}": step "${s.name}" is at or after the pivot "${steps[pivot]!.name}", ` +
+          'so it cannot declare a compensation or a skip guard.',
       );
     }
   }

@@ -28,7 +28,14 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'statekeeper-e2e-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { ...process.env, DATABASE_URL: db.url, PORT: String(port), STATEKEEPER_DATA_DIR: dataDir, STATEKEEPER_POLL_MS: '100', STATEKEEPER_DEV_KEY: 'on' };
+    env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      STATEKEEPER_DATA_DIR: dataDir,
+      STATEKEEPER_POLL_MS: '100',
+      STATEKEEPER_DEV_KEY: 'on',
+    };
   });
 
   afterAll(async () => {
@@ -47,7 +54,11 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
 
   test('start → settled → SIGKILL → restart → confirm, with nothing lost', { timeout: 180_000 }, async () => {
     // A key for tenant "e2e" from the CLI (the database is created and migrated by it if needed).
-    const cli = await run(process.execPath, ['--import', 'tsx', 'api/cli.ts', 'apikey', 'create', '--tenant', 'e2e', '--roles', 'operator', '--name', 'e2e-runner', '--json'], { cwd: root, env });
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'api/cli.ts', 'apikey', 'create', '--tenant', 'e2e', '--roles', 'operator', '--name', 'e2e-runner', '--json'],
+      { cwd: root, env },
+    );
     const created = JSON.parse(cli.stdout) as { key: string; id: string; tenant: string; roles: string[] };
     expect(created).toMatchObject({ tenant: 'e2e', roles: ['operator'] });
     const auth = { Authorization: `Bearer ${created.key}` };
@@ -82,7 +93,11 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
     // The instance is where it was, and the idempotent start still names it.
     const after = await (await fetch(`${base}/v1/instances/${instance.id}`, { headers: auth })).json();
     expect(after).toMatchObject({ state: 'awaitingConfirmation', status: 'active', version: instance.version });
-    const repeat = await fetch(`${base}/v1/machines/greeting/instances`, { method: 'POST', headers: { ...json, 'Idempotency-Key': 'greet-ada' }, body: JSON.stringify({ input: { name: 'Ada' } }) });
+    const repeat = await fetch(`${base}/v1/machines/greeting/instances`, {
+      method: 'POST',
+      headers: { ...json, 'Idempotency-Key': 'greet-ada' },
+      body: JSON.stringify({ input: { name: 'Ada' } }),
+    });
     expect(repeat.status).toBe(200);
     expect((await repeat.json()).id).toBe(instance.id);
 
@@ -100,7 +115,11 @@ describe('HTTP API end to end (real server, kill -9, restart)', () => {
     };
     await readUntil('event: snapshot');
 
-    const confirm = await fetch(`${base}/v1/instances/${instance.id}/events`, { method: 'POST', headers: { ...json, 'Idempotency-Key': 'confirm-1' }, body: JSON.stringify({ type: 'greeting.confirm' }) });
+    const confirm = await fetch(`${base}/v1/instances/${instance.id}/events`, {
+      method: 'POST',
+      headers: { ...json, 'Idempotency-Key': 'confirm-1' },
+      body: JSON.stringify({ type: 'greeting.confirm' }),
+    });
     expect(confirm.status).toBe(200);
     expect(await confirm.json()).toMatchObject({ handled: true, status: 'done', state: 'confirmed' });
     await readUntil('event: end');

@@ -11,7 +11,14 @@ function addCommit(instanceId: string, version: number, item: string, idempotenc
   return {
     instanceId,
     expectedVersion: version,
-    change: { snapshot: { status: 'active', value: 'open', context: { items: [item] }, children: {}, historyValue: {} }, status: 'active', stateValue: 'open', tags: [], output: null, error: null },
+    change: {
+      snapshot: { status: 'active', value: 'open', context: { items: [item] }, children: {}, historyValue: {} },
+      status: 'active',
+      stateValue: 'open',
+      tags: [],
+      output: null,
+      error: null,
+    },
     event: { type: 'add', payload: { item }, source: 'api', actor: null, handled: true, idempotencyKey },
     newEffects: [],
     cancel: [],
@@ -37,7 +44,10 @@ test('commits of many instances share statements; a duplicate key fails only its
   expect(results.slice(2)).toEqual(ids.slice(2).map(() => ({ ok: true, version: 2 })));
   for (const [n, id] of ids.slice(2).entries()) {
     const h = await store.history(id, 0, 10);
-    expect(h.map((e) => [e.seq, e.type, e.idempotencyKey])).toEqual([[1, 'xstate.init', null], [2, 'add', `key-${n}`]]);
+    expect(h.map((e) => [e.seq, e.type, e.idempotencyKey])).toEqual([
+      [1, 'xstate.init', null],
+      [2, 'add', `key-${n}`],
+    ]);
   }
   expect((await store.history(ids[0]!, 0, 10)).map((e) => e.seq)).toEqual([1, 2]);
   expect((await store.get(ids[1]!))!.version).toBe(1);

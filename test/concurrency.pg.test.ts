@@ -22,7 +22,9 @@ test('many concurrent callers on one runtime: every event applied once, in arriv
   await runtime.close();
 });
 
-test('two runtimes on one database sending to one instance: version conflicts are retried, nothing lost, each caller order kept', async () => {
+const twoRuntimes =
+  'two runtimes on one database sending to one instance: version conflicts are retried, nothing lost, each caller order kept';
+test(twoRuntimes, async () => {
   const db = await createTestDatabase();
   const [ormA, ormB] = await Promise.all([openDatabase({ url: db.url }), openDatabase({ url: db.url })]);
   // Registered per test run (an afterAll registered inside a test never runs): the database is always dropped.

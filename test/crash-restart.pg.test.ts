@@ -40,7 +40,10 @@ describe('SIGKILL and restart', () => {
     expect(afterKill[0]).toMatchObject({ status: 'active', state_value: 'b', version: 2 });
 
     await spawn();
-    await eventually(async () => (await q(`select 1 from sk_instance where id = $1 and status = 'done'`, [id])).length > 0, 'the instance to finish');
+    await eventually(
+      async () => (await q(`select 1 from sk_instance where id = $1 and status = 'done'`, [id])).length > 0,
+      'the instance to finish',
+    );
 
     const log = await q(`select step, idempotency_key, attempt from test_step_log order by id`);
     expect(log.filter((r) => r.step === 'stepA')).toHaveLength(1);
@@ -82,10 +85,14 @@ describe('SIGKILL and restart', () => {
     const readyAt = await dbNow();
 
     const firedAt = async (id: string) =>
-      eventually(async () => {
-        const rows = await q(`select created_at from sk_event where instance_id = $1 and type like 'xstate.after.%'`, [id]);
-        return rows[0] ? new Date(rows[0].created_at).getTime() : undefined;
-      }, `timer of ${id}`, 60_000);
+      eventually(
+        async () => {
+          const rows = await q(`select created_at from sk_event where instance_id = $1 and type like 'xstate.after.%'`, [id]);
+          return rows[0] ? new Date(rows[0].created_at).getTime() : undefined;
+        },
+        `timer of ${id}`,
+        60_000,
+      );
     const laterFired = await firedAt(later.id);
     const overdueFired = await firedAt(overdue.id);
     // Overdue: fired by the restarted process, at once: before the later timer fell due, unless the
@@ -100,7 +107,10 @@ describe('SIGKILL and restart', () => {
     expect(c.state_value).toBe('poked');
     const timers = await q(`select name, status from sk_effect where instance_id = $1 order by seq`, [cancelled.id]);
     expect(timers.map((t) => t.status)).toEqual(['cancelled', 'pending']);
-    expect((await q(`select type from sk_event where instance_id = $1 order by seq`, [cancelled.id])).map((r) => r.type)).toEqual(['xstate.init', 'poke']);
+    expect((await q(`select type from sk_event where instance_id = $1 order by seq`, [cancelled.id])).map((r) => r.type)).toEqual([
+      'xstate.init',
+      'poke',
+    ]);
     for (const id of [overdue.id, later.id]) {
       expect((await q(`select seq from sk_event where instance_id = $1 order by seq`, [id])).map((r) => r.seq)).toEqual([1, 2]);
     }

@@ -97,7 +97,9 @@ describe('database outage under a running API', () => {
     expect(internalErrors).toEqual([]);
   });
 
-  test('server stopped: 503 with Retry-After on reads, writes and readiness; served again after it starts', { timeout: 120_000 }, async () => {
+  test('server stopped: 503 with Retry-After on reads, writes and readiness; served again after it starts', {
+    timeout: 120_000,
+  }, async () => {
     const before = await start('kept');
     expect(before.status).toBe(201);
     await server.stop();

@@ -40,7 +40,18 @@ const BAD_CURSORS = [
   cursor('2026-01-01T00:00:00.000Z', LONE_HIGH),
 ];
 const QUERY_NAMES = [
-  'machine', 'version', 'status', 'state', 'parent', 'cursor', 'createdAfter', 'updatedBefore', 'wait', 'format', 'afterSeq', 'verify',
+  'machine',
+  'version',
+  'status',
+  'state',
+  'parent',
+  'cursor',
+  'createdAfter',
+  'updatedBefore',
+  'wait',
+  'format',
+  'afterSeq',
+  'verify',
 ];
 
 describe('poison values on every route', () => {
@@ -123,7 +134,13 @@ describe('poison values on every route', () => {
       const bodies = [DEEP, `{"input":${DEEP}}`, `{"input":${DEEP_ARRAY}}`, `{"type":"greeting.confirm","nested":${DEEP}}`];
       for (const t of TEXTS) {
         const shapes = [
-          { input: { name: t } }, { input: { [t]: 1 } }, { instanceId: t }, { type: t }, { type: 'greeting.confirm', note: t }, { reason: t }, { [t]: 'x' },
+          { input: { name: t } },
+          { input: { [t]: 1 } },
+          { instanceId: t },
+          { type: t },
+          { type: 'greeting.confirm', note: t },
+          { reason: t },
+          { [t]: 'x' },
         ];
         bodies.push(...shapes.map((b) => JSON.stringify(b)));
       }
@@ -179,7 +196,8 @@ describe('poison values on every route', () => {
 
   test('a 413 reaches the client before the connection closes, with most of the body never sent', async () => {
     const port = Number(new URL(base).port);
-    const head = `POST /v1/machines/greeting/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n` +
+    const head =
+      `POST /v1/machines/greeting/instances HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n{"input":"${'a'.repeat(1000)}`;
     const res = await rawRequest(port, head);
     expect(res.status).toBe(413);

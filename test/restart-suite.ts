@@ -8,7 +8,9 @@ const operator = { id: 'ops:ana', roles: ['operator'] };
 /** Restart on every store: run by `runtime/restart.test.ts` (memory) and `test/restart.pg.test.ts` (Postgres). */
 export function restartSuite(name: string, makeStore: () => Promise<InstanceStore>) {
   describe(`restart on ${name}`, () => {
-    test('a provisioning rolled back by an ONU outage, restarted after it, completes; the original key still answers the original', async () => {
+    const rolledBack =
+      'a provisioning rolled back by an ONU outage, restarted after it, completes; the original key still answers the original';
+    test(rolledBack, async () => {
       const lab = createLab();
       const sim = await seedSimulation(lab, { store: await makeStore() });
       lab.faults.inject({ system: 'onu', operation: 'activate', mode: 'fail' });

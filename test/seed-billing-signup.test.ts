@@ -16,7 +16,10 @@ describe('billing-run', () => {
     const accounts: string[] = [];
     for (const [i, plan] of ['basic', 'standard', 'premium', 'basic'].entries()) {
       const customerId = `cust_run_${i + 1}`;
-      accounts.push((await lab.clients.billing.createAccount({ customerId, ownerName: `Owner ${i + 1}` }, { idempotencyKey: `setup:acct:${i}` })).accountId);
+      accounts.push(
+        (await lab.clients.billing.createAccount({ customerId, ownerName: `Owner ${i + 1}` }, { idempotencyKey: `setup:acct:${i}` }))
+          .accountId,
+      );
       await lab.clients.billing.addService({ customerId, subscriberId: `sub_run_${i + 1}`, plan }, { idempotencyKey: `setup:svc:${i}` });
     }
     lab.systems.payments.setDeclinedAccounts([accounts[1]!]);
@@ -43,10 +46,20 @@ describe('billing-run', () => {
         { accountId: accounts[2], status: 'paid', amountCents: 10900 },
         { accountId: accounts[3], status: 'nothing_due', amountCents: 0 },
       ],
-      reconciliation: { accounts: 4, invoicedCents: 20700, collectedCents: 14800, outstandingCents: 5900, byStatus: { paid: 2, payment_declined: 1, nothing_due: 1 } },
+      reconciliation: {
+        accounts: 4,
+        invoicedCents: 20700,
+        collectedCents: 14800,
+        outstandingCents: 5900,
+        byStatus: { paid: 2, payment_declined: 1, nothing_due: 1 },
+      },
     });
     // The paid accounts stay paid (no refund, no void); the declined invoice stays open for dunning.
-    expect(records.billing.invoices.map((i) => [i.accountId, i.status])).toEqual([[accounts[0], 'paid'], [accounts[1], 'open'], [accounts[2], 'paid']]);
+    expect(records.billing.invoices.map((i) => [i.accountId, i.status])).toEqual([
+      [accounts[0], 'paid'],
+      [accounts[1], 'open'],
+      [accounts[2], 'paid'],
+    ]);
     expect(records.payments.charges.map((c) => c.accountId)).toEqual([accounts[0], accounts[2]]);
     expect(lab.systems.payments.allCharges().map((c) => c.status)).toEqual(['succeeded', 'declined', 'succeeded']);
     expect(lab.calls.count('payments', 'refund') + lab.calls.count('billing', 'voidInvoice')).toBe(0);
@@ -57,7 +70,10 @@ describe('billing-run', () => {
     // markInvoicePaid allows 8 attempts: the first account's all fail, later calls succeed.
     lab.faults.inject({ system: 'billing', operation: 'markInvoicePaid', mode: 'fail', times: 8 });
     const { view, records } = await run(lab, sim);
-    const out = view.output as { accounts: { accountId: string; status: string; invoiceId?: string }[]; reconciliation: { repaired: string[] } };
+    const out = view.output as {
+      accounts: { accountId: string; status: string; invoiceId?: string }[];
+      reconciliation: { repaired: string[] };
+    };
     const first = out.accounts[0]!;
     expect(first).toMatchObject({ accountId: accounts[0], status: 'paid' });
     expect(out.reconciliation.repaired).toEqual([first.invoiceId]);
@@ -103,7 +119,9 @@ describe('sign-up', () => {
     const view = await runUntilResting(sim, id);
     expect(view.output).toMatchObject({ outcome: 'rolled_back', failure: { step: 'verifyEmail', error: { name: 'VerificationTimeout' } } });
     const history = await sim.runtime.history(id, { limit: 100 });
-    expect(history.filter((e) => e.source === 'timer').map((e) => e.type)).toEqual(['xstate.after.verificationTimeout.sign-up.awaitingVerification']);
+    expect(history.filter((e) => e.source === 'timer').map((e) => e.type)).toEqual([
+      'xstate.after.verificationTimeout.sign-up.awaitingVerification',
+    ]);
     expect(await lab.liveRecords()).toEqual([]);
     expect(lab.calls.count('payments', 'createCustomer')).toBe(0);
     // Too late now.

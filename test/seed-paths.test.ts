@@ -27,14 +27,23 @@ import {
  * lab as it found it.
  */
 
-const EXTRA: AnyEventObject[] = [{ type: 'workflow.cancel', reason: 'test' }, { type: 'operator.retry' }, { type: 'operator.resolve', reason: 'fixed by hand' }];
+const EXTRA: AnyEventObject[] = [
+  { type: 'workflow.cancel', reason: 'test' },
+  { type: 'operator.retry' },
+  { type: 'operator.resolve', reason: 'fixed by hand' },
+];
 // As sagas/saga-testing.ts: which compensations were resolved does not make a new vertex.
-const vertex = (s: AnyMachineSnapshot) => JSON.stringify({ value: s.value, context: { ...s.context, resolutions: s.context.resolutions.length > 0 } });
+const vertex = (s: AnyMachineSnapshot) =>
+  JSON.stringify({ value: s.value, context: { ...s.context, resolutions: s.context.resolutions.length > 0 } });
 
 async function pathsOf(spec: SagaSpec): Promise<AnyEventObject[][]> {
   const { input } = await preparedLab(spec);
   const machine = machineOf(spec.machine);
-  const paths = getShortestPaths(machine, { input, events: (s) => childEvents({}, EXTRA)(s as AnyMachineSnapshot), serializeState: (s) => vertex(s as AnyMachineSnapshot) });
+  const paths = getShortestPaths(machine, {
+    input,
+    events: (s) => childEvents({}, EXTRA)(s as AnyMachineSnapshot),
+    serializeState: (s) => vertex(s as AnyMachineSnapshot),
+  });
   // The first step of a path is the `xstate.init` that produced the initial snapshot.
   return paths.map((p) => p.steps.slice(1).map((s) => s.event as AnyEventObject));
 }
@@ -53,7 +62,13 @@ function shape(value: unknown, context: any) {
 }
 
 /** Steps that follow the script: the next event says whether an invocation completes (really) or fails. */
-function scripted(steps: StepRegistry, script: AnyEventObject[], sim: () => SeedSimulation, shutDown: () => void, mismatches: string[]): StepRegistry {
+function scripted(
+  steps: StepRegistry,
+  script: AnyEventObject[],
+  sim: () => SeedSimulation,
+  shutDown: () => void,
+  mismatches: string[],
+): StepRegistry {
   const wrap = (impl: StepImplementation) => ({
     ...impl,
     run: async (input: unknown, ctx: StepContext) => {
@@ -67,7 +82,8 @@ function scripted(steps: StepRegistry, script: AnyEventObject[], sim: () => Seed
         queueMicrotask(shutDown);
         return hung;
       }
-      if (next.type === `xstate.error.actor.${invokeId}`) throw Object.assign(new Error(`scripted failure of ${invokeId}`), { retryable: false });
+      if (next.type === `xstate.error.actor.${invokeId}`)
+        throw Object.assign(new Error(`scripted failure of ${invokeId}`), { retryable: false });
       if (next.type !== `xstate.done.actor.${invokeId}`) mismatches.push(`${invokeId} invoked, the path expects ${next.type}`);
       return impl.run(input, ctx);
     },
@@ -114,19 +130,32 @@ async function doByHand(sim: SeedSimulation, lab: Awaited<ReturnType<typeof prep
   const name = phase === 'compensating' ? `compensate.${step}` : step;
   const failed = (await sim.runtime.effects(id)).filter((e) => e.kind === 'step' && e.status === 'failed' && e.name === name).at(-1)!;
   const impl = createBundledSteps(lab.clients)[failed.target!]!;
-  await impl.run(failed.input, { idempotencyKey: `by-hand:${failed.id}`, attempt: 1, signal: new AbortController().signal, instanceId: id, tenant: 'default', now: () => sim.clock.now() });
+  await impl.run(failed.input, {
+    idempotencyKey: `by-hand:${failed.id}`,
+    attempt: 1,
+    signal: new AbortController().signal,
+    instanceId: id,
+    tenant: 'default',
+    now: () => sim.clock.now(),
+  });
 }
 
 /** subscriber-provisioning linking an existing customer, with a static IP and no CPE: three steps skipped. */
 const provisioningWithSkips: SagaSpec = {
   ...subscriberProvisioning,
   prepare: async (lab) => {
-    const customer = await lab.clients.customers.createCustomer({ name: 'Existing', email: 'old@example.net' }, { idempotencyKey: 'setup:customer' });
+    const customer = await lab.clients.customers.createCustomer(
+      { name: 'Existing', email: 'old@example.net' },
+      { idempotencyKey: 'setup:customer' },
+    );
     const { customer: _c, ipPrefixId: _p, cpe: _cpe, ...rest } = fullProvisioningInput('bob');
     return { ...rest, customerId: customer.id, staticIp: '203.0.113.9' };
   },
 };
-const pathSpecs = [...sagaSpecs.map((s) => [s.machine, s] as const), ['subscriber-provisioning with skipped steps', provisioningWithSkips] as const];
+const pathSpecs = [
+  ...sagaSpecs.map((s) => [s.machine, s] as const),
+  ['subscriber-provisioning with skipped steps', provisioningWithSkips] as const,
+];
 
 describe.each(pathSpecs)('%s: every shortest path through the runtime and the lab', (name, spec) => {
   test('each path takes the same transitions as the pure machine; roll backs leave no orphan', async () => {
@@ -149,8 +178,14 @@ describe.each(pathSpecs)('%s: every shortest path through the runtime and the la
         [snapshot] = transition(machine, snapshot, e);
         expected.push(snapshot.value);
       }
-      expect(run.history.map((h) => h.type), label).toEqual(['xstate.init', ...events.map((e) => e.type)]);
-      expect(run.history.map((h) => h.stateValue), label).toEqual(expected);
+      expect(
+        run.history.map((h) => h.type),
+        label,
+      ).toEqual(['xstate.init', ...events.map((e) => e.type)]);
+      expect(
+        run.history.map((h) => h.stateValue),
+        label,
+      ).toEqual(expected);
       expect(shape(run.record.value, run.record.context), label).toEqual(shape(snapshot.value, snapshot.context));
 
       const outcome = (run.record.output as { outcome?: string } | null)?.outcome;
@@ -160,11 +195,16 @@ describe.each(pathSpecs)('%s: every shortest path through the runtime and the la
       }
       if (outcome === 'completed' && spec.machine === 'subscriber-deprovisioning') {
         // However the purge got done (run, retried, or by hand before a resolve): only the customer is left.
-        expect((await run.lab.liveRecords()).map((r) => `${r.system}/${r.kind}`), label).toEqual(['customers/customer']);
+        expect(
+          (await run.lab.liveRecords()).map((r) => `${r.system}/${r.kind}`),
+          label,
+        ).toEqual(['customers/customer']);
       }
       // Forward-only steps that failed wait for an operator (`running.<step>_failed`): reached, left by retry or resolve.
-      const waited = run.history.some((h) => typeof h.stateValue === 'object' && /_failed$/.test((h.stateValue as { running?: string }).running ?? ''));
-      if (waited) (outcome === 'completed' ? pivotWaits.finished++ : pivotWaits.resting++);
+      const waited = run.history.some(
+        (h) => typeof h.stateValue === 'object' && /_failed$/.test((h.stateValue as { running?: string }).running ?? ''),
+      );
+      if (waited) outcome === 'completed' ? pivotWaits.finished++ : pivotWaits.resting++;
     }
     console.log(`${name}: ${ran} of ${paths.length} shortest paths run through the runtime`);
     expect(ran).toBe(paths.length);

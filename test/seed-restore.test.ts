@@ -49,26 +49,53 @@ function scenariosOf(spec: SagaSpec): Scenario[] {
   // An undo that can fail on its own: its operation is no step's action (not so for status changes).
   const stuck = spec.steps.find((s, i) => i > 0 && i < spec.steps.length - 1 && s.compensation && !actions.has(opKey(s.compensation)));
   // A failure after the stuck step leads into its undo; when no reversible step follows it, a cancel while it runs does.
-  const undoOf = (s: typeof stuck & {}): Scenario => s === lastReversible
-    ? { spec, name: `undo of ${s.name} fails until an operator retries (cancelled while it runs)`, outcome: 'cancelled', faults: [fail(s.compensation!)], cancelDuring: s.name, operatorWait: true }
-    : { spec, name: `undo of ${s.name} fails until an operator retries`, outcome: 'rolled_back', faults: [fail(lastReversible.action), fail(s.compensation!)], operatorWait: true };
+  const undoOf = (s: typeof stuck & {}): Scenario =>
+    s === lastReversible
+      ? {
+          spec,
+          name: `undo of ${s.name} fails until an operator retries (cancelled while it runs)`,
+          outcome: 'cancelled',
+          faults: [fail(s.compensation!)],
+          cancelDuring: s.name,
+          operatorWait: true,
+        }
+      : {
+          spec,
+          name: `undo of ${s.name} fails until an operator retries`,
+          outcome: 'rolled_back',
+          faults: [fail(lastReversible.action), fail(s.compensation!)],
+          operatorWait: true,
+        };
   return [
     { spec, name: 'completes', outcome: 'completed', faults: [] },
-    ...spec.steps.map((s): Scenario => isForwardOnly(spec.machine, s.name)
-      // Past the pivot nothing is undone: it waits in `running.<step>_failed` until an operator retries.
-      ? { spec, name: `fails at ${s.name} until an operator retries`, outcome: 'completed', faults: [fail(s.action)], operatorWait: true }
-      : { spec, name: `fails at ${s.name}`, outcome: 'rolled_back', faults: [fail(s.action)] }),
+    ...spec.steps.map(
+      (s): Scenario =>
+        isForwardOnly(spec.machine, s.name)
+          ? // Past the pivot nothing is undone: it waits in `running.<step>_failed` until an operator retries.
+            {
+              spec,
+              name: `fails at ${s.name} until an operator retries`,
+              outcome: 'completed',
+              faults: [fail(s.action)],
+              operatorWait: true,
+            }
+          : { spec, name: `fails at ${s.name}`, outcome: 'rolled_back', faults: [fail(s.action)] },
+    ),
     ...(stuck ? [undoOf(stuck)] : []),
     // The only way into the last reversible step's undo.
     { spec, name: `cancelled while ${lastReversible.name} runs`, outcome: 'cancelled', faults: [], cancelDuring: lastReversible.name },
     // Once the pivot started a cancel is refused: the saga completes.
-    ...(pivot ? [{ spec, name: `cancel refused while ${pivot.name} runs`, outcome: 'completed' as const, faults: [], cancelDuring: pivot.name }] : []),
+    ...(pivot
+      ? [{ spec, name: `cancel refused while ${pivot.name} runs`, outcome: 'completed' as const, faults: [], cancelDuring: pivot.name }]
+      : []),
   ];
 }
 
 const DATE_FIELDS = new Set(['createdAt', 'updatedAt', 'closedAt', 'dueAt', 'leaseUntil']);
 const viaJson = (value: unknown) =>
-  value === undefined ? value : JSON.parse(JSON.stringify(value), (k, v) => (DATE_FIELDS.has(k) && typeof v === 'string' ? new Date(v) : v));
+  value === undefined
+    ? value
+    : JSON.parse(JSON.stringify(value), (k, v) => (DATE_FIELDS.has(k) && typeof v === 'string' ? new Date(v) : v));
 
 /** The store as a database hands it back: every record read goes through JSON (dates revived). */
 function jsonStore(store: InstanceStore): InstanceStore {
@@ -84,7 +111,14 @@ function jsonStore(store: InstanceStore): InstanceStore {
 type Cut = { atInvocation: number } | { atOperatorWait: true } | null;
 
 /** Runs a scenario to its end on `sim`; with a cut, shuts the runtime down there and reports where it stood. */
-async function play(sim: SeedSimulation, scenario: Scenario, id: string, cut: Cut, isClosed: () => boolean, lab: { faults: { clear(): number } }) {
+async function play(
+  sim: SeedSimulation,
+  scenario: Scenario,
+  id: string,
+  cut: Cut,
+  isClosed: () => boolean,
+  lab: { faults: { clear(): number } },
+) {
   for (let retries = 0; ; retries++) {
     if (retries > 3) throw new Error(`${scenario.spec.machine} (${scenario.name}) still waits for an operator after ${retries} retries`);
     const view = await runUntilResting(sim, id, isClosed);
@@ -117,22 +151,27 @@ function cutAt(n: number, shutDown: () => void) {
 /** Step implementations that send `workflow.cancel` when `step` starts, unless a cancel was already recorded. */
 function cancelDuring(step: string, runtime: () => Runtime) {
   return (steps: StepRegistry): StepRegistry =>
-    Object.fromEntries(Object.entries(steps).map(([name, impl]) => {
-      const { run } = impl as StepImplementation;
-      return [name, {
-        ...(impl as StepImplementation),
-        run: async (input: unknown, ctx: StepContext) => {
-          // Idempotency keys are `instanceId:invokeId:generation`; the invoke id is the step name.
-          if (ctx.idempotencyKey.split(':')[1] === step) {
-            const { context } = await runtime().get(ctx.instanceId);
-            if ((context as { cancellation: unknown }).cancellation === null) {
-              await runtime().send(ctx.instanceId, { type: 'workflow.cancel', reason: 'operator' }, { source: 'operator' });
-            }
-          }
-          return run(input, ctx);
-        },
-      }];
-    }));
+    Object.fromEntries(
+      Object.entries(steps).map(([name, impl]) => {
+        const { run } = impl as StepImplementation;
+        return [
+          name,
+          {
+            ...(impl as StepImplementation),
+            run: async (input: unknown, ctx: StepContext) => {
+              // Idempotency keys are `instanceId:invokeId:generation`; the invoke id is the step name.
+              if (ctx.idempotencyKey.split(':')[1] === step) {
+                const { context } = await runtime().get(ctx.instanceId);
+                if ((context as { cancellation: unknown }).cancellation === null) {
+                  await runtime().send(ctx.instanceId, { type: 'workflow.cancel', reason: 'operator' }, { source: 'operator' });
+                }
+              }
+              return run(input, ctx);
+            },
+          },
+        ];
+      }),
+    );
 }
 
 const finalOf = (v: InstanceView) => ({ status: v.status, value: v.value, output: v.output, context: v.context });
@@ -161,8 +200,9 @@ async function runScenario(scenario: Scenario, cut: Cut) {
     cutIn = record.stateValue;
     // Everything persisted is plain JSON.
     expect(viaJson(record.snapshot)).toEqual(record.snapshot);
-    for (const e of await store.effects(id)) expect(viaJson({ input: e.input, result: e.result })).toEqual({ input: e.input, result: e.result });
-    const second = current = await seedSimulation(lab, { store: jsonStore(store), startTime: first.clock.now(), wrap: cancels });
+    for (const e of await store.effects(id))
+      expect(viaJson({ input: e.input, result: e.result })).toEqual({ input: e.input, result: e.result });
+    const second = (current = await seedSimulation(lab, { store: jsonStore(store), startTime: first.clock.now(), wrap: cancels }));
     view = await play(second, scenario, id, null, () => false, lab);
     expect(second.errors).toEqual([]);
     first = second;
@@ -176,29 +216,34 @@ const covered = new Map<string, Set<string>>();
 let cutRuns = 0;
 const label = (value: unknown) => (typeof value === 'string' ? value : Object.entries(value as object).map(([k, v]) => `${k}.${v}`)[0]!);
 
-describe.each(sagaSpecs.map((s) => [s.machine, s] as const))('%s: shut down in every state, finished by a new runtime', (machineId, spec) => {
-  test.each(scenariosOf(spec).map((s) => [s.name, s] as const))('%s', async (_name, scenario) => {
-    const reference = await runScenario(scenario, null);
-    expect(reference.view).toMatchObject({ status: 'done', output: { outcome: scenario.outcome } });
-    const states = covered.get(machineId) ?? new Set<string>();
-    covered.set(machineId, states);
-    const cuts: Cut[] = Array.from({ length: reference.invocations }, (_, i) => ({ atInvocation: i + 1 }));
-    if (scenario.operatorWait) cuts.push({ atOperatorWait: true });
-    for (const cut of cuts) {
-      const resumed = await runScenario(scenario, cut);
-      cutRuns++;
-      const where = JSON.stringify({ cut, in: resumed.cutIn });
-      expect(resumed.cutIn, where).toBeDefined();
-      states.add(label(resumed.cutIn));
-      expect(finalOf(resumed.view), where).toEqual(finalOf(reference.view));
-      expect(resumed.history, where).toEqual(reference.history);
-      expect(resumed.live, where).toEqual(reference.live);
-    }
-  });
-});
+describe.each(sagaSpecs.map((s) => [s.machine, s] as const))(
+  '%s: shut down in every state, finished by a new runtime',
+  (machineId, spec) => {
+    test.each(scenariosOf(spec).map((s) => [s.name, s] as const))('%s', async (_name, scenario) => {
+      const reference = await runScenario(scenario, null);
+      expect(reference.view).toMatchObject({ status: 'done', output: { outcome: scenario.outcome } });
+      const states = covered.get(machineId) ?? new Set<string>();
+      covered.set(machineId, states);
+      const cuts: Cut[] = Array.from({ length: reference.invocations }, (_, i) => ({ atInvocation: i + 1 }));
+      if (scenario.operatorWait) cuts.push({ atOperatorWait: true });
+      for (const cut of cuts) {
+        const resumed = await runScenario(scenario, cut);
+        cutRuns++;
+        const where = JSON.stringify({ cut, in: resumed.cutIn });
+        expect(resumed.cutIn, where).toBeDefined();
+        states.add(label(resumed.cutIn));
+        expect(finalOf(resumed.view), where).toEqual(finalOf(reference.view));
+        expect(resumed.history, where).toEqual(reference.history);
+        expect(resumed.live, where).toEqual(reference.live);
+      }
+    });
+  },
+);
 
 test('every step and every undo state of every saga was a cut point', () => {
-  console.log(`restore: ${cutRuns} runs cut and finished by a new runtime; states: ${[...covered].map(([m, s]) => `${m} ${s.size}`).join(', ')}`);
+  console.log(
+    `restore: ${cutRuns} runs cut and finished by a new runtime; states: ${[...covered].map(([m, s]) => `${m} ${s.size}`).join(', ')}`,
+  );
   for (const spec of sagaSpecs) {
     const meta = sagaMetaOf(machineOf(spec.machine))!;
     const expected = [
@@ -209,6 +254,7 @@ test('every step and every undo state of every saga was a cut point', () => {
     ];
     const states = covered.get(spec.machine) ?? new Set();
     for (const state of expected) expect(states.has(state), `${spec.machine} was never cut in ${state}`).toBe(true);
-    if (scenariosOf(spec).some((s) => s.name.startsWith('undo of'))) expect([...states].some((s) => /^compensating\..*_failed$/.test(s))).toBe(true);
+    if (scenariosOf(spec).some((s) => s.name.startsWith('undo of')))
+      expect([...states].some((s) => /^compensating\..*_failed$/.test(s))).toBe(true);
   }
 });

@@ -23,8 +23,19 @@ export interface CallOptions {
   readonly lookupOnly?: boolean;
 }
 
-export interface Customer { id: string; name: string; email: string; tenantId?: string }
-export interface Subscriber { id: string; customerId: string; username: string; plan: string; status: 'active' | 'suspended' | 'deleted' }
+export interface Customer {
+  id: string;
+  name: string;
+  email: string;
+  tenantId?: string;
+}
+export interface Subscriber {
+  id: string;
+  customerId: string;
+  username: string;
+  plan: string;
+  status: 'active' | 'suspended' | 'deleted';
+}
 
 /** Customer and subscriber records (the BSS/CRM of the operator). */
 export interface CustomerClient {
@@ -37,7 +48,10 @@ export interface CustomerClient {
 
 /** RADIUS accounts, stored as FreeRADIUS SQL `radcheck` / `radreply` rows. */
 export interface RadiusClient {
-  createAccount(req: { username: string; password: string; framedIp?: string; rateLimit?: string }, o: CallOptions): Promise<{ username: string }>;
+  createAccount(
+    req: { username: string; password: string; framedIp?: string; rateLimit?: string },
+    o: CallOptions,
+  ): Promise<{ username: string }>;
   deleteAccount(username: string, o: CallOptions): Promise<void>;
   /** Suspend = `Auth-Type := Reject` in radcheck; resume removes it. */
   setSuspended(username: string, suspended: boolean, o: CallOptions): Promise<void>;
@@ -57,7 +71,10 @@ export interface OnuClient {
 
 /** CPE configuration through the GenieACS NBI task shape (`POST /devices/{id}/tasks`). */
 export interface CpeClient {
-  configure(req: { deviceId: string; parameterValues: [string, string | number | boolean, string?][] }, o: CallOptions): Promise<{ taskId: string }>;
+  configure(
+    req: { deviceId: string; parameterValues: [string, string | number | boolean, string?][] },
+    o: CallOptions,
+  ): Promise<{ taskId: string }>;
   /** Restores the device's factory configuration (the undo of `configure`). */
   reset(deviceId: string, o: CallOptions): Promise<{ taskId: string }>;
 }
@@ -80,7 +97,10 @@ export interface BillingClient {
 export interface PaymentsClient {
   createCustomer(req: { email: string; name: string }, o: CallOptions): Promise<{ paymentCustomerId: string }>;
   deleteCustomer(paymentCustomerId: string, o: CallOptions): Promise<void>;
-  charge(req: { accountId: string; amountCents: number; currency: string }, o: CallOptions): Promise<{ paymentId: string; status: 'succeeded' | 'declined' }>;
+  charge(
+    req: { accountId: string; amountCents: number; currency: string },
+    o: CallOptions,
+  ): Promise<{ paymentId: string; status: 'succeeded' | 'declined' }>;
   refund(paymentId: string, o: CallOptions): Promise<void>;
 }
 

@@ -59,11 +59,14 @@ const COMMIT_SQL = `with req as (
   from upd u join req r on r.i = u.i
   where r.release_timers and e.instance_id = r.id and e.status = 'pending' and e.kind = 'timer'
 ), eff as (
-  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
-  select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
+  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
+      lease_owner, lease_until)
+  select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
+      e."leaseUntil"
   from upd u join req r on r.i = u.i
   cross join lateral jsonb_to_recordset(coalesce(r.effects, '[]'::jsonb))
-    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz)
+    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
+        "leaseOwner" text, "leaseUntil" timestamptz)
 ), ob as (
   insert into sk_outbox (instance_id, seq, type, payload, created_at)
   select u.id, u.version, o.type, o.payload, r.at
@@ -71,11 +74,13 @@ const COMMIT_SQL = `with req as (
 ), task_closed as (
   -- Human tasks of the states this transition left (tasks.ts diffTasks).
   update sk_task t set status = c.status, closed_at = r.at, closed_by = r.task_actor
-  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_close, '[]'::jsonb)) as c(state text, status text)
+  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_close, '[]'::jsonb)) as c(state text,
+      status text)
   where t.instance_id = r.id and t.status = 'open' and t.state = c.state
 ), task_opened as (
   -- ...and of the states it entered: never the same state as one closed above.
-  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at, status, created_at)
+  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at,
+      status, created_at)
   select t.id, u.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', r.at
   from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_open, '[]'::jsonb)) as t(
     id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
@@ -122,17 +127,22 @@ const CREATE_SQL = `with req as (
   insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
   select id, 1, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made
 ), eff as (
-  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at, lease_owner, lease_until)
-  select m.at, m.at, e.id, m.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner", e."leaseUntil"
+  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
+      lease_owner, lease_until)
+  select m.at, m.at, e.id, m.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
+      e."leaseUntil"
   from made m cross join lateral jsonb_to_recordset(coalesce(m.effects, '[]'::jsonb))
-    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz, "leaseOwner" text, "leaseUntil" timestamptz)
+    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
+        "leaseOwner" text, "leaseUntil" timestamptz)
 ), ob as (
   insert into sk_outbox (instance_id, seq, type, payload, created_at)
-  select m.id, 1, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
+  select m.id, 1, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox,
+      '[]'::jsonb)) as o(type text, payload jsonb)
 ), started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
 ), task_opened as (
-  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at, status, created_at)
+  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at,
+      status, created_at)
   select t.id, m.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', m.at
   from made m cross join lateral jsonb_to_recordset(coalesce(m.task_open, '[]'::jsonb)) as t(
     id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,

@@ -92,4 +92,3 @@ async function allowTraversal(dir: string, log: (line: string) => void): Promise
     if (path.dirname(d) === d) return;
   }
 }
-

@@ -6,14 +6,12 @@ export class PgDefinitionStore implements DefinitionStore {
   constructor(private readonly orm: MikroORM) {}
 
   async insert(r: StoredDefinition): Promise<boolean> {
-    const rows = (await this.orm.em
-      .getConnection()
-      .execute(
-        `insert into sk_definition (machine_id, version, definition, created_by, created_at)
+    const rows = (await this.orm.em.getConnection().execute(
+      `insert into sk_definition (machine_id, version, definition, created_by, created_at)
          values (?, ?, ?::jsonb, ?, ?) on conflict do nothing returning machine_id`,
-        [r.machineId, r.version, JSON.stringify(r.definition), r.createdBy, r.createdAt],
-        'all',
-      )) as unknown[];
+      [r.machineId, r.version, JSON.stringify(r.definition), r.createdBy, r.createdAt],
+      'all',
+    )) as unknown[];
     return rows.length === 1;
   }
 

@@ -211,7 +211,8 @@ export class PgInstanceStore implements InstanceStore {
     now: Date,
   ): Promise<void> {
     await this.conn.execute(
-      `update sk_effect set attempts = ?, due_at = ?::timestamptz, lease_until = ?::timestamptz, last_error = ?::jsonb, updated_at = ?::timestamptz where id = ? and status = 'pending'`,
+      `update sk_effect set attempts = ?, due_at = ?::timestamptz, lease_until = ?::timestamptz, last_error = ?::jsonb,
+          updated_at = ?::timestamptz where id = ? and status = 'pending'`,
       [attempts, ts(dueAt), ts(leaseUntil), json(lastError), ts(now), effectId],
       'run',
     );
@@ -219,7 +220,8 @@ export class PgInstanceStore implements InstanceStore {
 
   async closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean> {
     const res = (await this.conn.execute(
-      `update sk_effect set status = ?, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz, lease_owner = null, lease_until = null where id = ? and status = 'pending'`,
+      `update sk_effect set status = ?, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz,
+          lease_owner = null, lease_until = null where id = ? and status = 'pending'`,
       [status, json(error), ts(now), ts(now), id],
       'run',
     )) as { affectedRows?: number };
@@ -270,7 +272,8 @@ export class PgInstanceStore implements InstanceStore {
 
   async claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean> {
     const res = (await this.conn.execute(
-      `update sk_task set claimed_by = ?, claimed_at = ?::timestamptz where id = ? and status = 'open' and claimed_by is not distinct from ?`,
+      `update sk_task set claimed_by = ?,
+          claimed_at = ?::timestamptz where id = ? and status = 'open' and claimed_by is not distinct from ?`,
       [to, to === null ? null : ts(now), id, from],
       'run',
     )) as { affectedRows?: number };
@@ -281,16 +284,20 @@ export class PgInstanceStore implements InstanceStore {
     const [instances, steps, outcomes, durations] = await Promise.all([
       this.rows(`select machine_id, status, count(*)::int as n from sk_instance where tenant = ? group by 1, 2 order by 1, 2`, [tenant]),
       this.rows(
-        `select coalesce(e.target, e.name) as name, count(*)::int as total, count(*) filter (where e.status = 'failed')::int as failed, coalesce(sum(greatest(e.attempts - 1, 0)), 0)::int as retries
+        `select coalesce(e.target, e.name) as name, count(*)::int as total,
+            count(*) filter (where e.status = 'failed')::int as failed, coalesce(sum(greatest(e.attempts - 1, 0)), 0)::int as retries
          from sk_effect e join sk_instance i on i.id = e.instance_id where i.tenant = ? and e.kind = 'step' group by 1 order by 1`,
         [tenant],
       ),
       this.rows(
-        `select machine_id, output->>'outcome' as outcome, count(*)::int as n from sk_instance where tenant = ? and status <> 'active' and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`,
+        `select machine_id, output->>'outcome' as outcome,
+            count(*)::int as n from sk_instance where tenant = ? and status <> 'active'
+            and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`,
         [tenant],
       ),
       this.rows(
-        `select machine_id, count(*)::int as n, avg(extract(epoch from updated_at - created_at) * 1000)::float8 as mean_ms, max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
+        `select machine_id, count(*)::int as n, avg(extract(epoch from updated_at - created_at) * 1000)::float8 as mean_ms,
+            max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
          from sk_instance where tenant = ? and status <> 'active' group by 1 order by 1`,
         [tenant],
       ),

@@ -123,7 +123,10 @@ function runDetached(command: string, args: string[], ids?: { uid: number; gid: 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${path.basename(command)} failed (${signal ?? `exit ${code}`}): ${output.trim().split('\n').slice(-3).join(' | ')}`));
+      else
+        reject(
+          new Error(`${path.basename(command)} failed (${signal ?? `exit ${code}`}): ${output.trim().split('\n').slice(-3).join(' | ')}`),
+        );
     });
   });
 }

@@ -17,7 +17,12 @@ describe('API keys', () => {
     // The secret is base64url and may itself contain "_": it starts after the id's delimiter.
     expect(JSON.stringify(stored)).not.toContain(key.slice(key.indexOf('_', 3) + 1));
     const auth = new ApiKeyAuthenticator(store);
-    expect(await auth.authenticate(key)).toEqual({ subject: 'apikey:ci', tenant: 'acme', roles: ['finance', 'operator', 'viewer'], via: 'api_key' });
+    expect(await auth.authenticate(key)).toEqual({
+      subject: 'apikey:ci',
+      tenant: 'acme',
+      roles: ['finance', 'operator', 'viewer'],
+      via: 'api_key',
+    });
   });
 
   test('a wrong secret, an unknown id, a malformed token or a revoked key do not authenticate', async () => {
@@ -26,7 +31,8 @@ describe('API keys', () => {
     const auth = new ApiKeyAuthenticator(store);
     const secret = key.slice(key.indexOf('_', 3) + 1);
     const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    for (const token of [flipped, `sk_0000000000000000_${secret}`, 'sk_short', 'eyJhbGciOi.x.y', '']) expect(await auth.authenticate(token), token).toBeUndefined();
+    for (const token of [flipped, `sk_0000000000000000_${secret}`, 'sk_short', 'eyJhbGciOi.x.y', ''])
+      expect(await auth.authenticate(token), token).toBeUndefined();
     expect(await store.revoke(record.id, new Date())).toBe(true);
     expect(await store.revoke(record.id, new Date())).toBe(false);
     expect(await auth.authenticate(key)).toBeUndefined();
@@ -55,6 +61,10 @@ describe('API keys', () => {
     expect((await stat(path.join(dir, 'dev-api-key'))).mode & 0o777).toBe(0o600);
     const fresh = new MemoryApiKeyStore();
     expect(await ensureDevKey(fresh, { dataDir: dir, roles: ['admin'] })).toBe(key);
-    expect(await new ApiKeyAuthenticator(fresh).authenticate(key)).toMatchObject({ tenant: 'default', subject: 'apikey:development', roles: ['admin', 'operator', 'viewer'] });
+    expect(await new ApiKeyAuthenticator(fresh).authenticate(key)).toMatchObject({
+      tenant: 'default',
+      subject: 'apikey:development',
+      roles: ['admin', 'operator', 'viewer'],
+    });
   });
 });

@@ -76,7 +76,18 @@ export function buildApiKey(options: CreateApiKeyOptions): { key: string; record
   const key = options.key ?? generateApiKey(options.id);
   const id = apiKeyId(key);
   if (!id || (options.id && id !== options.id)) throw new Error('The key string is not of the form sk_<id>_<secret>.');
-  return { key, record: { id, tenant: options.tenant, name: options.name, roles, secretHash: hashApiKey(key), createdAt: options.now ?? new Date(), revokedAt: null } };
+  return {
+    key,
+    record: {
+      id,
+      tenant: options.tenant,
+      name: options.name,
+      roles,
+      secretHash: hashApiKey(key),
+      createdAt: options.now ?? new Date(),
+      revokedAt: null,
+    },
+  };
 }
 
 /**

@@ -21,7 +21,11 @@ describe('JWT authentication', () => {
       roles: ['finance', 'operator', 'viewer'],
       via: 'jwt',
     });
-    expect((await auth.authenticate(await hs({ sub: 'bob', tenant: 'acme', roles: 'viewer admin' })))?.roles).toEqual(['admin', 'operator', 'viewer']);
+    expect((await auth.authenticate(await hs({ sub: 'bob', tenant: 'acme', roles: 'viewer admin' })))?.roles).toEqual([
+      'admin',
+      'operator',
+      'viewer',
+    ]);
   });
 
   test('refuses a wrong signature, expiry, missing sub/tenant/exp, malformed roles, other algorithms', async () => {
@@ -40,7 +44,8 @@ describe('JWT authentication', () => {
       await hs({ ...good, aud: 'someone-else' }),
       await new SignJWT(good).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET)), // no exp
       await hs(good, { alg: 'HS512' }),
-      `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...good, exp: 9e9 })).toString('base64url')}.`,
+      `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.` +
+        `${Buffer.from(JSON.stringify({ ...good, exp: 9e9 })).toString('base64url')}.`,
       'not-a-jwt',
     ];
     for (const [i, token] of bad.entries()) expect(await auth.authenticate(token), `case ${i}`).toBeUndefined();
@@ -72,7 +77,9 @@ describe('JWT authentication', () => {
     const approve = await api.call('POST', `/v1/instances/${r.body.id}/events`, { body: { type: 'payout.approve' }, key: operator });
     expect(approve.status).toBe(403);
     const finance = await hs({ sub: 'carol', tenant: 'acme', roles: ['operator', 'finance'] });
-    expect((await api.call('POST', `/v1/instances/${r.body.id}/events`, { body: { type: 'payout.approve' }, key: finance })).status).toBe(200);
+    expect((await api.call('POST', `/v1/instances/${r.body.id}/events`, { body: { type: 'payout.approve' }, key: finance })).status).toBe(
+      200,
+    );
     expect((await api.runtime.history(r.body.id)).map((e) => e.actor)).toEqual(['user:alice', null, 'user:carol']);
     const otherTenant = await hs({ sub: 'mallory', tenant: 'other', roles: ['admin'] });
     expect((await api.call('GET', `/v1/instances/${r.body.id}`, { key: otherTenant })).status).toBe(404);

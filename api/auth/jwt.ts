@@ -80,7 +80,8 @@ export async function createJwtAuthenticator(options: JwtOptions): Promise<Authe
       if (typeof tenant !== 'string' || !TENANT_RE.test(tenant) || !payload.sub) return undefined;
       const raw = payload[rolesClaim];
       // A roles claim of the wrong shape is a bad token, not a token without roles.
-      if (raw !== undefined && typeof raw !== 'string' && !(Array.isArray(raw) && raw.every((r) => typeof r === 'string'))) return undefined;
+      if (raw !== undefined && typeof raw !== 'string' && !(Array.isArray(raw) && raw.every((r) => typeof r === 'string')))
+        return undefined;
       let roles: string[];
       try {
         roles = raw === undefined ? [] : parseRoles(raw as string | string[]);

@@ -6,7 +6,8 @@ export class MemoryApiKeyStore implements ApiKeyStore {
 
   async insert(record: ApiKeyRecord): Promise<void> {
     if (this.keys.has(record.id)) throw new Error(`API key id "${record.id}" exists`);
-    if ([...this.keys.values()].some((k) => k.tenant === record.tenant && k.name === record.name && !k.revokedAt)) throw new ApiKeyNameTakenError(record.tenant, record.name);
+    if ([...this.keys.values()].some((k) => k.tenant === record.tenant && k.name === record.name && !k.revokedAt))
+      throw new ApiKeyNameTakenError(record.tenant, record.name);
     this.keys.set(record.id, structuredClone(record));
   }
 

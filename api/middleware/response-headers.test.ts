@@ -5,7 +5,11 @@ import { HSTS } from './response-headers.ts';
 describe('response headers', () => {
   test('tenant data and errors under /v1 are Cache-Control: no-store', async () => {
     const api = await createStandardTestApi();
-    for (const [path, key] of [['/v1/instances', undefined], ['/v1/machines', undefined], ['/v1/instances', null]] as const) {
+    for (const [path, key] of [
+      ['/v1/instances', undefined],
+      ['/v1/machines', undefined],
+      ['/v1/instances', null],
+    ] as const) {
       const res = await api.request('GET', path, { key });
       expect(res.headers.get('Cache-Control'), `${path} ${res.status}`).toBe('no-store');
     }

@@ -40,7 +40,8 @@ const getDefinition = createRoute({
   path: '/v1/machines/{id}/definition',
   tags: ['machines'],
   summary:
-    'Export a machine version (`id` is the latest, `id@version` one version): format=json is the machine config (Stately Studio import/export ' +
+    'Export a machine version (`id` is the latest, `id@version` one version): ' +
+    'format=json is the machine config (Stately Studio import/export ' +
     'shape: implementations by name, delays and params kept), ts a TypeScript module of it, mermaid a Mermaid state diagram',
   security: BEARER,
   middleware: [requireRole('viewer')] as const,

@@ -85,7 +85,8 @@ describe('OpenAPI document and docs', () => {
     expect(Object.keys(start.responses).sort()).toEqual(['200', '201', '400', '401', '403', '404', '409', '413', '415', '422', '503']);
   });
 
-  test('GET /docs loads Swagger UI from this server, with every operation listed as plain HTML for readers without JavaScript', async () => {
+  const plainHtml = 'GET /docs loads Swagger UI from this server, with every operation listed as plain HTML for readers without JavaScript';
+  test(plainHtml, async () => {
     const api = await createStandardTestApi();
     const res = await api.request('GET', '/docs', { key: null });
     expect(res.status).toBe(200);

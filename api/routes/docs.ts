@@ -108,9 +108,17 @@ export function renderDocs(doc: Doc): string {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
       const op = (item as Record<string, any>)[method];
       if (!op) continue;
-      const params = (op.parameters ?? []).map((p: any) => `<li><code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ', required' : ''})${p.description ? ` – ${esc(p.description)}` : ''}</li>`).join('');
+      const params = (op.parameters ?? [])
+        .map(
+          (p: any) =>
+            `<li><code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ', required' : ''})` +
+            `${p.description ? ` – ${esc(p.description)}` : ''}</li>`,
+        )
+        .join('');
       const body = op.requestBody?.content ? Object.keys(op.requestBody.content).map(esc).join(', ') : '';
-      const responses = Object.entries(op.responses ?? {}).map(([code, r]: [string, any]) => `<li><code>${esc(code)}</code> ${esc(r.description)}</li>`).join('');
+      const responses = Object.entries(op.responses ?? {})
+        .map(([code, r]: [string, any]) => `<li><code>${esc(code)}</code> ${esc(r.description)}</li>`)
+        .join('');
       ops.push(`<section id="${esc(op.operationId ?? `${method}-${path}`)}">
 <h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code></h3>
 <p>${esc(op.summary)}${op.security?.length ? ' <em>(bearer credential)</em>' : ''}</p>

@@ -90,7 +90,9 @@ describe('POST /v1/machines/{id}/instances', () => {
     expect((await api.runtime.list({ tenant: 'acme' })).items).toHaveLength(1);
   });
 
-  test('validation: input schema 422, unknown fields 400, wrong types 400, bad JSON 400, media type 415, unknown machine 404, taken id 409', async () => {
+  const validation =
+    'validation: input schema 422, unknown fields 400, wrong types 400, bad JSON 400, media type 415, unknown machine 404, taken id 409';
+  test(validation, async () => {
     const api = await createStandardTestApi();
     const cases: [unknown, number, string][] = [
       [{ input: { ...payoutInput(), amount: -1 } }, 422, 'input_invalid'],

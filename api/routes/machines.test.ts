@@ -8,8 +8,20 @@ describe('machines', () => {
     api.runtime.register(payoutMachine.provide({}), { version: '2', description: 'Second payout version' });
     const r = await api.call('GET', '/v1/machines', { key: api.keys.viewer });
     expect(r.status).toBe(200);
-    expect(r.body.items.map((m: { id: string }) => m.id)).toEqual(['child-flow', 'deadline', 'greeting', 'parent-flow', 'payout', 'three-steps']);
-    expect(r.body.items.find((m: { id: string }) => m.id === 'payout')).toEqual({ id: 'payout', description: 'Second payout version', versions: ['1', '2'], latestVersion: '2' });
+    expect(r.body.items.map((m: { id: string }) => m.id)).toEqual([
+      'child-flow',
+      'deadline',
+      'greeting',
+      'parent-flow',
+      'payout',
+      'three-steps',
+    ]);
+    expect(r.body.items.find((m: { id: string }) => m.id === 'payout')).toEqual({
+      id: 'payout',
+      description: 'Second payout version',
+      versions: ['1', '2'],
+      latestVersion: '2',
+    });
   });
 
   test('GET /v1/machines/{id}: states with events and roles, input schema, JSON-safe definition', async () => {

@@ -13,7 +13,12 @@ describe('GET /v1/stats', () => {
 
     const r = await api.call('GET', '/v1/stats', { key: api.keys.viewer });
     expect(r.status).toBe(200);
-    expect(r.body.instances).toEqual(expect.arrayContaining([{ machineId: 'payout', status: 'active', count: 1 }, { machineId: 'payout', status: 'done', count: 1 }]));
+    expect(r.body.instances).toEqual(
+      expect.arrayContaining([
+        { machineId: 'payout', status: 'active', count: 1 },
+        { machineId: 'payout', status: 'done', count: 1 },
+      ]),
+    );
     expect(r.body.steps).toEqual([expect.objectContaining({ name: 'charge', total: 2, failed: 0 })]);
     expect(r.body.durations).toEqual([expect.objectContaining({ machineId: 'payout', finished: 1 })]);
     const other = await api.call('GET', '/v1/stats', { key: api.keys.otherTenant });

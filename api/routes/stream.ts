@@ -18,7 +18,8 @@ const streamInstance = createRoute({
   responses: {
     200: {
       description:
-        'event: snapshot (the instance), event: change ({ instanceId, version, status, state, tags, eventType }), event: end; the SSE id is the instance version',
+        'event: snapshot (the instance), event: change ({ instanceId, version, status, state, tags, eventType }), event: end; ' +
+        'the SSE id is the instance version',
       content: { 'text/event-stream': { schema: z.string() } },
     },
     ...errors(403, 404),

@@ -18,7 +18,12 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
   const { customers, billing, payments, messaging } = lab.clients;
 
   app.post('/crm/customers', async (c) => {
-    const body = await jsonBody(c, z.object({ name: z.string(), email: z.string(), tenantId: z.string().optional() }), 'customers', 'createCustomer');
+    const body = await jsonBody(
+      c,
+      z.object({ name: z.string(), email: z.string(), tenantId: z.string().optional() }),
+      'customers',
+      'createCustomer',
+    );
     return c.json(await customers.createCustomer(body, callOptions(c, 'customers', 'createCustomer')), 201);
   });
   app.delete('/crm/customers/:id', async (c) => {
@@ -26,7 +31,12 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.post('/crm/subscribers', async (c) => {
-    const body = await jsonBody(c, z.object({ customerId: z.string(), username: z.string(), plan: z.string() }), 'customers', 'createSubscriber');
+    const body = await jsonBody(
+      c,
+      z.object({ customerId: z.string(), username: z.string(), plan: z.string() }),
+      'customers',
+      'createSubscriber',
+    );
     return c.json(await customers.createSubscriber(body, callOptions(c, 'customers', 'createSubscriber')), 201);
   });
   app.delete('/crm/subscribers/:id', async (c) => {
@@ -47,7 +57,12 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.post('/billing/services', async (c) => {
-    const body = await jsonBody(c, z.object({ customerId: z.string(), subscriberId: z.string(), plan: z.string() }), 'billing', 'addService');
+    const body = await jsonBody(
+      c,
+      z.object({ customerId: z.string(), subscriberId: z.string(), plan: z.string() }),
+      'billing',
+      'addService',
+    );
     return c.json(await billing.addService(body, callOptions(c, 'billing', 'addService')), 201);
   });
   app.delete('/billing/services/:id', async (c) => {
@@ -60,7 +75,8 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.get('/billing/billable-accounts', async (c) =>
-    c.json(await billing.listBillableAccounts({ period: c.req.query('period') ?? '' }, { signal: c.req.raw.signal })));
+    c.json(await billing.listBillableAccounts({ period: c.req.query('period') ?? '' }, { signal: c.req.raw.signal })),
+  );
   app.post('/billing/usage-ratings', async (c) => {
     const body = await jsonBody(c, period.extend({ accountId: z.string() }), 'billing', 'rateUsage');
     return c.json(await billing.rateUsage(body, callOptions(c, 'billing', 'rateUsage')));
@@ -88,7 +104,12 @@ export function businessRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.post('/payments/charges', async (c) => {
-    const body = await jsonBody(c, z.object({ accountId: z.string(), amountCents: z.number(), currency: z.string() }), 'payments', 'charge');
+    const body = await jsonBody(
+      c,
+      z.object({ accountId: z.string(), amountCents: z.number(), currency: z.string() }),
+      'payments',
+      'charge',
+    );
     return c.json(await payments.charge(body, callOptions(c, 'payments', 'charge')), 201);
   });
   app.post('/payments/refunds', async (c) => {

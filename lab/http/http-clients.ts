@@ -1,5 +1,14 @@
 import type {
-  BillingClient, Clients, CpeClient, CustomerClient, IpamClient, MessagingClient, OnuClient, PaymentsClient, RadiusClient, TenantInfraClient,
+  BillingClient,
+  Clients,
+  CpeClient,
+  CustomerClient,
+  IpamClient,
+  MessagingClient,
+  OnuClient,
+  PaymentsClient,
+  RadiusClient,
+  TenantInfraClient,
 } from '../../actors/clients/index.ts';
 import type { CpeTask } from '../cpe-system.ts';
 import type { IpAddress } from '../ipam-system.ts';
@@ -21,29 +30,54 @@ export function createHttpClients(baseUrl: string, options: HttpClientsOptions =
   const http = new LabHttpTransport(baseUrl, options);
   const customers: CustomerClient = {
     createCustomer: (body, o) => http.send('customers', 'createCustomer', { method: 'POST', path: '/crm/customers', body, options: o }),
-    deleteCustomer: (id, o) => http.send('customers', 'deleteCustomer', { method: 'DELETE', path: `/crm/customers/${seg(id)}`, options: o }),
-    createSubscriber: (body, o) => http.send('customers', 'createSubscriber', { method: 'POST', path: '/crm/subscribers', body, options: o }),
-    deleteSubscriber: (id, o) => http.send('customers', 'deleteSubscriber', { method: 'DELETE', path: `/crm/subscribers/${seg(id)}`, options: o }),
+    deleteCustomer: (id, o) =>
+      http.send('customers', 'deleteCustomer', { method: 'DELETE', path: `/crm/customers/${seg(id)}`, options: o }),
+    createSubscriber: (body, o) =>
+      http.send('customers', 'createSubscriber', { method: 'POST', path: '/crm/subscribers', body, options: o }),
+    deleteSubscriber: (id, o) =>
+      http.send('customers', 'deleteSubscriber', { method: 'DELETE', path: `/crm/subscribers/${seg(id)}`, options: o }),
     setSubscriberStatus: (id, status, o) =>
-      http.send('customers', 'setSubscriberStatus', { method: 'PUT', path: `/crm/subscribers/${seg(id)}/status`, body: { status }, options: o }),
+      http.send('customers', 'setSubscriberStatus', {
+        method: 'PUT',
+        path: `/crm/subscribers/${seg(id)}/status`,
+        body: { status },
+        options: o,
+      }),
   };
   const radius: RadiusClient = {
     createAccount: (body, o) => http.send('radius', 'createAccount', { method: 'POST', path: '/radius/accounts', body, options: o }),
-    deleteAccount: (username, o) => http.send('radius', 'deleteAccount', { method: 'DELETE', path: `/radius/accounts/${seg(username)}`, options: o }),
+    deleteAccount: (username, o) =>
+      http.send('radius', 'deleteAccount', { method: 'DELETE', path: `/radius/accounts/${seg(username)}`, options: o }),
     setSuspended: (username, suspended, o) =>
-      http.send('radius', 'setSuspended', { method: 'PUT', path: `/radius/accounts/${seg(username)}/suspension`, body: { suspended }, options: o }),
+      http.send('radius', 'setSuspended', {
+        method: 'PUT',
+        path: `/radius/accounts/${seg(username)}/suspension`,
+        body: { suspended },
+        options: o,
+      }),
   };
   const ipam: IpamClient = {
-    allocateAddress: ({ prefixId, description }, o) => http.send<IpAddress>('ipam', 'allocateAddress',
-      { method: 'POST', path: `/api/ipam/prefixes/${seg(prefixId)}/available-ips/`, body: { description }, options: o }),
-    releaseAddress: (id, o) => http.send('ipam', 'releaseAddress', { method: 'DELETE', path: `/api/ipam/ip-addresses/${seg(id)}/`, options: o }),
+    allocateAddress: ({ prefixId, description }, o) =>
+      http.send<IpAddress>('ipam', 'allocateAddress', {
+        method: 'POST',
+        path: `/api/ipam/prefixes/${seg(prefixId)}/available-ips/`,
+        body: { description },
+        options: o,
+      }),
+    releaseAddress: (id, o) =>
+      http.send('ipam', 'releaseAddress', { method: 'DELETE', path: `/api/ipam/ip-addresses/${seg(id)}/`, options: o }),
   };
   const onu: OnuClient = {
     activate: (body, o) => http.send('onu', 'activate', { method: 'POST', path: '/onu/activations', body, options: o }),
     deactivate: (id, o) => http.send('onu', 'deactivate', { method: 'DELETE', path: `/onu/activations/${seg(id)}`, options: o }),
   };
   const task = async (operation: keyof CpeClient, deviceId: string, body: unknown, o: Parameters<CpeClient['reset']>[1]) => {
-    const created = await http.send<CpeTask>('cpe', operation, { method: 'POST', path: `/devices/${seg(deviceId)}/tasks`, body, options: o });
+    const created = await http.send<CpeTask>('cpe', operation, {
+      method: 'POST',
+      path: `/devices/${seg(deviceId)}/tasks`,
+      body,
+      options: o,
+    });
     return { taskId: created._id };
   };
   const cpe: CpeClient = {
@@ -52,25 +86,41 @@ export function createHttpClients(baseUrl: string, options: HttpClientsOptions =
   };
   const billing: BillingClient = {
     createAccount: (body, o) => http.send('billing', 'createAccount', { method: 'POST', path: '/billing/accounts', body, options: o }),
-    closeAccount: (id, o) => http.send('billing', 'closeAccount', { method: 'POST', path: `/billing/accounts/${seg(id)}/close`, options: o }),
+    closeAccount: (id, o) =>
+      http.send('billing', 'closeAccount', { method: 'POST', path: `/billing/accounts/${seg(id)}/close`, options: o }),
     addService: (body, o) => http.send('billing', 'addService', { method: 'POST', path: '/billing/services', body, options: o }),
     removeService: (id, o) => http.send('billing', 'removeService', { method: 'DELETE', path: `/billing/services/${seg(id)}`, options: o }),
     setServiceStatus: (id, status, o) =>
-      http.send('billing', 'setServiceStatus', { method: 'PUT', path: `/billing/services/${seg(id)}/status`, body: { status }, options: o }),
+      http.send('billing', 'setServiceStatus', {
+        method: 'PUT',
+        path: `/billing/services/${seg(id)}/status`,
+        body: { status },
+        options: o,
+      }),
     listBillableAccounts: ({ period }, o) =>
-      http.send('billing', 'listBillableAccounts',
-        { method: 'GET', path: `/billing/billable-accounts?period=${seg(period)}`, options: { signal: o?.signal } }),
+      http.send('billing', 'listBillableAccounts', {
+        method: 'GET',
+        path: `/billing/billable-accounts?period=${seg(period)}`,
+        options: { signal: o?.signal },
+      }),
     rateUsage: (body, o) => http.send('billing', 'rateUsage', { method: 'POST', path: '/billing/usage-ratings', body, options: o }),
     createInvoice: (body, o) => http.send('billing', 'createInvoice', { method: 'POST', path: '/billing/invoices', body, options: o }),
     voidInvoice: (id, o) => http.send('billing', 'voidInvoice', { method: 'POST', path: `/billing/invoices/${seg(id)}/void`, options: o }),
     markInvoicePaid: (id, paymentId, o) =>
-      http.send('billing', 'markInvoicePaid', { method: 'POST', path: `/billing/invoices/${seg(id)}/paid`, body: { paymentId }, options: o }),
+      http.send('billing', 'markInvoicePaid', {
+        method: 'POST',
+        path: `/billing/invoices/${seg(id)}/paid`,
+        body: { paymentId },
+        options: o,
+      }),
   };
   const payments: PaymentsClient = {
     createCustomer: (body, o) => http.send('payments', 'createCustomer', { method: 'POST', path: '/payments/customers', body, options: o }),
-    deleteCustomer: (id, o) => http.send('payments', 'deleteCustomer', { method: 'DELETE', path: `/payments/customers/${seg(id)}`, options: o }),
+    deleteCustomer: (id, o) =>
+      http.send('payments', 'deleteCustomer', { method: 'DELETE', path: `/payments/customers/${seg(id)}`, options: o }),
     charge: (body, o) => http.send('payments', 'charge', { method: 'POST', path: '/payments/charges', body, options: o }),
-    refund: (paymentId, o) => http.send('payments', 'refund', { method: 'POST', path: '/payments/refunds', body: { paymentId }, options: o }),
+    refund: (paymentId, o) =>
+      http.send('payments', 'refund', { method: 'POST', path: '/payments/refunds', body: { paymentId }, options: o }),
   };
   const messaging: MessagingClient = {
     sendEmail: (body, o) => http.send('messaging', 'sendEmail', { method: 'POST', path: '/messaging/emails', body, options: o }),

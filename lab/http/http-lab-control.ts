@@ -55,4 +55,3 @@ export function createHttpLabControl(baseUrl: string, options: HttpClientsOption
       http.send('lab', 'setDeclinedAccounts', { method: 'PUT', path: `/lab/payments/declined-accounts`, body: { accounts } }),
   };
 }
-

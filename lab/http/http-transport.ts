@@ -31,7 +31,10 @@ export class LabHttpTransport {
   private readonly baseUrl: string;
   private readonly fetch: typeof fetch;
 
-  constructor(baseUrl: string, private readonly options: HttpClientsOptions = {}) {
+  constructor(
+    baseUrl: string,
+    private readonly options: HttpClientsOptions = {},
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.fetch = options.fetch ?? globalThis.fetch;
   }
@@ -46,13 +49,17 @@ export class LabHttpTransport {
     let response: Response;
     try {
       response = await this.fetch(url, {
-        method: req.method, headers, signal: req.options?.signal ?? null,
+        method: req.method,
+        headers,
+        signal: req.options?.signal ?? null,
         body: req.body === undefined ? null : JSON.stringify(req.body),
       });
     } catch (error) {
       if (req.options?.signal?.aborted) throw req.options.signal.reason;
       const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      throw new LabError('upstream_error', system, operation, `cannot reach the lab at ${url}: ${message}`, true, undefined, { cause: error });
+      throw new LabError('upstream_error', system, operation, `cannot reach the lab at ${url}: ${message}`, true, undefined, {
+        cause: error,
+      });
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
@@ -60,8 +67,14 @@ export class LabHttpTransport {
     if (response.ok) return body as T;
     const { code, message } = (body ?? {}) as { code?: LabErrorCode; message?: string };
     const retryable = response.status >= 500 || response.status === 429;
-    throw new LabError(code ?? 'upstream_error', system, operation,
-      message ?? `${req.method} ${req.path} answered ${response.status}: ${text.slice(0, 200)}`, retryable, response.status);
+    throw new LabError(
+      code ?? 'upstream_error',
+      system,
+      operation,
+      message ?? `${req.method} ${req.path} answered ${response.status}: ${text.slice(0, 200)}`,
+      retryable,
+      response.status,
+    );
   }
 }
 

@@ -45,9 +45,17 @@ export function createLabApp(lab: Lab): Hono<LabEnv> {
   app.route('/', businessRoutes(lab));
   app.route('/', tenantRoutes(lab));
 
-  app.notFound((c) => c.json<LabErrorBody>({
-    code: 'not_found', message: `no lab route ${c.req.method} ${c.req.path}`, retryable: false, requestId: c.get('requestId'),
-  }, 404));
+  app.notFound((c) =>
+    c.json<LabErrorBody>(
+      {
+        code: 'not_found',
+        message: `no lab route ${c.req.method} ${c.req.path}`,
+        retryable: false,
+        requestId: c.get('requestId'),
+      },
+      404,
+    ),
+  );
 
   app.onError((error, c) => {
     const id = c.get('requestId');
@@ -55,7 +63,12 @@ export function createLabApp(lab: Lab): Hono<LabEnv> {
       const status = error.status ?? (error.retryable ? 503 : 422);
       const code: LabErrorCode = 'code' in error ? (error.code as LabErrorCode) : 'upstream_error';
       const body: LabErrorBody = {
-        code, message: errorDetail(error), system: error.system, operation: error.operation, retryable: error.retryable, requestId: id,
+        code,
+        message: errorDetail(error),
+        system: error.system,
+        operation: error.operation,
+        retryable: error.retryable,
+        requestId: id,
       };
       return c.json(body, status as 400);
     }

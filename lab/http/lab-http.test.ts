@@ -16,7 +16,8 @@ let clients: Clients;
 beforeAll(async () => {
   baseUrl = await new Promise<string>((resolve) => {
     server = serve({ fetch: createLabApp(lab).fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve(`http://127.0.0.1:${info.port}`));
+      resolve(`http://127.0.0.1:${info.port}`),
+    );
   });
   clients = createHttpClients(baseUrl);
 });
@@ -38,7 +39,11 @@ describe('lab over HTTP', () => {
   it.each(operationCases)('$name answers a lookup by key (Idempotency-Lookup: only) without applying anything', async ({ setup }) => {
     const call = await setup(clients);
     const o = key();
-    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({ code: 'unknown_idempotency_key', status: 404, retryable: false });
+    await expect(call({ ...o, lookupOnly: true })).rejects.toMatchObject({
+      code: 'unknown_idempotency_key',
+      status: 404,
+      retryable: false,
+    });
     const first = await call(o);
     const after = await inventory(lab);
     expect(await call({ ...o, lookupOnly: true })).toEqual(first);
@@ -52,7 +57,9 @@ describe('lab over HTTP', () => {
     expect(ip).toEqual({ id: 1, address: '10.0.0.1/24', status: 'active', description: 'cust_000001' });
     const report = await createHttpLabControl(baseUrl).records();
     expect(report.liveCount).toBe(3);
-    expect(report.records.radius.radreply).toEqual([{ id: 1, username: 'ada', attribute: 'Framed-IP-Address', op: '=', value: '10.0.0.1' }]);
+    expect(report.records.radius.radreply).toEqual([
+      { id: 1, username: 'ada', attribute: 'Framed-IP-Address', op: '=', value: '10.0.0.1' },
+    ]);
     expect(await clients.billing.listBillableAccounts({ period: '2025-10' })).toEqual([]);
   });
 
@@ -78,8 +85,11 @@ describe('lab over HTTP', () => {
     await expect(charge()).rejects.toMatchObject({ status: 429, retryable: true });
     await expect(charge()).rejects.toMatchObject({ status: 422, retryable: false });
     await expect(clients.payments.refund('ch_unknown', key())).rejects.toMatchObject({ status: 404, retryable: false, code: 'not_found' });
-    await expect(clients.ipam.allocateAddress({ prefixId: 99, description: '' }, key()))
-      .rejects.toMatchObject({ status: 404, retryable: false, message: expect.stringMatching(/^ipam\.allocateAddress: prefix 99/) });
+    await expect(clients.ipam.allocateAddress({ prefixId: 99, description: '' }, key())).rejects.toMatchObject({
+      status: 404,
+      retryable: false,
+      message: expect.stringMatching(/^ipam\.allocateAddress: prefix 99/),
+    });
   });
 
   it('failAfterApply over HTTP: the retry with the same key returns the one charge', async () => {
@@ -94,15 +104,17 @@ describe('lab over HTTP', () => {
 
   it('declines configured accounts set over HTTP', async () => {
     await createHttpLabControl(baseUrl).setDeclinedAccounts(['acct_9']);
-    expect(await clients.payments.charge({ accountId: 'acct_9', amountCents: 100, currency: 'EUR' }, key()))
-      .toMatchObject({ status: 'declined' });
+    expect(await clients.payments.charge({ accountId: 'acct_9', amountCents: 100, currency: 'EUR' }, key())).toMatchObject({
+      status: 'declined',
+    });
   });
 
-  it('the AbortSignal reaches fetch: a latency fault ends at the caller\'s timeout', async () => {
+  it("the AbortSignal reaches fetch: a latency fault ends at the caller's timeout", async () => {
     await createHttpLabControl(baseUrl).faults.inject({ system: 'cpe', mode: 'latency', latencyMs: 300 });
     const started = performance.now();
-    await expect(clients.cpe.configure({ deviceId: 'd', parameterValues: [['a', 1]] }, { ...key(), signal: AbortSignal.timeout(50) }))
-      .rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(
+      clients.cpe.configure({ deviceId: 'd', parameterValues: [['a', 1]] }, { ...key(), signal: AbortSignal.timeout(50) }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(performance.now() - started).toBeLessThan(250);
     // Had the server kept waiting, it would have applied the task after 300 ms.
     await new Promise((r) => setTimeout(r, 500));
@@ -119,7 +131,8 @@ describe('lab over HTTP', () => {
 describe('vendor shapes (in process, app.request)', () => {
   const app = createLabApp(lab);
   const json = (body: unknown, key?: string) => ({
-    method: 'POST', body: JSON.stringify(body),
+    method: 'POST',
+    body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) },
   });
 
@@ -127,7 +140,7 @@ describe('vendor shapes (in process, app.request)', () => {
     const created = await app.request('/api/ipam/prefixes/1/available-ips/', json({ description: 'ada' }, 'nb-1'));
     expect(created.status).toBe(201);
     expect(await created.json()).toEqual({ id: 1, address: '10.0.0.1/24', status: 'active', description: 'ada' });
-    const available = await (await app.request('/api/ipam/prefixes/1/available-ips/')).json() as { address: string }[];
+    const available = (await (await app.request('/api/ipam/prefixes/1/available-ips/')).json()) as { address: string }[];
     expect(available[0]).toEqual({ family: 4, address: '10.0.0.2/24', vrf: null });
     const list = await (await app.request('/api/ipam/ip-addresses/')).json();
     expect(list).toMatchObject({ count: 1, results: [{ id: 1 }] });
@@ -136,11 +149,15 @@ describe('vendor shapes (in process, app.request)', () => {
   });
 
   it('GenieACS: POST /devices/{id}/tasks answers the task', async () => {
-    const res = await app.request('/devices/202BC1-BM632w-000001/tasks?connection_request',
-      json({ name: 'setParameterValues', parameterValues: [['Device.WiFi.SSID.1.SSID', 'ada', 'xsd:string']] }, 'g-1'));
+    const res = await app.request(
+      '/devices/202BC1-BM632w-000001/tasks?connection_request',
+      json({ name: 'setParameterValues', parameterValues: [['Device.WiFi.SSID.1.SSID', 'ada', 'xsd:string']] }, 'g-1'),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      _id: expect.stringMatching(/^[0-9a-f]{24}$/), name: 'setParameterValues', device: '202BC1-BM632w-000001',
+      _id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      name: 'setParameterValues',
+      device: '202BC1-BM632w-000001',
       parameterValues: [['Device.WiFi.SSID.1.SSID', 'ada', 'xsd:string']],
     });
   });

@@ -12,8 +12,10 @@ describe('startLabServer', () => {
     await clients.messaging.sendSms({ to: '+4915112345678', text: 'hi' }, { idempotencyKey: 'sms-1' });
     expect(lab.systems.messaging.records()).toHaveLength(1);
     await close();
-    await expect(clients.messaging.sendSms({ to: '+4915112345678', text: 'hi' }, { idempotencyKey: 'sms-2' }))
-      .rejects.toMatchObject({ code: 'upstream_error', retryable: true });
+    await expect(clients.messaging.sendSms({ to: '+4915112345678', text: 'hi' }, { idempotencyKey: 'sms-2' })).rejects.toMatchObject({
+      code: 'upstream_error',
+      retryable: true,
+    });
   });
 
   it('rejects when the port is taken', async () => {

@@ -5,7 +5,10 @@ import { LabError } from '../errors.ts';
 import { callOptions, intParam, jsonBody, param, schemas, type LabEnv } from './route-kit.ts';
 
 const radiusAccount = z.object({
-  username: z.string(), password: z.string(), framedIp: z.string().optional(), rateLimit: z.string().optional(),
+  username: z.string(),
+  password: z.string(),
+  framedIp: z.string().optional(),
+  rateLimit: z.string().optional(),
 });
 const allocation = z.object({ description: z.string().default(''), status: z.literal('active').optional() });
 const onuActivation = z.object({ serialNumber: z.string(), oltPort: z.string(), subscriberId: z.string() });
@@ -70,9 +73,10 @@ export function networkRoutes(lab: Lab): Hono<LabEnv> {
   app.post('/devices/:id/tasks', async (c) => {
     const deviceId = param(c, 'id');
     const task = await jsonBody(c, genieTask, 'cpe', 'configure');
-    const { taskId } = task.name === 'setParameterValues'
-      ? await cpe.configure({ deviceId, parameterValues: task.parameterValues }, callOptions(c, 'cpe', 'configure'))
-      : await cpe.reset(deviceId, callOptions(c, 'cpe', 'reset'));
+    const { taskId } =
+      task.name === 'setParameterValues'
+        ? await cpe.configure({ deviceId, parameterValues: task.parameterValues }, callOptions(c, 'cpe', 'configure'))
+        : await cpe.reset(deviceId, callOptions(c, 'cpe', 'reset'));
     const stored = lab.systems.cpe.task(taskId);
     if (!stored) throw LabError.notFound('cpe', task.name === 'setParameterValues' ? 'configure' : 'reset', 'task', taskId);
     return c.json(stored, 200);

@@ -23,8 +23,14 @@ export const LOOKUP_HEADER = 'Idempotency-Lookup';
 export function callOptions(c: Context<LabEnv>, system: SystemName, operation: string): CallOptions {
   const idempotencyKey = c.req.header(IDEMPOTENCY_HEADER);
   if (!idempotencyKey) {
-    throw new LabError('missing_idempotency_key', system, operation,
-      `send an ${IDEMPOTENCY_HEADER} header: every mutating lab route is idempotent by it`, false, 400);
+    throw new LabError(
+      'missing_idempotency_key',
+      system,
+      operation,
+      `send an ${IDEMPOTENCY_HEADER} header: every mutating lab route is idempotent by it`,
+      false,
+      400,
+    );
   }
   const lookupOnly = c.req.header(LOOKUP_HEADER) === 'only';
   return { idempotencyKey, signal: c.req.raw.signal, ...(lookupOnly && { lookupOnly }) };
@@ -32,7 +38,10 @@ export function callOptions(c: Context<LabEnv>, system: SystemName, operation: s
 
 /** Parses the JSON body with a schema; a bad body is a non-retryable 400. */
 export async function jsonBody<S extends z.ZodType>(
-  c: Context<LabEnv>, schema: S, system: SystemName | 'lab', operation: string,
+  c: Context<LabEnv>,
+  schema: S,
+  system: SystemName | 'lab',
+  operation: string,
 ): Promise<z.infer<S>> {
   let raw: unknown;
   try {

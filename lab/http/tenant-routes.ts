@@ -22,7 +22,8 @@ export function tenantRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.post('/infra/tenants/:id/schema', async (c) =>
-    c.json(await tenants.createSchema(param(c, 'id'), callOptions(c, 'tenants', 'createSchema')), 201));
+    c.json(await tenants.createSchema(param(c, 'id'), callOptions(c, 'tenants', 'createSchema')), 201),
+  );
   app.delete('/infra/schemas/:schema', async (c) => {
     await tenants.dropSchema(param(c, 'schema'), callOptions(c, 'tenants', 'dropSchema'));
     return c.body(null, 204);
@@ -44,14 +45,16 @@ export function tenantRoutes(lab: Lab): Hono<LabEnv> {
     return c.body(null, 204);
   });
   app.post('/infra/tenants/:id/default-plans', async (c) =>
-    c.json(await tenants.installDefaultPlans(param(c, 'id'), callOptions(c, 'tenants', 'installDefaultPlans')), 201));
+    c.json(await tenants.installDefaultPlans(param(c, 'id'), callOptions(c, 'tenants', 'installDefaultPlans')), 201),
+  );
   app.post('/infra/plans/removals', async (c) => {
     const { planIds } = await jsonBody(c, z.object({ planIds: z.array(z.string()) }), 'tenants', 'removePlans');
     await tenants.removePlans(planIds, callOptions(c, 'tenants', 'removePlans'));
     return c.body(null, 204);
   });
   app.post('/infra/tenants/:id/notification-channels', async (c) =>
-    c.json(await tenants.enableNotifications(param(c, 'id'), callOptions(c, 'tenants', 'enableNotifications')), 201));
+    c.json(await tenants.enableNotifications(param(c, 'id'), callOptions(c, 'tenants', 'enableNotifications')), 201),
+  );
   app.delete('/infra/notification-channels/:id', async (c) => {
     await tenants.disableNotifications(param(c, 'id'), callOptions(c, 'tenants', 'disableNotifications'));
     return c.body(null, 204);

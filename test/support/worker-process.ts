@@ -24,7 +24,8 @@ const url = process.env.DATABASE_URL!;
 const hang = process.env.HANG_STEP;
 const log = new pg.Pool({ connectionString: url, max: 2 });
 await log.query(
-  `create table if not exists test_step_log (id serial primary key, step text, idempotency_key text, attempt int, pid int, at timestamptz default clock_timestamp())`,
+  `create table if not exists test_step_log (id serial primary key, step text, idempotency_key text, attempt int, pid int,
+    at timestamptz default clock_timestamp())`,
 );
 
 const logged = (name: string, result: (n: number) => object) => async (input: { n: number }, ctx: StepContext) => {

@@ -12,8 +12,13 @@ export class Migration20261122Initial extends Migration {
       "idempotency_key" text null, "input_hash" text null, "output" jsonb null, "error" jsonb null,
       "trace_context" jsonb null, "created_at" timestamptz not null, "updated_at" timestamptz not null)
       with (fillfactor = 70);`);
-    this.addSql(`alter table "sk_instance" add constraint "sk_instance_tenant_idempotency_key_unique" unique ("tenant", "idempotency_key");`);
-    this.addSql(`create index "sk_instance_tenant_machine_status_created_index" on "sk_instance" ("tenant", "machine_id", "status", "created_at", "id");`);
+    this.addSql(
+      `alter table "sk_instance" add constraint "sk_instance_tenant_idempotency_key_unique" unique ("tenant", "idempotency_key");`,
+    );
+    this.addSql(
+      `create index "sk_instance_tenant_machine_status_created_index" on "sk_instance" ("tenant", "machine_id", "status",
+          "created_at", "id");`,
+    );
     this.addSql(`create index "sk_instance_tenant_created_index" on "sk_instance" ("tenant", "created_at", "id");`);
     this.addSql(`create index "sk_instance_parent_id_index" on "sk_instance" ("parent_id") where "parent_id" is not null;`);
 
@@ -22,7 +27,10 @@ export class Migration20261122Initial extends Migration {
       "source" text not null, "actor" text null, "state_value" jsonb not null, "handled" boolean not null,
       "idempotency_key" text null, "created_at" timestamptz not null, primary key ("instance_id", "seq"));`);
     // Partial: most events carry no key, and they should cost no index entry here.
-    this.addSql(`create unique index "sk_event_instance_id_idempotency_key_unique" on "sk_event" ("instance_id", "idempotency_key") where "idempotency_key" is not null;`);
+    this.addSql(
+      `create unique index "sk_event_instance_id_idempotency_key_unique" on "sk_event" ("instance_id",
+          "idempotency_key") where "idempotency_key" is not null;`,
+    );
 
     this.addSql(`create table "sk_effect" (
       "id" text primary key, "seq" bigserial not null, "instance_id" text not null, "kind" text not null, "name" text not null,
