@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { guardPool, labPool } from './pg-pool.ts';
+import { guardPool, inTransaction, labPool } from './pg-pool.ts';
 import { ensureLabSchema, LAB_SCHEMA } from './pg-schema.ts';
 import {
   AUTH_TYPE,
@@ -111,19 +111,10 @@ export class PgRadiusStore implements RadiusStore {
 
   private async transaction<T>(username: string, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
     await this.ensureSchema();
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
+    return inTransaction(this.pool, async (db) => {
       await db.query("SELECT pg_advisory_xact_lock(hashtext('lab.radius:' || $1))", [username]);
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      db.release();
-    }
+      return work(db);
+    });
   }
 }
 

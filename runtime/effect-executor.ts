@@ -1,8 +1,8 @@
 import type { EventObject } from 'xstate';
 import { decodeTarget, type CancelKey } from './effect-address.ts';
-import type { EffectPlan } from './effect-plan.ts';
+import { openEffect, type EffectPlan } from './effect-plan.ts';
 import type { InstanceCache, LoadedInstance } from './instance-cache.ts';
-import type { Clock, EffectRecord, InstanceRecord, InstanceStore, NewEffect } from './ports.ts';
+import type { Clock, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
 import { isMachine } from './registry.ts';
 import type { StepOwner, StepRunner } from './step-runner.ts';
 import { stopEvent, type ApplyFn } from './transition.ts';
@@ -59,7 +59,7 @@ export class EffectExecutor {
     const owner = ownerOf(loaded);
     const now = this.o.clock.now();
     // A paused instance's new effects wait unleased for the poller, which claims them after the resume.
-    if (!rec.paused) for (const e of plan.newEffects) this.run(asRecord(e, rec.id, now), owner);
+    if (!rec.paused) for (const e of plan.newEffects) this.run(openEffect(e, rec.id, now), owner);
     if (rec.status !== 'active' && rec.parentId) this.reportToParent(rec);
   }
 
@@ -235,19 +235,5 @@ function ownerOf(loaded: LoadedInstance): StepOwner {
     traceContext: loaded.record.traceContext,
     // The state that invoked the step undoes earlier work: its attempts are compensations.
     compensation: loaded.snapshot.hasTag(ROLLING_BACK_TAG),
-  };
-}
-
-function asRecord(e: NewEffect, instanceId: string, now: Date): EffectRecord {
-  return {
-    ...e,
-    instanceId,
-    status: 'pending',
-    result: null,
-    error: null,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-    closedAt: null,
   };
 }

@@ -3,7 +3,7 @@ import type { ActionObject } from './machine-snapshot.ts';
 import { PARENT_REF } from './machine-snapshot.ts';
 import { effectId, encodeTarget, type CancelKey, type EventTarget } from './effect-address.ts';
 import { StepNotRegisteredError } from './errors.ts';
-import type { NewEffect } from './ports.ts';
+import type { EffectRecord, NewEffect } from './ports.ts';
 import { isMachine } from './registry.ts';
 
 /** What the runtime must record and do for one transition's actions. */
@@ -119,5 +119,20 @@ function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTa
     ...(delay <= ctx.timerHorizonMs
       ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) }
       : { leaseOwner: null, leaseUntil: null }),
+  };
+}
+
+/** The open row a planned effect becomes when its commit succeeds (as the stores write it). */
+export function openEffect(e: NewEffect, instanceId: string, now: Date): EffectRecord {
+  return {
+    ...e,
+    instanceId,
+    status: 'pending',
+    result: null,
+    error: null,
+    lastError: null,
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
   };
 }

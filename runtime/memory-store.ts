@@ -1,4 +1,5 @@
 import { cancels } from './effect-address.ts';
+import { openEffect } from './effect-plan.ts';
 import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
 import type {
   StoreStats,
@@ -274,17 +275,7 @@ export class MemoryStore implements InstanceStore {
   private addEffects(instanceId: string, effects: NewEffect[], now: Date) {
     const set = this.byInstance.get(instanceId) ?? new Set<string>();
     for (const e of effects) {
-      this.effectRows.set(e.id, {
-        ...clone(e),
-        instanceId,
-        status: 'pending',
-        result: null,
-        error: null,
-        lastError: null,
-        createdAt: now,
-        updatedAt: now,
-        closedAt: null,
-      });
+      this.effectRows.set(e.id, openEffect(clone(e), instanceId, now));
       set.add(e.id);
     }
     this.byInstance.set(instanceId, set);
