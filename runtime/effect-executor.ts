@@ -59,16 +59,23 @@ export class EffectExecutor {
     const owner = ownerOf(loaded);
     const now = this.o.clock.now();
     // A paused instance's new effects wait unleased for the poller, which claims them after the resume.
-    if (!rec.paused) for (const e of plan.newEffects) this.run(openEffect(e, rec.id, now), owner);
+    if (!rec.paused) for (const e of plan.newEffects) this.run(openEffect(e, rec.id, now), owner, true);
     if (rec.status !== 'active' && rec.parentId) this.reportToParent(rec);
   }
 
-  /** Runs one open effect held (leased) by this process. */
-  run(effect: EffectRecord, owner?: StepOwner): void {
-    if (this.stopped) return;
+  /**
+   * Runs one open effect held (leased) by this process; `fresh` when its commit has just opened it
+   * (a step's first call is then already recorded).
+   */
+  run(effect: EffectRecord, owner?: StepOwner, fresh = false): void {
+    if (this.stopped) {
+      // Stopping: the first call its commit recorded will not be made here.
+      if (fresh && effect.kind === 'step') this.o.steps.release(effect);
+      return;
+    }
     switch (effect.kind) {
       case 'step':
-        if (owner) this.o.steps.start(effect, owner);
+        if (owner) this.o.steps.start(effect, owner, fresh);
         else
           void this.o
             // A step of an instance in error is left open, not run: an operator retry may bring the instance back.

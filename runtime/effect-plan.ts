@@ -56,8 +56,10 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         } else {
           const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) };
           const input = p.input ?? null;
-          // No call made yet: the runner records each attempt as it starts it (a claim is not an attempt).
-          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 0, dueAt: ctx.now });
+          // The first call is recorded by this commit: the runner makes it as soon as the commit returns, so
+          // it costs no write of its own; a stop before it is made takes it back (releaseAttempt). Later
+          // calls, and calls after a claim, are recorded by the runner as they start.
+          plan.newEffects.push({ ...base, ...lease, id, kind: 'step', name: p.id, target: src, input, attempts: 1, dueAt: ctx.now });
         }
         break;
       }

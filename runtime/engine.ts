@@ -484,5 +484,9 @@ export class Engine {
 
 /** A plan whose new effects no process holds: written while paused, claimed by the poller after the resume. */
 function unleased(plan: EffectPlan): EffectPlan {
-  return { ...plan, newEffects: plan.newEffects.map((e) => ({ ...e, leaseOwner: null, leaseUntil: null })) };
+  // Nothing runs while paused: a step's first call is not made now, so this commit does not record it.
+  return {
+    ...plan,
+    newEffects: plan.newEffects.map((e) => ({ ...e, leaseOwner: null, leaseUntil: null, ...(e.kind === 'step' ? { attempts: 0 } : {}) })),
+  };
 }

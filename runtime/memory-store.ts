@@ -166,6 +166,11 @@ export class MemoryStore implements InstanceStore {
     return out;
   }
 
+  async releaseAttempt(effectId: string, attempt: number, now: Date) {
+    const e = this.effectRows.get(effectId);
+    if (e?.status === 'pending' && e.attempts === attempt) Object.assign(e, { attempts: attempt - 1, updatedAt: now });
+  }
+
   async recordAttempt(effectId: string, attempt: number, now: Date) {
     const e = this.effectRows.get(effectId);
     if (e?.status !== 'pending') return false;

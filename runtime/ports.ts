@@ -185,6 +185,11 @@ export interface InstanceStore {
    * counts, and a claim that never called does not); false when the step is no longer open.
    */
   recordAttempt(effectId: string, attempt: number, now: Date): Promise<boolean>;
+  /**
+   * Takes back the first attempt that the commit opening a step recorded, when that call never started
+   * (the runtime stopped before it could make it): the step's `attempts` goes from `attempt` to `attempt - 1`.
+   */
+  releaseAttempt(effectId: string, attempt: number, now: Date): Promise<void>;
   /** Records a failed attempt (`attempts`: calls made so far) and when the next one is due. */
   scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void>;
   /** Closes an open effect without an instance commit (e.g. its target instance is gone); false if it was not open. */

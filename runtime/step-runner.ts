@@ -57,9 +57,18 @@ export class StepRunner {
    * Starts (or, after a crash, resumes) a step: its next call is number `effect.attempts + 1`
    * (`attempts` counts the calls started, an interrupted one included).
    */
-  start(effect: EffectRecord, owner: StepOwner): void {
-    if (this.stopping || this.running.has(effect.id)) return;
-    void this.o.track(this.attempt(effect, effect.attempts + 1, owner)).catch(this.o.onError);
+  start(effect: EffectRecord, owner: StepOwner, fresh = false): void {
+    if (this.running.has(effect.id)) return;
+    if (this.stopping) return void (fresh && this.release(effect));
+    // A step its commit has just opened has its first call on record already (effect-plan.ts).
+    const recorded = fresh && effect.attempts > 0;
+    void this.o.track(this.attempt(effect, recorded ? effect.attempts : effect.attempts + 1, owner, recorded)).catch(this.o.onError);
+  }
+
+  /** Takes back the first call a commit recorded for a step that will not be started here (the runtime stops). */
+  release(effect: EffectRecord): void {
+    if (effect.attempts < 1) return;
+    void this.o.track(this.o.store.releaseAttempt(effect.id, effect.attempts, this.o.clock.now())).catch(this.o.onError);
   }
 
   /**
@@ -90,7 +99,7 @@ export class StepRunner {
     return this.running.size;
   }
 
-  private async attempt(effect: EffectRecord, attempt: number, owner: StepOwner): Promise<void> {
+  private async attempt(effect: EffectRecord, attempt: number, owner: StepOwner, recorded = false): Promise<void> {
     const src = effect.target ?? effect.name;
     const impl = this.o.registry.step(src);
     const policy = this.o.registry.policyFor(owner.machine, src);
@@ -102,7 +111,7 @@ export class StepRunner {
     const controller = new AbortController();
     const entry: Running = { controller, instanceId: effect.instanceId, name: effect.name };
     this.running.set(effect.id, entry);
-    if (impl) {
+    if (impl && !recorded) {
       // The attempt is on record before the call is made (see InstanceStore.recordAttempt).
       const open = await this.o.store.recordAttempt(effect.id, attempt, this.o.clock.now()).catch((e) => {
         if (this.running.get(effect.id) === entry) this.running.delete(effect.id);

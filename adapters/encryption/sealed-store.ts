@@ -117,6 +117,10 @@ export class SealedStore implements InstanceStore {
     return this.inner.recordAttempt(effectId, attempt, now);
   }
 
+  releaseAttempt(effectId: string, attempt: number, now: Date): Promise<void> {
+    return this.inner.releaseAttempt(effectId, attempt, now);
+  }
+
   scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void> {
     return this.inner.scheduleRetry(effectId, attempts, dueAt, leaseUntil, lastError, now);
   }

@@ -196,6 +196,14 @@ export class PgInstanceStore implements InstanceStore {
     return this.attempts.submit({ id: effectId, attempt, at: ts(now) });
   }
 
+  async releaseAttempt(effectId: string, attempt: number, now: Date): Promise<void> {
+    await this.conn.execute(
+      `update sk_effect set attempts = attempts - 1, updated_at = ?::timestamptz where id = ? and attempts = ? and status = 'pending'`,
+      [ts(now), effectId, attempt],
+      'run',
+    );
+  }
+
   private readonly attempts = new GroupWriter<{ id: string; attempt: number; at: string | null }, boolean>(async (reqs) => {
     const rows = await this.prepared({ name: 'sk_record_attempts_v1', sql: RECORD_ATTEMPTS_SQL, params: [JSON.stringify(reqs)] });
     const open = new Set(rows.map((r) => String(r.id)));
