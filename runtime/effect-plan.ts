@@ -38,8 +38,13 @@ export interface PlanContext {
  * actions) are resolved by XState itself or deliberately not executed:
  * side effects belong in steps.
  */
+/** A plan with nothing to do: the commit only records an event and the instance row. */
+export function noEffects(): EffectPlan {
+  return { newEffects: [], cancel: [], outbox: [] };
+}
+
 export function planEffects(actions: readonly ActionObject[], ctx: PlanContext): EffectPlan {
-  const plan: EffectPlan = { newEffects: [], cancel: [], outbox: [] };
+  const plan = noEffects();
   const base = { attempts: 0, leaseOwner: null, leaseUntil: null, input: null, event: null, target: null } as const;
   actions.forEach((action, index) => {
     const p = action.params ?? {};

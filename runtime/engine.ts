@@ -2,7 +2,7 @@ import type { EventObject } from 'xstate';
 import { ChangeFeed } from './change-feed.ts';
 import { EffectExecutor } from './effect-executor.ts';
 import type { EffectPlan, PlanContext } from './effect-plan.ts';
-import { planEffects } from './effect-plan.ts';
+import { noEffects, planEffects } from './effect-plan.ts';
 import { EffectPoller } from './effect-poller.ts';
 import { RuntimeError, serializeError } from './errors.ts';
 import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
@@ -194,9 +194,7 @@ export class Engine {
             handled: true,
             idempotencyKey: null,
           },
-          newEffects: [],
-          cancel: [],
-          outbox: [],
+          ...noEffects(),
           now,
         });
         if (!res.ok) throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the retry; retry again.`);
@@ -206,7 +204,7 @@ export class Engine {
           snapshot,
           lastUsed: Date.now(),
         });
-        this.dispatch(loaded, { newEffects: [], cancel: [], outbox: [] }, REVIVE_EVENT, { source: 'operator' });
+        this.dispatch(loaded, noEffects(), REVIVE_EVENT, { source: 'operator' });
         // Its open effects were left open while it was in error: run them now (a step, a timer held here, a send).
         for (const e of await this.o.store.effects(instanceId)) if (e.status === 'pending') this.executor.run(e);
         if (!failed) return resultOf(loaded, true, false);

@@ -18,6 +18,7 @@
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import type { ChangeFeed } from './change-feed.ts';
+import { noEffects } from './effect-plan.ts';
 import { IncompatibleSnapshotError, serializeError } from './errors.ts';
 import type { InstanceCache, LoadedInstance } from './instance-cache.ts';
 import { publicId } from './instance-ids.ts';
@@ -74,9 +75,7 @@ async function quarantine(d: QuarantineDeps, id: string, e: IncompatibleSnapshot
       handled: true,
       idempotencyKey: null,
     },
-    newEffects: [],
-    cancel: [],
-    outbox: [],
+    ...noEffects(),
     now,
   });
   d.instances.evict(id);

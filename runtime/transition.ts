@@ -5,7 +5,7 @@
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { EventNotAllowedError, serializeError } from './errors.ts';
-import { planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
+import { noEffects, planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
 import type { LoadedInstance } from './instance-cache.ts';
 import { publicId } from './instance-ids.ts';
 import { eventStep, persist } from './machine-snapshot.ts';
@@ -90,27 +90,19 @@ export function decide(
   const { reg, record, snapshot } = loaded;
   const actor = opts.caller?.id ?? null;
   if (opts.stop) return halt(loaded, 'stopped', null, actor);
+  // A history note or a pause/resume: the machine does not see the event, the snapshot stays, nothing is planned.
+  const recordOnly = (update: Decision['update']): Decision => ({
+    next: snapshot,
+    handled: true,
+    update,
+    plan: noEffects(),
+    tasks: { open: [], close: [], actor },
+  });
   if (opts.note) {
     const { snapshot: stored, status, stateValue, tags, output, error } = record;
-    const update = { snapshot: stored, status, stateValue, tags, output, error };
-    return {
-      next: snapshot,
-      handled: true,
-      update,
-      plan: { newEffects: [], cancel: [], outbox: [] },
-      tasks: { open: [], close: [], actor },
-    };
+    return recordOnly({ snapshot: stored, status, stateValue, tags, output, error });
   }
-  if (opts.lifecycle) {
-    const update = { ...updateOf(reg, snapshot), paused: opts.lifecycle === 'pause' };
-    return {
-      next: snapshot,
-      handled: true,
-      update,
-      plan: { newEffects: [], cancel: [], outbox: [] },
-      tasks: { open: [], close: [], actor },
-    };
-  }
+  if (opts.lifecycle) return recordOnly({ ...updateOf(reg, snapshot), paused: opts.lifecycle === 'pause' });
   const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null, minDelayMs);
   const plan = planEffects(actions, planning);
   const tasks = diffTasks(snapshot, next, {

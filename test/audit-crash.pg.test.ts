@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, test } from 'vitest';
+import { crashHarness } from './support/crash-harness.ts';
 import { eventually } from './support/poll.ts';
-import { startWorker, type Worker } from './support/worker.ts';
 
 const script = fileURLToPath(new URL('./support/audit-worker-process.ts', import.meta.url));
 
@@ -13,33 +11,12 @@ const script = fileURLToPath(new URL('./support/audit-worker-process.ts', import
  * Postgres, and a restarted runtime fires it.
  */
 describe('audit schedule across SIGKILL', () => {
-  let db: TestDatabase;
-  let client: pg.Pool;
-  const workers: Worker[] = [];
-  const spawn = async () => {
-    // Planning's SLA is 3 s, at risk after 25 % of it: the kill lands in the 2.25 s between the two timers.
-    const w = await startWorker(
-      { DATABASE_URL: db.url, WORKER_ID: 'audit-worker', AUDIT_PLANNING_SLA_MS: '3000', AUDIT_AT_RISK: '0.25' },
-      script,
-    );
-    workers.push(w);
-    return w;
-  };
-  const q = async <T extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []) => (await client.query<T>(sql, params)).rows;
+  // Planning's SLA is 3 s, at risk after 25 % of it: the kill lands in the 2.25 s between the two timers.
+  const { spawn, q } = crashHarness({ WORKER_ID: 'audit-worker', AUDIT_PLANNING_SLA_MS: '3000', AUDIT_AT_RISK: '0.25' }, script);
   const schedule = async (id: string) =>
     (await q(`select state_value #>> '{running,planning,active,schedule}' as s from sk_instance where id = $1`, [id]))[0]?.s as
       | string
       | undefined;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    client = new pg.Pool({ connectionString: db.url, max: 2 });
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.kill().catch(() => undefined);
-    await client?.end();
-    await db?.drop();
-  });
 
   test('on_schedule → at_risk, SIGKILL, restart → behind_schedule from the stored timer', { timeout: 120_000 }, async () => {
     const first = await spawn();

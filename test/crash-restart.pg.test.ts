@@ -1,33 +1,13 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, test } from 'vitest';
+import { crashHarness } from './support/crash-harness.ts';
 import { eventually } from './support/poll.ts';
-import { startWorker, type Worker } from './support/worker.ts';
 
 /**
  * Crash tests: the runtime runs in a child process that is killed with
  * SIGKILL (no shutdown hook runs), then a new process resumes from Postgres.
  */
 describe('SIGKILL and restart', () => {
-  let db: TestDatabase;
-  let client: pg.Pool;
-  const workers: Worker[] = [];
-  const spawn = async (env: Record<string, string> = {}) => {
-    const w = await startWorker({ DATABASE_URL: db.url, WORKER_ID: 'crash-worker', ...env });
-    workers.push(w);
-    return w;
-  };
-  const q = async <T extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []) => (await client.query<T>(sql, params)).rows;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    client = new pg.Pool({ connectionString: db.url, max: 2 });
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.kill().catch(() => undefined);
-    await client?.end();
-    await db?.drop();
-  });
+  const { spawn, q } = crashHarness({ WORKER_ID: 'crash-worker' });
 
   const inFlight = 'a step in flight is re-run with the same idempotency key; the chart sees one completion; history is gapless';
   test(inFlight, { timeout: 120_000 }, async () => {

@@ -1,8 +1,6 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describe, expect, test } from 'vitest';
+import { crashHarness } from './support/crash-harness.ts';
 import { eventually } from './support/poll.ts';
-import { startWorker, type Worker } from './support/worker.ts';
 
 /**
  * A step's attempts count the calls made, and its back-off survives a crash:
@@ -11,15 +9,7 @@ import { startWorker, type Worker } from './support/worker.ts';
  * calls at most, 3 s apart). Times are the database's clock on both sides.
  */
 describe('step attempts and back-off across SIGKILL', () => {
-  let db: TestDatabase;
-  let client: pg.Pool;
-  const workers: Worker[] = [];
-  const spawn = async (env: Record<string, string> = {}) => {
-    const w = await startWorker({ DATABASE_URL: db.url, WORKER_ID: 'attempts-worker', ...env });
-    workers.push(w);
-    return w;
-  };
-  const q = async <T extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []) => (await client.query<T>(sql, params)).rows;
+  const { spawn, q } = crashHarness({ WORKER_ID: 'attempts-worker' });
   const calls = (key: string) => q(`select attempt, at from test_step_log where idempotency_key = $1 order by id`, [key]);
   const stepRow = async (id: string) => (await q(`select * from sk_effect where instance_id = $1 and kind = 'step'`, [id]))[0];
   const finished = (id: string) =>
@@ -28,16 +18,6 @@ describe('step attempts and back-off across SIGKILL', () => {
       'the instance to finish',
       60_000,
     );
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    client = new pg.Pool({ connectionString: db.url, max: 2 });
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.kill().catch(() => undefined);
-    await client?.end();
-    await db?.drop();
-  });
 
   test('killed during a back-off: the next call waits for its due time, and only calls count', { timeout: 120_000 }, async () => {
     const first = await spawn();
