@@ -168,8 +168,9 @@ export class Engine {
    * effects and applies again the event whose transition failed. `handled: false` when it is not in error.
    * @throws IncompatibleSnapshotError when no registered version restores it yet (nothing changes).
    */
-  revive(instanceId: string, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
-    return this.track(
+  async revive(instanceId: string, opts: { tenant?: string; caller?: Caller } = {}): Promise<SendResult> {
+    let revived = false;
+    const res = await this.track(
       this.mailboxes.run(instanceId, async () => {
         this.instances.evict(instanceId);
         const record = await this.o.store.get(instanceId);
@@ -198,6 +199,7 @@ export class Engine {
           now,
         });
         if (!res.ok) throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the retry; retry again.`);
+        revived = true;
         const loaded = this.instances.remember({
           record: { ...record, ...update, machineVersion: reg.version, version: res.version, updatedAt: now },
           reg,
@@ -211,6 +213,10 @@ export class Engine {
         return this.applyNow(instanceId, failed, { source: 'operator', caller: opts.caller });
       }),
     );
+    // Its effects were not claimed while it was in error: those whose lease lapsed (or was released by a restart)
+    // are claimed now rather than at the next poll (simulation mode has none).
+    if (revived) await this.poller.dispatchDue();
+    return res;
   }
 
   /**

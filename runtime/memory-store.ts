@@ -147,8 +147,9 @@ export class MemoryStore implements InstanceStore {
       if (claimed.length >= limit) break;
       if (e.status !== 'pending' || !e.dueAt || e.dueAt > (e.kind === 'timer' ? dueBefore : now)) continue;
       if (e.leaseUntil && e.leaseUntil > now) continue;
-      // A paused instance's effects wait for its resume.
-      if (this.instances.get(e.instanceId)?.paused) continue;
+      // A paused instance's effects wait for its resume; those of an instance in error, for an operator retry.
+      const instance = this.instances.get(e.instanceId);
+      if (instance?.paused || instance?.status === 'error') continue;
       const previousOwner = e.leaseOwner;
       Object.assign(e, { leaseOwner: owner, leaseUntil, updatedAt: now });
       claimed.push({ ...clone(e), previousOwner });

@@ -176,6 +176,8 @@ export interface InstanceStore {
    * Claims open effects that are due (`dueAt <= dueBefore`) and not leased by a
    * live owner, leasing them to `owner` until `leaseUntil`. A claim is not an
    * attempt: a step's `attempts` counts the calls started ({@link InstanceStore.recordAttempt}).
+   * Effects of a paused instance or of one in `error` (quarantined) are not claimed: they wait for the
+   * resume or the operator retry.
    */
   claimDue(owner: string, now: Date, dueBefore: Date, leaseUntil: Date, limit: number): Promise<EffectRecord[]>;
   /** Open child effects whose child instance has finished (done, error or stopped). */

@@ -12,7 +12,8 @@
  *
  * Either way the instance is visible (status `error`, the error with its
  * code; the list filter `status=error`; `statekeeper_instances_failed_total`
- * by code), its open effects stay open but are not run, and an operator
+ * by code), its open effects stay open but are neither run nor claimed by the
+ * poller (`claimDue` skips instances in error), and an operator
  * retry after a fix restores it with the newest registered version of its
  * machine and re-applies the event that failed.
  */

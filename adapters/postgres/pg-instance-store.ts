@@ -167,8 +167,10 @@ export class PgInstanceStore implements InstanceStore {
          where status = 'pending' and due_at <= ?::timestamptz
            and due_at <= case when kind = 'timer' then ?::timestamptz else ?::timestamptz end
            and (lease_until is null or lease_until < ?::timestamptz)
-           -- A paused instance's effects wait for its resume (one primary-key probe per candidate row).
-           and not exists (select 1 from sk_instance i where i.id = sk_effect.instance_id and i.paused)
+           -- A paused instance's effects wait for its resume, those of an instance in error (quarantined) for an
+           -- operator retry: claimed, they would only be run into the error and left open for the next claim.
+           -- One primary-key probe per candidate row.
+           and not exists (select 1 from sk_instance i where i.id = sk_effect.instance_id and (i.paused or i.status = 'error'))
          order by due_at, seq limit ? for update skip locked
        ), claimed as (
          update sk_effect e set lease_owner = ?, lease_until = ?::timestamptz, updated_at = ?::timestamptz
