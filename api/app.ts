@@ -19,6 +19,7 @@ import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
+import { registerForkRoutes } from './routes/fork.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerInspectRoutes, type InspectorTarget } from './routes/inspect.ts';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps) {
   registerMachineRegistrationRoutes(app, deps);
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
+  registerForkRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);

@@ -71,6 +71,9 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   idempotency_conflict: 422,
   incompatible_snapshot: 409,
   instance_not_active: 409,
+  invalid_seq: 400,
+  // The registered machine no longer decides as the instance's history records: forking would invent a state.
+  fork_replay_mismatch: 409,
   instance_paused: 409,
   event_not_allowed: 403,
   // The instance kept changing under the request: the client may retry at once.

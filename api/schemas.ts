@@ -162,6 +162,10 @@ const instanceFields = {
     .string()
     .nullable()
     .openapi({ description: 'The instance an operator restarted as this one (POST /v1/instances/{id}/restart)' }),
+  forkOf: z
+    .object({ id: z.string(), seq: z.number().int() })
+    .nullable()
+    .openapi({ description: 'The instance and history entry an operator forked this one from (POST /v1/instances/{id}/fork)' }),
   createdAt: z.string(),
   updatedAt: z.string(),
 };

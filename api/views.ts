@@ -38,6 +38,7 @@ export function summaryBody(v: InstanceView): z.infer<typeof InstanceSummarySche
     parentId: v.parentId,
     paused: v.paused,
     restartOf: v.restartOf,
+    forkOf: v.forkOf,
     createdAt: iso(v.createdAt)!,
     updatedAt: iso(v.updatedAt)!,
   };

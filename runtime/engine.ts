@@ -1,4 +1,4 @@
-import type { EventObject } from 'xstate';
+import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { ChangeFeed } from './change-feed.ts';
 import { EffectExecutor } from './effect-executor.ts';
 import type { EffectPlan, PlanContext } from './effect-plan.ts';
@@ -9,7 +9,7 @@ import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
 import { initialStep } from './machine-snapshot.ts';
 import { Mailboxes } from './mailboxes.ts';
 import { failedEvent, loadOrQuarantine, REVIVE_EVENT, revivedSnapshot, type QuarantineDeps } from './quarantine.ts';
-import type { Clock, CommitResult, EffectRecord, InstanceRecord, InstanceStore } from './ports.ts';
+import type { Clock, CommitResult, CreateRequest, EffectRecord, InstanceRecord, InstanceStore, PriorEvent } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
 import { StepRunner } from './step-runner.ts';
 import { checkTaskAnswer, diffTasks } from './tasks.ts';
@@ -69,6 +69,21 @@ export interface CreateArgs {
   readonly caller?: Caller;
   /** The instance an operator restarted as this one. */
   readonly restartOf?: string;
+  /** A fork: starts from a rebuilt snapshot instead of the initial state (see `fork.ts`). */
+  readonly fork?: ForkStart;
+}
+
+/** How a fork starts (see `fork.ts`): the snapshot after the entry it was forked from, and what was open then. */
+export interface ForkStart {
+  readonly snapshot: AnyMachineSnapshot;
+  /** The original and the history entry. */
+  readonly forkOf: { id: string; seq: number };
+  /** The original's history rows 1..seq, copied before the fork's own row. */
+  readonly priorEvents: PriorEvent[];
+  /** The fork's own first history row (seq + 1). */
+  readonly event: CreateRequest['event'];
+  /** Plans again, under the fork's id, the effects that were open after the entry. */
+  readonly plan: (ctx: PlanContext) => EffectPlan;
 }
 
 /** How one decide-and-commit round ended. */
@@ -248,16 +263,30 @@ export class Engine {
       storedContext(null),
       { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant },
       async (span) => {
-        const [snapshot, actions] = initialStep(reg.machine, args.input, args.parentId !== null, this.o.minDelayMs);
+        const { fork } = args;
+        const [snapshot, actions] = fork
+          ? [fork.snapshot, []]
+          : initialStep(reg.machine, args.input, args.parentId !== null, this.o.minDelayMs);
         const now = this.o.clock.now();
-        const plan = planEffects(actions, this.planning(reg, args.id, args.parentId, 1, now));
+        // A fork's first commit follows its copied history: its version (and effect generation) is the entry's seq + 1.
+        const version = fork ? fork.forkOf.seq + 1 : 1;
+        const planning = this.planning(reg, args.id, args.parentId, version, now);
+        const plan = fork ? fork.plan(planning) : planEffects(actions, planning);
+        const event = fork?.event ?? {
+          type: 'xstate.init',
+          payload: args.input === undefined ? null : { input: args.input },
+          source: 'start' as const,
+          actor: args.caller?.id ?? null,
+          handled: true,
+          idempotencyKey: null,
+        };
         const tasks = diffTasks(undefined, snapshot, {
           instanceId: args.id,
           tenant: args.tenant,
           machineId: reg.id,
-          generation: 1,
+          generation: version,
           now,
-          eventType: 'xstate.init',
+          eventType: event.type,
           actor: args.caller?.id ?? null,
           newEffects: plan.newEffects,
         });
@@ -267,7 +296,7 @@ export class Engine {
           machineId: reg.id,
           machineVersion: reg.version,
           ...updateOf(reg, snapshot),
-          version: 1,
+          version,
           parentId: args.parentId,
           parentRef: args.parentRef,
           idempotencyKey: args.idempotencyKey,
@@ -275,22 +304,23 @@ export class Engine {
           traceContext: captureTraceContext(),
           paused: false,
           restartOf: args.restartOf ?? null,
+          forkOf: fork?.forkOf ?? null,
           createdAt: now,
           updatedAt: now,
         };
-        const payload = args.input === undefined ? null : { input: args.input };
         const res = await this.o.store.create({
           record,
-          event: { type: 'xstate.init', payload, source: 'start', actor: args.caller?.id ?? null, handled: true, idempotencyKey: null },
+          event,
           newEffects: plan.newEffects,
           outbox: plan.outbox,
           startedBy: args.startedBy,
           tasks,
+          ...(fork && { priorEvents: fork.priorEvents }),
         });
         span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
         if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
         const loaded = this.instances.remember({ record, reg, snapshot, lastUsed: Date.now() });
-        this.dispatch(loaded, plan, 'xstate.init');
+        this.dispatch(loaded, plan, event.type);
         return { loaded, created: true };
       },
     );

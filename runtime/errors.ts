@@ -29,7 +29,9 @@ export type RuntimeErrorCode =
   | 'task_claimed'
   | 'task_not_allowed'
   | 'answer_invalid'
-  | 'invalid_task';
+  | 'invalid_task'
+  | 'invalid_seq'
+  | 'fork_replay_mismatch';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

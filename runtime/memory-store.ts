@@ -38,9 +38,14 @@ export class MemoryStore implements InstanceStore {
     if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey))
       return { ok: false, reason: 'exists' };
     this.instances.set(r.id, { ...clone(r), paused: r.paused ?? false });
-    this.events.set(r.id, [{ ...clone(req.event), instanceId: r.id, seq: 1, stateValue: clone(r.stateValue), createdAt: r.createdAt }]);
+    // A fork's history up to the entry it was forked from comes first; its own first row follows (seq = its version).
+    const prior = (req.priorEvents ?? []).map((e) => ({ ...clone(e), instanceId: r.id }));
+    this.events.set(r.id, [
+      ...prior,
+      { ...clone(req.event), instanceId: r.id, seq: r.version, stateValue: clone(r.stateValue), createdAt: r.createdAt },
+    ]);
     this.addEffects(r.id, req.newEffects, r.createdAt);
-    this.addOutbox(r.id, 1, req.outbox, r.createdAt);
+    this.addOutbox(r.id, r.version, req.outbox, r.createdAt);
     this.writeTasks(r.id, req.tasks, r.createdAt);
     if (req.startedBy) {
       const parent = this.effectRows.get(req.startedBy);

@@ -34,6 +34,8 @@ export interface InstanceRecord {
   paused: boolean;
   /** The instance an operator restarted as this one (`runtime.restartInstance`). */
   restartOf: string | null;
+  /** The instance and history entry an operator forked this one from (`runtime.forkInstance`). */
+  forkOf: { id: string; seq: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -137,7 +139,15 @@ export interface CreateRequest {
   startedBy?: string;
   /** Tasks of the initial state, opened in the same transaction. */
   tasks?: TaskChanges;
+  /**
+   * A fork's history up to the entry it was forked from (seq 1..n, copied from the original): written before
+   * `event`, which then gets seq n + 1, and the instance starts at version n + 1.
+   */
+  priorEvents?: PriorEvent[];
 }
+
+/** A history row copied into a fork (see {@link CreateRequest.priorEvents}). */
+export type PriorEvent = Omit<EventRecord, 'instanceId'>;
 
 export type CommitResult = { ok: true; version: number } | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
 

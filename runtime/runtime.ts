@@ -17,6 +17,7 @@ import type { Caller, InstanceChange, InstanceView, RemoteChange, SendOptions, S
 import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.ts';
 import { DEFAULT_TENANT, publicId, storedId } from './instance-ids.ts';
 import { restartInstance } from './restart.ts';
+import { forkInstance } from './fork.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -307,6 +308,31 @@ export class Runtime {
     const id = await this.scoped(instanceId, options.tenant, async (stored) => {
       await this.queries.get(stored, options);
       return restartInstance(deps, stored, options);
+    });
+    return this.queries.get(id, options);
+  }
+
+  /**
+   * Forks an instance from its history entry `seq` (not a child instance): a new instance in the state the
+   * original was in after that entry, `forkOf: { id, seq }` linking the two, both histories recording it with the
+   * caller and reason. Steps completed by then are not run again (their results are in history); steps, child
+   * instances and timers open after the entry are planned again under the fork's id, so steps run again under
+   * new idempotency keys. Resolves with the new instance.
+   * @throws RuntimeError `invalid_seq` (not an entry of the instance), `instance_not_active` (it had ended by then),
+   * `fork_replay_mismatch` (the registered machine no longer reproduces its history).
+   *
+   * @example
+   * const fork = await runtime.forkInstance(id, { seq: 9, reason: 'ONU outage over', caller: { id: 'ops:ana' } });
+   */
+  async forkInstance(
+    instanceId: string,
+    options: { seq: number; tenant?: string; caller?: Caller; reason?: string },
+  ): Promise<InstanceView> {
+    this.assertOpen();
+    const deps = { engine: this.engine, store: this.store, registry: this.registry };
+    const id = await this.scoped(instanceId, options.tenant, async (stored) => {
+      await this.queries.get(stored, options);
+      return forkInstance(deps, stored, options);
     });
     return this.queries.get(id, options);
   }

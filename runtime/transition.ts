@@ -28,6 +28,10 @@ export const RESUME_EVENT = 'statekeeper.resume';
 /** Type of the history row an instance gets when an operator restarts it (`restartedAs` names the new instance). */
 export const RESTARTED_EVENT = 'statekeeper.restarted';
 
+/** Types of the history rows of a fork: the fork's own first row, and the note on the original (`forkedAs`). */
+export const FORK_EVENT = 'statekeeper.fork';
+export const FORKED_EVENT = 'statekeeper.forked';
+
 /** The event a stop records in history, with its reason. */
 export function stopEvent(reason: string): EventObject {
   return { type: STOP_EVENT, reason } as EventObject;

@@ -48,6 +48,8 @@ export interface InstanceView {
   paused: boolean;
   /** The instance an operator restarted as this one (see `runtime.restartInstance`). */
   restartOf: string | null;
+  /** The instance and history entry an operator forked this one from (see `runtime.forkInstance`). */
+  forkOf: { id: string; seq: number } | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -61,6 +61,7 @@ export function recordView(r: InstanceRecord): InstanceView {
     parentId: r.parentId === null ? null : publicId(r.tenant, r.parentId),
     paused: r.paused,
     restartOf: r.restartOf === null ? null : publicId(r.tenant, r.restartOf),
+    forkOf: r.forkOf ? { id: publicId(r.tenant, r.forkOf.id), seq: r.forkOf.seq } : null,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

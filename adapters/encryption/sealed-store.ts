@@ -55,6 +55,7 @@ export class SealedStore implements InstanceStore {
       event: this.sealEvent(req.event, p),
       newEffects: this.sealEffects(req.newEffects, p),
       outbox: this.sealOutbox(req.outbox, p),
+      ...(req.priorEvents && { priorEvents: req.priorEvents.map((e) => this.sealEvent(e, p)) }),
     });
   }
 

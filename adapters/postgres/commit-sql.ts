@@ -104,28 +104,36 @@ select r.i, u.version, c.status as effect_status from req r left join upd u on u
 
 /**
  * The first commit of any number of instances as one statement: insert
- * (skipped when the id or the tenant's idempotency key exists), history row 1,
+ * (skipped when the id or the tenant's idempotency key exists), history row 1 (a fork: its copied history, then its own row),
  * effects, outbox, and clearing the due time of the parent's child effect.
  */
 const CREATE_SQL = `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
-    restart_of text,
+    restart_of text, fork_of text, fork_of_seq int, version int, prior jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text, task_open jsonb)
 ), ins as (
   insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of)
-  select id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, 1, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, at, at, restart_of
+    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of, fork_of, fork_of_seq)
+  select id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
+    idempotency_key, input_hash, output, error, trace_context, at, at, restart_of, fork_of, fork_of_seq
   from req order by i
   on conflict do nothing
   returning id
 ), made as (
   select r.* from req r join ins on ins.id = r.id
 ), ev as (
+  -- A fork's copied history (seq 1..n) and its own first row (n + 1) in one insert, in order: the chain trigger
+  -- links each row to the one before it, which an earlier row of the same statement is.
   insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-  select id, 1, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made
+  select x.* from (
+    select m.id, p.seq, p.type, p.payload, p.source, p.actor, p."stateValue", p.handled, p."idempotencyKey", p."createdAt"
+    from made m cross join lateral jsonb_to_recordset(coalesce(m.prior, '[]'::jsonb)) as p(seq int, type text, payload jsonb,
+      source text, actor text, "stateValue" jsonb, handled boolean, "idempotencyKey" text, "createdAt" timestamptz)
+    union all
+    select id, version, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made
+  ) x order by 1, 2
 ), eff as (
   insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
       lease_owner, lease_until)
@@ -136,7 +144,7 @@ const CREATE_SQL = `with req as (
         "leaseOwner" text, "leaseUntil" timestamptz)
 ), ob as (
   insert into sk_outbox (instance_id, seq, type, payload, created_at)
-  select m.id, 1, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox,
+  select m.id, m.version, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox,
       '[]'::jsonb)) as o(type text, payload jsonb)
 ), started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
@@ -216,7 +224,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
 
 /** The statement creating `reqs`. */
 export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateResult> {
-  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks }, i) => ({
+  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks, priorEvents }, i) => ({
     i,
     id: r.id,
     tenant: r.tenant,
@@ -234,6 +242,10 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     error: r.error ?? null,
     trace_context: r.traceContext,
     restart_of: r.restartOf ?? null,
+    fork_of: r.forkOf?.id ?? null,
+    fork_of_seq: r.forkOf?.seq ?? null,
+    version: r.version,
+    prior: priorEvents?.length ? priorEvents.map((e) => ({ ...e, createdAt: ts(e.createdAt) })) : null,
     at: ts(r.createdAt),
     ev_type: event.type,
     ev_payload: event.payload ?? null,
@@ -245,7 +257,7 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     task_open: tasks?.open.length ? taskJson(tasks.open) : null,
   }));
   return {
-    name: 'sk_create_v2',
+    name: 'sk_create_v3',
     sql: CREATE_SQL,
     params: [JSON.stringify(rows)],
     read: (result) => {

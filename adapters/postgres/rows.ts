@@ -28,6 +28,7 @@ export function toInstance(r: Row): InstanceRecord {
     traceContext: (r.trace_context as Record<string, string>) ?? null,
     paused: r.paused === true,
     restartOf: (r.restart_of as string) ?? null,
+    forkOf: r.fork_of == null ? null : { id: String(r.fork_of), seq: Number(r.fork_of_seq) },
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   };

@@ -51,6 +51,8 @@ describe('error mapping', () => {
     invalid_task: 500,
     delay_too_short: 422,
     transition_rate_exceeded: 429,
+    invalid_seq: 400,
+    fork_replay_mismatch: 409,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -52,6 +52,7 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/instances/{id}/pause',
         'POST /v1/instances/{id}/resume',
         'POST /v1/instances/{id}/restart',
+        'POST /v1/instances/{id}/fork',
         'GET /v1/instances/{id}/history',
         'GET /v1/instances/{id}/inspect',
         'GET /v1/instances/{id}/stream',
@@ -99,7 +100,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(24);
+    expect(noscript.match(/<section /g)).toHaveLength(25);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
