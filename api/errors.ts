@@ -105,4 +105,10 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   // Recorded on an instance that scheduled a too short delay or committed too many transitions too fast.
   delay_too_short: 422,
   transition_rate_exceeded: 429,
+  // Migrations: the instance is on that version already (409), or the target version cannot hold it (422, nothing changed).
+  migration_same_version: 409,
+  migration_state_missing: 422,
+  migration_context_invalid: 422,
+  migration_unresolvable: 422,
+  migration_failed: 422,
 };

@@ -8,6 +8,7 @@ import { RuntimeError, serializeError } from './errors.ts';
 import { InstanceCache, type LoadedInstance } from './instance-cache.ts';
 import { initialStep } from './machine-snapshot.ts';
 import { Mailboxes } from './mailboxes.ts';
+import { MIGRATED_EVENT, type MigrationReport, type PreparedMigration } from './migration-plan.ts';
 import { failedEvent, loadOrQuarantine, REVIVE_EVENT, revivedSnapshot, type QuarantineDeps } from './quarantine.ts';
 import type { Clock, CommitResult, CreateRequest, EffectRecord, InstanceRecord, InstanceStore, PriorEvent } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
@@ -232,6 +233,72 @@ export class Engine {
     // are claimed now rather than at the next poll (simulation mode has none).
     if (revived) await this.poller.dispatchDue();
     return res;
+  }
+
+  /**
+   * Migrates an instance to another version of its machine, in its mailbox (no event of it runs meanwhile):
+   * `prepare` decides from the stored row and effects (see `migration-plan.ts`); a dry run returns its report,
+   * otherwise one version-checked commit rewrites snapshot and version, cancels the open effects the target
+   * does not keep (with the reason on their rows), opens the planned ones and records `statekeeper.migrated`
+   * with the caller and reason; then the cancellations and new effects are carried out, as after any commit.
+   * @throws what `prepare` throws (a refusal: nothing written), `concurrency_exhausted` when another process
+   *   changed the instance between the read and the commit.
+   */
+  migrate(
+    instanceId: string,
+    opts: { dryRun: boolean; tenant?: string; caller?: Caller; payload: Record<string, unknown> },
+    prepare: (a: {
+      record: InstanceRecord;
+      effects: EffectRecord[];
+      planning: (reg: RegisteredMachine) => PlanContext;
+    }) => Promise<PreparedMigration>,
+  ): Promise<MigrationReport> {
+    return this.track(
+      this.mailboxes.run(instanceId, async () => {
+        const record = await this.o.store.get(instanceId);
+        if (!record || (opts.tenant !== undefined && record.tenant !== opts.tenant)) throw RuntimeError.instanceNotFound(instanceId);
+        if (record.status !== 'active') throw RuntimeError.notActive(instanceId, record.status);
+        const now = this.o.clock.now();
+        const effects = await this.o.store.effects(instanceId);
+        const planning = (reg: RegisteredMachine) => this.planning(reg, record.id, record.parentId, record.version + 1, now);
+        const m = await prepare({ record, effects, planning });
+        if (opts.dryRun) return m.report;
+        // While paused, new effects are written unleased and not run (as for any commit of a paused instance).
+        const plan = record.paused ? unleased(m.plan) : m.plan;
+        const res = await this.o.store.commit({
+          instanceId,
+          expectedVersion: record.version,
+          change: m.update,
+          machineVersion: m.target.version,
+          event: {
+            type: MIGRATED_EVENT,
+            payload: { ...opts.payload, from: record.machineVersion, to: m.target.version, migration: m.report.migration },
+            source: 'operator',
+            actor: opts.caller?.id ?? null,
+            handled: true,
+            idempotencyKey: null,
+          },
+          newEffects: plan.newEffects,
+          cancel: plan.cancel,
+          cancelReason: { code: 'migrated', message: `cancelled by the migration from ${record.machineVersion} to ${m.target.version}` },
+          outbox: [],
+          tasks: m.tasks,
+          now,
+        });
+        if (!res.ok)
+          throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the migration; run it again.`, {
+            instanceId,
+          });
+        const loaded = this.instances.remember({
+          record: { ...record, ...m.update, machineVersion: m.target.version, version: res.version, updatedAt: now },
+          reg: m.target,
+          snapshot: m.snapshot,
+          lastUsed: Date.now(),
+        });
+        this.dispatch(loaded, plan, MIGRATED_EVENT, { source: 'operator' });
+        return m.report;
+      }),
+    );
   }
 
   /**

@@ -31,7 +31,12 @@ export type RuntimeErrorCode =
   | 'answer_invalid'
   | 'invalid_task'
   | 'invalid_seq'
-  | 'fork_replay_mismatch';
+  | 'fork_replay_mismatch'
+  | 'migration_same_version'
+  | 'migration_state_missing'
+  | 'migration_context_invalid'
+  | 'migration_unresolvable'
+  | 'migration_failed';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids
@@ -94,6 +99,32 @@ export class IncompatibleSnapshotError extends RuntimeError {
         'Keep that version registered or register a snapshot migration.',
       { instanceId, machine, missingState },
     );
+  }
+}
+
+/** Why a migration was refused: each a stable code (see {@link MigrationRefusedError}). */
+export type MigrationRefusal = Extract<RuntimeErrorCode, `migration_${string}`>;
+
+/**
+ * An instance the target version cannot hold: refused before anything is written (the instance, its snapshot,
+ * version and effects stay as they were).
+ */
+export class MigrationRefusedError extends RuntimeError {
+  override name = 'MigrationRefusedError';
+  constructor(
+    code: MigrationRefusal,
+    readonly instanceId: string,
+    readonly from: string,
+    readonly to: string,
+    problem: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, `Instance "${instanceId}" cannot be migrated from ${from} to ${to}: ${problem}.`, {
+      instanceId,
+      from,
+      to,
+      ...details,
+    });
   }
 }
 

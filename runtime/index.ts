@@ -14,8 +14,20 @@ export { OPERATOR_EVENTS } from './operator-events.ts';
 export type { OperatorEvents } from './operator-events.ts';
 export { isStandardSchema } from './standard-schema.ts';
 export type { StandardSchemaV1, StandardIssue } from './standard-schema.ts';
-export { RuntimeError, IncompatibleSnapshotError, EventNotAllowedError, StepTimeoutError, StepNotRegisteredError } from './errors.ts';
-export type { RuntimeErrorCode } from './errors.ts';
+export {
+  RuntimeError,
+  IncompatibleSnapshotError,
+  EventNotAllowedError,
+  MigrationRefusedError,
+  StepTimeoutError,
+  StepNotRegisteredError,
+} from './errors.ts';
+export type { MigrationRefusal, RuntimeErrorCode } from './errors.ts';
+export { MigrationRegistry } from './migrations.ts';
+export type { MigrationDefinition, MigrationPath, MigrationResult, MigrationSnapshot } from './migrations.ts';
+export { MIGRATED_EVENT, migrateSnapshot } from './migration-plan.ts';
+export type { EffectSummary, MigratedSnapshot, MigrationReport } from './migration-plan.ts';
+export type { MigrateOptions } from './migrate-instance.ts';
 export { systemClock, SimulatedClock } from './clock.ts';
 export { MemoryStore } from './memory-store.ts';
 export { DEFAULT_POLICY } from './registry.ts';

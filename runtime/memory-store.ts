@@ -13,6 +13,7 @@ import type {
   InstanceStore,
   ListFilter,
   NewEffect,
+  VersionCount,
 } from './ports.ts';
 
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
@@ -91,7 +92,11 @@ export class MemoryStore implements InstanceStore {
     for (const id of this.byInstance.get(req.instanceId) ?? []) {
       const e = this.effectRows.get(id)!;
       if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e))
-        Object.assign(e, { status: 'cancelled', closedAt: req.now, updatedAt: req.now });
+        Object.assign(
+          e,
+          { status: 'cancelled', closedAt: req.now, updatedAt: req.now },
+          req.cancelReason ? { error: clone(req.cancelReason) } : {},
+        );
       else if (req.releaseTimers && e.status === 'pending' && e.kind === 'timer') Object.assign(e, { leaseOwner: null, leaseUntil: null });
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
@@ -239,6 +244,18 @@ export class MemoryStore implements InstanceStore {
       return { machineId, finished: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, maxMs: Math.max(...ms) };
     });
     return { instances, steps, outcomes, durations };
+  }
+
+  async countByVersion(tenant: string, machineId: string): Promise<VersionCount[]> {
+    const counts = new Map<string, VersionCount>();
+    for (const i of this.instances.values()) {
+      if (i.tenant !== tenant || i.machineId !== machineId) continue;
+      const key = `${i.machineVersion}\u0000${i.status}`;
+      const c = counts.get(key) ?? { version: i.machineVersion, status: i.status, count: 0 };
+      c.count++;
+      counts.set(key, c);
+    }
+    return [...counts.values()].sort((a, b) => a.version.localeCompare(b.version) || a.status.localeCompare(b.status));
   }
 
   async listTasks(f: TaskFilter): Promise<TaskRecord[]> {

@@ -116,6 +116,8 @@ export interface CommitRequest {
   newEffects: NewEffect[];
   /** Open effects to cancel (see `effect-address.ts`); never the effect this commit closes. */
   cancel: CancelKey[];
+  /** Stored as the `error` of the rows `cancel` closes (a migration says why each effect did not survive). */
+  cancelReason?: unknown;
   outbox: { type: string; payload: unknown }[];
   /** Moves the instance to this registered version of its machine (an operator retry after a fix). */
   machineVersion?: string;
@@ -218,7 +220,16 @@ export interface InstanceStore {
   claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean>;
   /** Aggregates for one tenant (see {@link StoreStats}). */
   stats(tenant: string): Promise<StoreStats>;
+  /** Instances of one machine of a tenant counted by version and status (one grouped query). */
+  countByVersion(tenant: string, machineId: string): Promise<VersionCount[]>;
   close(): Promise<void>;
+}
+
+/** How many instances of a machine version are in a status. */
+export interface VersionCount {
+  version: string;
+  status: InstanceStatus;
+  count: number;
 }
 
 /** Counts and durations the stats endpoint reports. */

@@ -18,6 +18,8 @@ export interface RegisteredMachine {
   readonly description?: string;
   /** Checked by `start` before anything is written. */
   readonly inputSchema?: StandardSchemaV1;
+  /** Checked against the context of an instance migrated to this version (see `migration-plan.ts`). */
+  readonly contextSchema?: StandardSchemaV1;
   /** The events `cancel` and `retry` send. */
   readonly operatorEvents: OperatorEvents;
   /** How the instance's steps are shown; the default lists each invoked step from its effect rows. */
@@ -42,6 +44,11 @@ export interface RegisterOptions {
    * The input is stored as given (a schema's defaults or transforms are not applied).
    */
   readonly inputSchema?: StandardSchemaV1;
+  /**
+   * Schema of the context (any Standard Schema): an instance migrated to this version whose migrated context
+   * fails it is refused with `migration_context_invalid` and left as it was.
+   */
+  readonly contextSchema?: StandardSchemaV1;
   /** Other names for the events the operator commands send (default {@link OPERATOR_EVENTS}). */
   readonly operatorEvents?: Partial<OperatorEvents>;
   /** Step statuses for the API and dashboard (the saga library gives `sagaStepView`). */
@@ -54,6 +61,9 @@ const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
 function checkRegisterOptions(options: RegisterOptions): void {
   if (options.inputSchema !== undefined && !isStandardSchema(options.inputSchema)) {
     throw RuntimeError.invalidArgument('register', 'inputSchema must implement Standard Schema v1 (a zod, valibot or arktype schema)');
+  }
+  if (options.contextSchema !== undefined && !isStandardSchema(options.contextSchema)) {
+    throw RuntimeError.invalidArgument('register', 'contextSchema must implement Standard Schema v1 (a zod, valibot or arktype schema)');
   }
   if (options.stepView !== undefined && typeof options.stepView !== 'function') {
     throw RuntimeError.invalidArgument('register', 'stepView must be a function');
@@ -133,6 +143,7 @@ export class Registry {
             ? {
                 description: options.description,
                 inputSchema: options.inputSchema,
+                contextSchema: options.contextSchema,
                 stepView: options.stepView,
                 operatorEvents: { ...OPERATOR_EVENTS, ...options.operatorEvents },
               }

@@ -5,7 +5,17 @@ import { systemClock } from './clock.ts';
 import { Engine } from './engine.ts';
 import { RuntimeError } from './errors.ts';
 import { Operations, type OperationOptions } from './operations.ts';
-import type { Clock, EffectRecord, EventRecord, InstanceRecord, InstanceStore, StoreStats, Wakeup, Wakeups } from './ports.ts';
+import type {
+  Clock,
+  EffectRecord,
+  EventRecord,
+  InstanceRecord,
+  InstanceStore,
+  StoreStats,
+  VersionCount,
+  Wakeup,
+  Wakeups,
+} from './ports.ts';
 import { InstanceQueries, type ListOptions, type WaitUntilOptions } from './queries.ts';
 import { Registry, type RegisterOptions, type RegisteredMachine } from './registry.ts';
 import { issueList } from './standard-schema.ts';
@@ -18,6 +28,9 @@ import { checkEvent, checkId, checkStartOptions, checkTenant } from './validate.
 import { DEFAULT_TENANT, publicId, storedId } from './instance-ids.ts';
 import { restartInstance } from './restart.ts';
 import { forkInstance } from './fork.ts';
+import { migrateInstance, type MigrateOptions } from './migrate-instance.ts';
+import type { MigrationReport } from './migration-plan.ts';
+import { MigrationRegistry, type MigrationDefinition } from './migrations.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -80,6 +93,8 @@ export interface RuntimeOptions {
  */
 export class Runtime {
   readonly registry: Registry;
+  /** Snapshot migrations between versions (see {@link registerMigration}). */
+  readonly migrations = new MigrationRegistry();
   readonly clock: Clock;
   readonly workerId: string;
   private readonly store: InstanceStore;
@@ -145,6 +160,41 @@ export class Runtime {
   /** Registers a machine as `id@version` (and its step implementations, if given). */
   register(machine: AnyStateMachine, options: RegisterOptions): RegisteredMachine {
     return this.registry.register(machine, options);
+  }
+
+  /**
+   * Registers a snapshot migration between two versions of a machine: a `migrate(snapshot) => { value, context }`
+   * function, or a declarative `stateMap` with an optional `context` function. Nothing moves by itself: an
+   * operator migrates instances with {@link migrateInstance}; chains (1 → 2 → 3) are followed.
+   *
+   * @example
+   * runtime.registerMigration({ machine: 'order', from: '1', to: '2', stateMap: { waiting: 'shipping.waiting' } });
+   */
+  registerMigration(definition: MigrationDefinition): void {
+    this.migrations.register(definition);
+  }
+
+  /**
+   * Migrates an active instance to another registered version of its machine, or (`dryRun`, the default) reports
+   * what that would do: the state mapping, the context diff, and which open timers and steps are kept,
+   * cancelled or planned. A real migration is one version-checked commit with a `statekeeper.migrated` history
+   * row naming the caller and reason. An instance the target cannot hold is refused (`migration_*` codes) and
+   * left untouched.
+   *
+   * @example
+   * const report = await runtime.migrateInstance(id, { to: '2' });             // dry run
+   * await runtime.migrateInstance(id, { to: '2', dryRun: false, reason: 'fixes the reminder', caller });
+   */
+  migrateInstance(instanceId: string, options: MigrateOptions): Promise<MigrationReport> {
+    this.assertOpen();
+    const deps = { engine: this.engine, registry: this.registry, migrations: this.migrations };
+    return this.scoped(instanceId, options.tenant, (id) => migrateInstance(deps, id, options));
+  }
+
+  /** A machine's instances of one tenant counted by version and status (also versions no longer registered here). */
+  versionCounts(machineId: string, options: { tenant?: string } = {}): Promise<VersionCount[]> {
+    checkId('versionCounts', 'machineId', machineId);
+    return this.store.countByVersion(options.tenant ?? DEFAULT_TENANT, machineId);
   }
 
   /** Registers step implementations by the actor names machines invoke. */

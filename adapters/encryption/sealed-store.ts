@@ -10,6 +10,7 @@ import type {
   ListFilter,
   NewEffect,
   StoreStats,
+  VersionCount,
 } from '../../runtime/ports.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 import type { SecretFields, SecretPolicy } from './secret-fields.ts';
@@ -149,6 +150,10 @@ export class SealedStore implements InstanceStore {
 
   stats(tenant: string): Promise<StoreStats> {
     return this.inner.stats(tenant);
+  }
+
+  countByVersion(tenant: string, machineId: string): Promise<VersionCount[]> {
+    return this.inner.countByVersion(tenant, machineId);
   }
 
   close(): Promise<void> {

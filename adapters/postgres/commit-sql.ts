@@ -26,7 +26,8 @@ const COMMIT_SQL = `with req as (
     machine_version text,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
-    cancel jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text, paused boolean, release_timers boolean)
+    cancel jsonb, cancel_reason jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text, paused boolean,
+    release_timers boolean)
 ), chk as (
   select r.i, e.status from req r join sk_effect e on e.id = r.close_id
 ), upd as (
@@ -48,7 +49,7 @@ const COMMIT_SQL = `with req as (
   where e.id = r.close_id
 ), cancelled as (
   -- Never the row being closed: two CTEs updating one row leave only one change.
-  update sk_effect e set status = 'cancelled', closed_at = r.at, updated_at = r.at
+  update sk_effect e set status = 'cancelled', closed_at = r.at, updated_at = r.at, error = coalesce(r.cancel_reason, e.error)
   from upd u join req r on r.i = u.i
   where r.cancel is not null and e.instance_id = r.id and e.status = 'pending' and e.id is distinct from r.close_id
     -- The cancel filter (effect-address.ts cancelFilter): { all: true } or effect names by kind.
@@ -200,6 +201,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     ev_handled: q.event.handled,
     ev_key: q.event.idempotencyKey,
     cancel: q.cancel.length ? cancelFilter(q.cancel) : null,
+    cancel_reason: q.cancel.length ? (q.cancelReason ?? null) : null,
     effects: effectJson(q.newEffects),
     outbox: q.outbox.length ? q.outbox : null,
     task_open: q.tasks?.open.length ? taskJson(q.tasks.open) : null,
@@ -207,7 +209,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     task_actor: q.tasks?.actor ?? null,
   }));
   return {
-    name: 'sk_commit_v4',
+    name: 'sk_commit_v5',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {

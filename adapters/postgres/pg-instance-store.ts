@@ -12,6 +12,7 @@ import type {
   InstanceRecord,
   InstanceStore,
   ListFilter,
+  VersionCount,
 } from '../../runtime/ports.ts';
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
@@ -327,6 +328,16 @@ export class PgInstanceStore implements InstanceStore {
         maxMs: Number(r.max_ms),
       })),
     };
+  }
+
+  async countByVersion(tenant: string, machineId: string): Promise<VersionCount[]> {
+    // One grouped scan of the (tenant, machine_id, status, created_at) index's range for this machine.
+    const rows = await this.rows(
+      `select machine_version, status, count(*)::int as n from sk_instance where tenant = ? and machine_id = ?
+       group by 1, 2 order by 1, 2`,
+      [tenant, machineId],
+    );
+    return rows.map((r) => ({ version: String(r.machine_version), status: r.status as InstanceRecord['status'], count: Number(r.n) }));
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,11 @@ describe('error mapping', () => {
     transition_rate_exceeded: 429,
     invalid_seq: 400,
     fork_replay_mismatch: 409,
+    migration_same_version: 409,
+    migration_state_missing: 422,
+    migration_context_invalid: 422,
+    migration_unresolvable: 422,
+    migration_failed: 422,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -1,0 +1,4 @@
+import { migrationSuite } from './migration-suite.ts';
+import { pgStoreFactory } from './support/pg-store.ts';
+
+migrationSuite('Postgres', pgStoreFactory());
