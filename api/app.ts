@@ -15,6 +15,7 @@ import { requestId } from './middleware/request-id.ts';
 import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
+import { registerMigrateRoutes } from './routes/migrate.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps) {
   registerMachineRegistrationRoutes(app, deps);
   registerInstanceRoutes(app, deps);
   registerCommandRoutes(app, deps);
+  registerMigrateRoutes(app, deps);
   registerForkRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);

@@ -263,10 +263,62 @@ export const MachineSummarySchema = z
   .object({ id: z.string(), description: z.string().nullable(), versions: z.array(z.string()), latestVersion: z.string() })
   .openapi('MachineSummary');
 
-/** A machine with all its versions. */
+/** Instances of one machine version of the caller's tenant, by status. */
+export const VersionInstancesSchema = z
+  .object({
+    active: z.number().int(),
+    done: z.number().int(),
+    error: z.number().int(),
+    stopped: z.number().int(),
+    total: z.number().int(),
+  })
+  .openapi('VersionInstances', { example: { active: 12, done: 340, error: 1, stopped: 2, total: 355 } });
+
+/** A machine with all its versions, and the instances of each. */
 export const MachineSchema = z
-  .object({ id: z.string(), latestVersion: z.string(), versions: z.array(MachineVersionSchema) })
+  .object({
+    id: z.string(),
+    latestVersion: z.string(),
+    versions: z.array(MachineVersionSchema.extend({ instances: VersionInstancesSchema })),
+    unregisteredVersions: z
+      .array(z.object({ version: z.string(), instances: VersionInstancesSchema }))
+      .openapi({ description: 'Versions this server does not register that instances of the tenant still run' }),
+  })
   .openapi('Machine');
+
+const EffectSummarySchema = z.object({
+  kind: z.enum(['step', 'child', 'timer', 'send']),
+  name: z.string(),
+  id: z.string().optional(),
+  target: z.string().nullable().optional(),
+  dueAt: z.string().nullable().optional(),
+});
+
+/** What a migration does (or, in a dry run, would do) to an instance. */
+export const MigrationReportSchema = z
+  .object({
+    dryRun: z.boolean(),
+    instanceId: z.string(),
+    machine: z.string(),
+    from: z.string(),
+    to: z.string(),
+    migration: z.object({
+      kind: z.enum(['registered', 'identity']).openapi({ description: 'identity: no migration registered, the snapshot as it is' }),
+      steps: z.array(z.string()).openapi({ example: ['1→2'] }),
+    }),
+    state: z.object({
+      before: z.unknown(),
+      after: z.unknown(),
+      paths: z.array(z.object({ from: z.string(), to: z.string() })),
+    }),
+    context: z.object({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()) }),
+    effects: z.object({
+      kept: z.array(EffectSummarySchema),
+      cancelled: z.array(EffectSummarySchema.extend({ reason: z.string() })),
+      planned: z.array(EffectSummarySchema),
+    }),
+  })
+  .openapi('MigrationReport');
 
 /** Aggregates of one tenant. */
 export const StatsSchema = z

@@ -43,6 +43,7 @@ export type {
   InstanceStore,
   InstanceStatus,
   ListFilter,
+  VersionCount,
   Wakeup,
   Wakeups,
 } from './ports.ts';

@@ -53,6 +53,7 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/instances/{id}/resume',
         'POST /v1/instances/{id}/restart',
         'POST /v1/instances/{id}/fork',
+        'POST /v1/instances/{id}/migrate',
         'GET /v1/instances/{id}/history',
         'GET /v1/instances/{id}/inspect',
         'GET /v1/instances/{id}/stream',
@@ -100,7 +101,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(25);
+    expect(noscript.match(/<section /g)).toHaveLength(26);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
