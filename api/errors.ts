@@ -111,4 +111,10 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   migration_context_invalid: 422,
   migration_unresolvable: 422,
   migration_failed: 422,
+  // Outbox delivery: a server without an outbox store, an unknown (or another tenant's) subscription or delivery,
+  // a redelivery of a delivery still pending or cancelled.
+  outbox_unavailable: 501,
+  subscription_not_found: 404,
+  delivery_not_found: 404,
+  delivery_not_ended: 409,
 };

@@ -566,7 +566,8 @@ export class Engine {
     measured?: Pick<InstanceChange, 'source' | 'durationMs'>,
   ): void {
     this.executor.execute(loaded, plan);
-    this.feed.emit({ ...changeOf(loaded, eventType), ...measured });
+    const emitted = plan.outbox.length ? { emitted: plan.outbox.length } : {};
+    this.feed.emit({ ...changeOf(loaded, eventType), ...measured, ...emitted });
   }
 
   private planning(reg: RegisteredMachine, instanceId: string, parentId: string | null, generation: number, now: Date): PlanContext {

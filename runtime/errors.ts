@@ -36,7 +36,11 @@ export type RuntimeErrorCode =
   | 'migration_state_missing'
   | 'migration_context_invalid'
   | 'migration_unresolvable'
-  | 'migration_failed';
+  | 'migration_failed'
+  | 'outbox_unavailable'
+  | 'subscription_not_found'
+  | 'delivery_not_found'
+  | 'delivery_not_ended';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

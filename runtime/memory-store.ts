@@ -1,4 +1,5 @@
 import { cancels } from './effect-address.ts';
+import { MemoryOutboxStore, type MemoryOutboxRow } from './outbox/memory-outbox-store.ts';
 import { openEffect } from './effect-plan.ts';
 import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
 import type {
@@ -31,7 +32,9 @@ export class MemoryStore implements InstanceStore {
   private readonly effectRows = new Map<string, EffectRecord>();
   private readonly byInstance = new Map<string, Set<string>>();
   private readonly tasks = new Map<string, TaskRecord>();
-  readonly outbox: { id: number; instanceId: string; seq: number; type: string; payload: unknown; createdAt: Date }[] = [];
+  readonly outbox: MemoryOutboxRow[] = [];
+  /** Subscriptions and deliveries; a commit writes the deliveries of its outbox rows. */
+  readonly outboxStore = new MemoryOutboxStore(this.outbox);
 
   async create(req: CreateRequest): Promise<CreateResult> {
     const r = req.record;
@@ -310,8 +313,12 @@ export class MemoryStore implements InstanceStore {
   }
 
   private addOutbox(instanceId: string, seq: number, items: { type: string; payload: unknown }[], now: Date) {
-    for (const m of items)
-      this.outbox.push({ id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now });
+    const tenant = this.instances.get(instanceId)!.tenant;
+    for (const m of items) {
+      const row = { id: this.outbox.length + 1, instanceId, seq, type: m.type, payload: clone(m.payload), createdAt: now };
+      this.outbox.push({ ...row, publishedAt: null, attempts: 0 });
+      this.outboxStore.fanOut(this.outbox.at(-1)!, tenant);
+    }
   }
 }
 

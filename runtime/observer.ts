@@ -21,6 +21,8 @@ export interface RuntimeObserver {
   claimed?(c: ClaimInfo): void;
   /** One group-commit statement finished (reported by the store adapter). */
   commitBatch?(b: CommitBatchInfo): void;
+  /** One outbox delivery attempt was recorded (see `outbox/`). */
+  delivery?(d: DeliveryInfo): void;
 }
 
 /** The side of a transition the observers see. */
@@ -90,6 +92,19 @@ export interface CommitBatchInfo {
   ok: boolean;
 }
 
+/** One recorded outbox delivery attempt. */
+export interface DeliveryInfo {
+  deliveryId: string;
+  subscriptionKind: 'webhook' | 'handler';
+  /** `failed`: another attempt follows after a back-off; `dead`: the attempts ran out. */
+  outcome: 'delivered' | 'failed' | 'dead';
+  attempt: number;
+  durationMs: number;
+  /** From the commit that emitted the row to this attempt's end. */
+  lagMs: number;
+  error?: string;
+}
+
 /** Calls every observer; an observer that throws is ignored (observation never breaks the runtime). */
 export function combineObservers(...observers: (RuntimeObserver | undefined)[]): Required<RuntimeObserver> {
   const list = observers.filter((o): o is RuntimeObserver => o !== undefined);
@@ -110,6 +125,7 @@ export function combineObservers(...observers: (RuntimeObserver | undefined)[]):
     timerFired: each('timerFired'),
     claimed: each('claimed'),
     commitBatch: each('commitBatch'),
+    delivery: each('delivery'),
   };
 }
 

@@ -260,6 +260,7 @@ export type Wakeup =
   | { kind: 'instance'; instanceId: string; tenant: string; version: number; status: InstanceStatus }
   | { kind: 'work' }
   | { kind: 'key_revoked'; keyId: string }
+  | { kind: 'deliveries' }
   | { kind: 'resync' };
 
 /**

@@ -31,6 +31,8 @@ import { forkInstance } from './fork.ts';
 import { migrateInstance, type MigrateOptions } from './migrate-instance.ts';
 import type { MigrationReport } from './migration-plan.ts';
 import { MigrationRegistry, type MigrationDefinition } from './migrations.ts';
+import { MemoryStore } from './memory-store.ts';
+import { Outbox, type DeliveryListOptions, type DeliveryView, type OutboxOptions } from './outbox/outbox.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -76,6 +78,11 @@ export interface RuntimeOptions {
    * polling alone finds their work.
    */
   readonly wakeups?: Wakeups;
+  /**
+   * Outbox delivery to webhooks and in-process subscribers (`runtime.outbox`): its store (default: the memory
+   * store's own when `store` is a MemoryStore; else none and nothing is delivered), retry policy and poll.
+   */
+  readonly outbox?: OutboxOptions;
 }
 
 /**
@@ -103,6 +110,8 @@ export class Runtime {
   private readonly operations: Operations;
   /** The human-task inbox: list, get, claim, unclaim, complete (see `task-operations.ts`). */
   readonly tasks: TaskOperations;
+  /** Outbox delivery: webhook subscriptions, in-process subscribers, deliveries (see `outbox/outbox.ts`). */
+  readonly outbox: Outbox;
   private closed = false;
   private readonly onError: (e: unknown) => void;
   private readonly stopWakeups?: () => void;
@@ -141,6 +150,19 @@ export class Runtime {
     });
     this.operations = new Operations({ engine: this.engine, queries: this.queries, registry: this.registry });
     this.tasks = new TaskOperations({ store: this.store, clock: this.clock, apply: this.engine.apply });
+    const observer = safeObserver(options.observer);
+    this.outbox = new Outbox({
+      store: options.outbox?.store ?? (this.store instanceof MemoryStore ? this.store.outboxStore : undefined),
+      clock: this.clock,
+      owner: this.workerId,
+      options: options.outbox ?? {},
+      defaultPollMs: options.pollIntervalMs ?? 1000,
+      track: (p) => this.engine.track(p),
+      onError: this.onError,
+      observe: observer.delivery,
+    });
+    // A commit that wrote outbox rows wrote their deliveries: claim them now rather than at the next poll.
+    this.engine.feed.subscribe((c) => c.emitted && this.outbox.wake());
     if (options.steps) this.registry.registerSteps(options.steps);
     this.stopWakeups = options.wakeups?.subscribe((w) => this.wakeUp(w));
   }
@@ -154,6 +176,9 @@ export class Runtime {
       this.engine.feed.emitRemote({ instanceId: publicId(w.tenant, w.instanceId), tenant: w.tenant, version: w.version, status: w.status });
     } else if (w.kind === 'work' || w.kind === 'resync') {
       this.engine.poller.wake();
+      this.outbox.wake();
+    } else if (w.kind === 'deliveries') {
+      this.outbox.wake();
     }
   }
 
@@ -205,6 +230,7 @@ export class Runtime {
   /** Resumes what is due: open invocations, due timers, undelivered child results. Called by {@link createRuntime}. */
   async resume(): Promise<void> {
     await this.engine.poller.start();
+    await this.outbox.start();
   }
 
   /**
@@ -289,6 +315,17 @@ export class Runtime {
   /** Effect rows (steps, timers, children, sends) of an instance. */
   effects(instanceId: string, options: { tenant?: string } = {}): Promise<EffectRecord[]> {
     return this.scoped(instanceId, options.tenant, (id) => this.queries.effects(id, options));
+  }
+
+  /** Outbox deliveries of an instance's emitted events, oldest first (see {@link Outbox.deliveries}). */
+  deliveries(
+    instanceId: string,
+    options: Omit<DeliveryListOptions, 'instanceId'>,
+  ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+    return this.scoped(instanceId, options.tenant, async (id) => {
+      await this.queries.get(id, options);
+      return this.outbox.deliveries({ ...options, instanceId: id });
+    });
   }
 
   /**
@@ -448,8 +485,10 @@ export class Runtime {
     this.closed = true;
     this.stopWakeups?.();
     this.engine.stopWork();
+    this.outbox.stop();
     await this.engine.settled();
     await this.store.releaseLeases(this.workerId).catch(this.onError);
+    await this.outbox.release().catch(this.onError);
     this.engine.feed.close();
   }
 

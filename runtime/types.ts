@@ -97,4 +97,6 @@ export interface InstanceChange {
   source?: EventSource;
   /** Admit, decide and commit of the event, in milliseconds (absent for a start). */
   durationMs?: number;
+  /** Outbox rows (emitted events) the commit wrote, when there were any. */
+  emitted?: number;
 }

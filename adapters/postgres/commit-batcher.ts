@@ -111,7 +111,10 @@ export class CommitBatcher {
     const kind = batch[0]!.write.kind;
     const stmt: BatchSql<CommitResult | CreateResult> =
       kind === 'create'
-        ? createBatchSql(batch.map((q) => (q.write as { req: CreateRequest }).req))
+        ? createBatchSql(
+            batch.map((q) => (q.write as { req: CreateRequest }).req),
+            this.origin,
+          )
         : commitBatchSql(
             batch.map((q) => (q.write as { req: CommitRequest }).req),
             this.origin,

@@ -8,6 +8,22 @@ export const json = (v: unknown): string | null => (v === undefined || v === nul
 export const ts = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
 /**
+ * Whether a live subscription `s` takes an outbox row of `tenant` and `type`: its tenant (or none, an
+ * in-process handler of every tenant), and one of its patterns (`event-filter.ts`: `*`, the exact type, or a
+ * prefix ending in `.*`). Evaluated by the commit statement: deliveries exist exactly when their row does.
+ */
+const SUBSCRIPTION_MATCHES = (tenant: string, type: string) => `s.deleted_at is null and (s.tenant is null or s.tenant = ${tenant})
+      and exists (select 1 from jsonb_array_elements_text(s.event_types) p(t)
+        where p.t = '*' or p.t = ${type} or (right(p.t, 2) = '.*' and starts_with(${type}, left(p.t, -1))))`;
+
+/** One pending delivery per new outbox row (`ob`) and matching subscription; `owners` holds the instances' tenants. */
+const INSERT_DELIVERIES = (owners: string, key: string) => `insert into sk_delivery (id, outbox_id, subscription_id, instance_id, tenant,
+      event_type, status, attempts, next_attempt_at, created_at, updated_at)
+  select ob.id || '-' || s.id, ob.id, s.id, ob.instance_id, w.tenant, ob.type, 'pending', 0, ob.created_at, ob.created_at, ob.created_at
+  from ob join ${owners} w on w.${key} = ob.instance_id join sk_subscription s on ${SUBSCRIPTION_MATCHES('w.tenant', 'ob.type')}
+  returning 1`;
+
+/**
  * The commit of any number of events (of different instances) as ONE
  * set-based statement. Requests travel as one jsonb array, so the statement
  * text never changes: it is a named prepared statement, planned once per
@@ -69,9 +85,16 @@ const COMMIT_SQL = `with req as (
     as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
         "leaseOwner" text, "leaseUntil" timestamptz)
 ), ob as (
-  insert into sk_outbox (instance_id, seq, type, payload, created_at)
-  select u.id, u.version, o.type, o.payload, r.at
-  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.outbox, '[]'::jsonb)) as o(type text, payload jsonb)
+  -- A row no live subscription matches is published as it is written: it has nothing to wait for.
+  insert into sk_outbox (instance_id, seq, type, payload, created_at, published_at)
+  select u.id, u.version, o.type, o.payload, r.at,
+    case when exists (select 1 from sk_subscription s where ${SUBSCRIPTION_MATCHES('u.tenant', 'o.type')}) then null else r.at end
+  from upd u join req r on r.i = u.i cross join lateral rows from (jsonb_to_recordset(coalesce(r.outbox, '[]'::jsonb))
+    as (type text, payload jsonb)) with ordinality as o(type, payload, n)
+  order by u.i, o.n
+  returning id, instance_id, type, created_at
+), dl as (
+  ${INSERT_DELIVERIES('upd', 'id')}
 ), task_closed as (
   -- Human tasks of the states this transition left (tasks.ts diffTasks).
   update sk_task t set status = c.status, closed_at = r.at, closed_by = r.task_actor
@@ -99,9 +122,13 @@ const COMMIT_SQL = `with req as (
   ) n
   group by n.chunk
 )
--- A CTE without side effects of its own runs only when referenced: the count makes the notifications happen.
+, dl_note as (
+  -- Deliveries to make: the other processes' dispatchers claim at once rather than at their next poll.
+  select pg_notify('${WAKEUP_CHANNEL}', json_build_object('o', $2::text, 'd', 1)::text) from (select 1 from dl limit 1) x
+)
+-- A CTE without side effects of its own runs only when referenced: the counts make the notifications happen.
 select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i
-  cross join (select count(*) as notes from note) nt`;
+  cross join (select count(*) as notes from note) nt cross join (select count(*) as dl_notes from dl_note) dn`;
 
 /**
  * The first commit of any number of instances as one statement: insert
@@ -144,9 +171,17 @@ const CREATE_SQL = `with req as (
     as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
         "leaseOwner" text, "leaseUntil" timestamptz)
 ), ob as (
-  insert into sk_outbox (instance_id, seq, type, payload, created_at)
-  select m.id, m.version, o.type, o.payload, m.at from made m cross join lateral jsonb_to_recordset(coalesce(m.outbox,
-      '[]'::jsonb)) as o(type text, payload jsonb)
+  insert into sk_outbox (instance_id, seq, type, payload, created_at, published_at)
+  select m.id, m.version, o.type, o.payload, m.at,
+    case when exists (select 1 from sk_subscription s where ${SUBSCRIPTION_MATCHES('m.tenant', 'o.type')}) then null else m.at end
+  from made m cross join lateral rows from (jsonb_to_recordset(coalesce(m.outbox, '[]'::jsonb)) as (type text, payload jsonb))
+    with ordinality as o(type, payload, n)
+  order by m.i, o.n
+  returning id, instance_id, type, created_at
+), dl as (
+  ${INSERT_DELIVERIES('made', 'id')}
+), dl_note as (
+  select pg_notify('${WAKEUP_CHANNEL}', json_build_object('o', $2::text, 'd', 1)::text) from (select 1 from dl limit 1) x
 ), started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
 ), task_opened as (
@@ -158,7 +193,8 @@ const CREATE_SQL = `with req as (
     form jsonb, "dueAt" timestamptz)
   on conflict (id) do nothing
 )
-select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i`;
+select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i
+  cross join (select count(*) as dl_notes from dl_note) dn`;
 
 /** A statement for a batch of writes of one kind, and how to read each write's outcome from its rows. */
 export interface BatchSql<R> {
@@ -209,7 +245,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     task_actor: q.tasks?.actor ?? null,
   }));
   return {
-    name: 'sk_commit_v5',
+    name: 'sk_commit_v6',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {
@@ -225,7 +261,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
 }
 
 /** The statement creating `reqs`. */
-export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateResult> {
+export function createBatchSql(reqs: readonly CreateRequest[], origin: string): BatchSql<CreateResult> {
   const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks, priorEvents }, i) => ({
     i,
     id: r.id,
@@ -259,9 +295,9 @@ export function createBatchSql(reqs: readonly CreateRequest[]): BatchSql<CreateR
     task_open: tasks?.open.length ? taskJson(tasks.open) : null,
   }));
   return {
-    name: 'sk_create_v3',
+    name: 'sk_create_v4',
     sql: CREATE_SQL,
-    params: [JSON.stringify(rows)],
+    params: [JSON.stringify(rows), origin],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));
       return reqs.map((_, i): CreateResult => (byIndex.get(i)?.created === true ? { ok: true } : { ok: false, reason: 'exists' }));

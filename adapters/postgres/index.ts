@@ -7,3 +7,4 @@ export { startEmbeddedPostgres } from './embedded.ts';
 export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded.ts';
 export { pgGauges } from './pg-gauges.ts';
 export { PgDefinitionStore } from './pg-definition-store.ts';
+export { PgOutboxStore } from './pg-outbox-store.ts';

@@ -14,13 +14,15 @@ export const CHANGES_PER_NOTIFY = 20;
 /**
  * Payloads, kept short: `o` is the sending store's origin (a process ignores
  * its own), then one of `c` (instance changes: [id, tenant, version, status]),
- * `w` (work to claim), `k` (a revoked API key id).
+ * `w` (work to claim), `k` (a revoked API key id), `d` (outbox deliveries to make).
  */
 interface Payload {
   o: string;
   c?: [string, string, number, InstanceStatus][];
   w?: 1;
   k?: string;
+  /** Outbox deliveries were written (by a commit statement). */
+  d?: 1;
 }
 
 /** The payload announcing `wakeup` (instance changes are announced by the commit statement itself, see commit-sql.ts). */
@@ -28,6 +30,7 @@ export function encodeWakeup(origin: string, wakeup: Wakeup): string {
   const p: Payload = { o: origin };
   if (wakeup.kind === 'instance') p.c = [[wakeup.instanceId, wakeup.tenant, wakeup.version, wakeup.status]];
   else if (wakeup.kind === 'key_revoked') p.k = wakeup.keyId;
+  else if (wakeup.kind === 'deliveries') p.d = 1;
   else p.w = 1;
   return JSON.stringify(p);
 }
@@ -48,6 +51,7 @@ export function decodeWakeups(origin: string, text: string | undefined): Wakeup[
     }
   }
   if (p.w === 1) out.push({ kind: 'work' });
+  if (p.d === 1) out.push({ kind: 'deliveries' });
   if (typeof p.k === 'string') out.push({ kind: 'key_revoked', keyId: p.k });
   return out;
 }

@@ -17,7 +17,7 @@ export function runtimeRoleGrants(role: string): string[] {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`role name "${role}": use lower-case letters, digits and _`);
   return [
     `grant usage on schema public to ${role}`,
-    `grant select, insert, update on sk_instance, sk_effect, sk_outbox, sk_api_key, sk_task to ${role}`,
+    `grant select, insert, update on sk_instance, sk_effect, sk_outbox, sk_api_key, sk_task, sk_subscription, sk_delivery to ${role}`,
     `grant select, insert on sk_definition to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
     `grant usage on all sequences in schema public to ${role}`,

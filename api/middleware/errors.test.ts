@@ -58,6 +58,10 @@ describe('error mapping', () => {
     migration_context_invalid: 422,
     migration_unresolvable: 422,
     migration_failed: 422,
+    outbox_unavailable: 501,
+    subscription_not_found: 404,
+    delivery_not_found: 404,
+    delivery_not_ended: 409,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -51,7 +51,8 @@ export function errorHandler(report: InternalErrorReporter): ErrorHandler<ApiEnv
     if (err instanceof RuntimeError) {
       const status = RUNTIME_STATUS[err.code] ?? 500;
       if (status === 503) c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-      if (status >= 500 && status !== 503 && status !== 504) return internal(c, err, report);
+      // 501: a capability this server is not configured for (outbox_unavailable), told as such rather than hidden.
+      if (status >= 500 && status !== 501 && status !== 503 && status !== 504) return internal(c, err, report);
       return send(c, status, err.code, err.message, err.details);
     }
     if (err instanceof HTTPException) {

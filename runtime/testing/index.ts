@@ -23,6 +23,8 @@ export interface SimulationOptions {
   readonly transitionRateLimit?: RuntimeOptions['transitionRateLimit'];
   /** Told of step attempts, timer firings and claims (as `RuntimeOptions.observer`). */
   readonly observer?: RuntimeObserver;
+  /** Outbox delivery options (as `RuntimeOptions.outbox`); deliveries use the memory store's outbox by default. */
+  readonly outbox?: RuntimeOptions['outbox'];
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
@@ -65,6 +67,7 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     minDelayMs: options.minDelayMs,
     transitionRateLimit: options.transitionRateLimit,
     observer: options.observer,
+    outbox: options.outbox,
   });
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.
   runtime.registry.registerAll(options.machines ?? []);

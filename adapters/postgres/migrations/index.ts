@@ -7,6 +7,7 @@ import { Migration20261207InstancePaused } from './migration-20261207-instance-p
 import { Migration20261207InstanceRestartOf } from './migration-20261207-instance-restart-of.ts';
 import { Migration20261207Tasks } from './migration-20261207-tasks.ts';
 import { Migration20261208InstanceForkOf } from './migration-20261208-instance-fork-of.ts';
+import { Migration20261208OutboxDelivery } from './migration-20261208-outbox-delivery.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: 'Migration20261207InstancePaused', class: Migration20261207InstancePaused },
   { name: 'Migration20261207InstanceRestartOf', class: Migration20261207InstanceRestartOf },
   { name: 'Migration20261208InstanceForkOf', class: Migration20261208InstanceForkOf },
+  { name: 'Migration20261208OutboxDelivery', class: Migration20261208OutboxDelivery },
 ];
