@@ -116,10 +116,14 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
   test('one instance rows reach a subscription in order, each only after the previous one ended', { timeout: 120_000 }, async () => {
     await fresh();
     // Slow and flaky answers: later rows would overtake earlier ones if anything ran them concurrently.
+    // The first attempt of every odd row fails once (fewer failures than maxAttempts: nothing is dead-lettered).
     let k = 0;
-    receiver.respond = async () => {
-      await new Promise((r) => setTimeout(r, (k * 7) % 15));
-      return ++k % 4 === 0 ? 503 : 200;
+    const failed = new Set<string>();
+    receiver.respond = async (r) => {
+      await new Promise((resolve) => setTimeout(resolve, (++k * 7) % 15));
+      if (r.json.data.n % 2 !== 1 || failed.has(r.id)) return 200;
+      failed.add(r.id);
+      return 503;
     };
     await webhook();
     const ids = await Promise.all([1, 2, 3].map(async () => (await runtime.start({ machine: 'emitter' })).id));
@@ -133,6 +137,7 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
       'every delivery to end',
       90_000,
     );
+    expect(receiver.received.filter((r) => r.status === 503)).toHaveLength(ids.length * 5);
     for (const id of ids) {
       const seen = receiver.received.filter((r) => r.json.instanceId === id);
       const ns = seen.map((r) => r.json.data.n);
