@@ -137,7 +137,7 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
       'every delivery to end',
       90_000,
     );
-    expect(receiver.received.filter((r) => r.status === 503)).toHaveLength(ids.length * 5);
+    expect(receiver.received.filter((r) => r.status === 503)).toHaveLength(ids.length * 3);
     for (const id of ids) {
       const seen = receiver.received.filter((r) => r.json.instanceId === id);
       const ns = seen.map((r) => r.json.data.n);
