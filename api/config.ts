@@ -14,6 +14,10 @@ const schema = z.object({
   STATEKEEPER_DATA_DIR: z.string().min(1).default('./.statekeeper'),
   STATEKEEPER_WORKER_ID: z.string().min(1).optional(),
   STATEKEEPER_POLL_MS: z.coerce.number().int().min(0).default(1000),
+  /** Lease on an effect from its last renewal: a dead process's steps and timers are taken over this long after it stopped renewing. */
+  STATEKEEPER_LEASE_MS: z.coerce.number().int().min(100).default(4000),
+  /** How often leases are renewed (default: half the lease). */
+  STATEKEEPER_HEARTBEAT_MS: z.coerce.number().int().min(1).optional(),
   /** Quiet time after which an SSE stream sends a keep-alive and re-reads its instance (covers a lost wake-up). */
   STATEKEEPER_SSE_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(15_000),
   /** Base URL of a lab (or anything speaking its HTTP interface) for the bundled step actors; default: one served in process. */

@@ -88,6 +88,8 @@ async function main(shutdown: Shutdown) {
     store: sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines),
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
+    leaseMs: config.STATEKEEPER_LEASE_MS,
+    heartbeatMs: config.STATEKEEPER_HEARTBEAT_MS,
     minDelayMs: config.STATEKEEPER_MIN_DELAY_MS,
     transitionRateLimit: { maxTransitions: config.STATEKEEPER_MAX_TRANSITIONS, windowMs: config.STATEKEEPER_TRANSITION_WINDOW_MS },
     machines: workflows.machines.map((m) => ({ machine: m.machine, options: m.options })),

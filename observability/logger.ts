@@ -105,6 +105,12 @@ export function logObserver(log: Logger): RuntimeObserver {
             'lease takeover: resuming an effect another process held',
           );
     },
+    leaseLost(l) {
+      log.warn(
+        { owner: l.owner, effect_ids: l.effectIds },
+        'lease lost: this process stalled past its lease and another took these effects over; dropped here',
+      );
+    },
   };
 }
 

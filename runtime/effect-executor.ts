@@ -48,6 +48,8 @@ export class EffectExecutor {
    * as the commit cancels every open row of that name.
    */
   private readonly timers = new Map<string, { instanceId: string; name: string; cancel: () => void }>();
+  /** Deliveries and child starts under way (leased to this process until they commit). */
+  private readonly delivering = new Map<string, object>();
   private stopped = false;
 
   constructor(private readonly o: EffectExecutorOptions) {}
@@ -86,10 +88,10 @@ export class EffectExecutor {
         if (effect.leaseOwner === this.o.owner) this.arm(effect);
         break;
       case 'send':
-        void this.o.track(this.deliver(effect, 'system')).catch(this.o.onError);
+        void this.o.track(this.holding(effect.id, () => this.deliver(effect, 'system'))).catch(this.o.onError);
         break;
       case 'child':
-        void this.o.track(this.startChild(effect)).catch(this.o.onError);
+        void this.o.track(this.holding(effect.id, () => this.startChild(effect))).catch(this.o.onError);
         break;
     }
   }
@@ -106,11 +108,41 @@ export class EffectExecutor {
     void this.o.track(this.o.apply(child.parentId, event as EventObject, { source: 'child', closeEffect: close })).catch(this.o.onError);
   }
 
+  /** Adds the timers armed here and the deliveries under way to `into` (the heartbeat renews their leases). */
+  held(into: Map<string, object>): void {
+    for (const [id, t] of this.timers) into.set(id, t);
+    for (const [id, d] of this.delivering) into.set(id, d);
+  }
+
+  /**
+   * Disarms timers another process took over while this one stalled past their lease (it fires them now).
+   * A delivery under way cannot be taken back: its commit, or the other process's, finds the row closed.
+   */
+  drop(lost: Map<string, object>): void {
+    for (const [id, entry] of lost) {
+      const t = this.timers.get(id);
+      if (t !== entry || !t) continue;
+      t.cancel();
+      this.timers.delete(id);
+    }
+  }
+
   /** No more effects start; armed timers are disarmed (their rows stay open for the next process). */
   stop(): void {
     this.stopped = true;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+  }
+
+  /** Runs `work` for effect `id`, holding its lease meanwhile. */
+  private async holding<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const entry = {};
+    this.delivering.set(id, entry);
+    try {
+      return await work();
+    } finally {
+      if (this.delivering.get(id) === entry) this.delivering.delete(id);
+    }
   }
 
   private arm(effect: EffectRecord): void {
@@ -119,7 +151,7 @@ export class EffectExecutor {
     const delay = Math.max(0, (effect.dueAt?.getTime() ?? 0) - this.o.clock.now().getTime());
     const cancel = this.o.clock.schedule(delay, () => {
       if (this.timers.get(key)?.cancel === cancel) this.timers.delete(key);
-      void this.o.track(this.fire(effect)).catch(this.o.onError);
+      void this.o.track(this.holding(key, () => this.fire(effect))).catch(this.o.onError);
     });
     this.timers.set(key, { instanceId: effect.instanceId, name: effect.name, cancel });
   }

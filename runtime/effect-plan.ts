@@ -25,8 +25,11 @@ export interface PlanContext {
   readonly owner: string;
   /** Timers due within this many ms are leased to this process and armed in memory. */
   readonly timerHorizonMs: number;
-  /** Lease length for a step's first attempt (its timeout plus a margin). */
-  readonly stepLeaseMs: (src: string) => number;
+  /**
+   * Lease length of the effects this commit opens for this process (steps, deliveries, timers armed here);
+   * renewed by the heartbeat while the process works on them (lease-keeper.ts).
+   */
+  readonly leaseMs: number;
 }
 
 /**
@@ -46,6 +49,7 @@ export function noEffects(): EffectPlan {
 export function planEffects(actions: readonly ActionObject[], ctx: PlanContext): EffectPlan {
   const plan = noEffects();
   const base = { attempts: 0, leaseOwner: null, leaseUntil: null, input: null, event: null, target: null } as const;
+  const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.leaseMs) };
   actions.forEach((action, index) => {
     const p = action.params ?? {};
     switch (action.type) {
@@ -55,11 +59,9 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         const id = effectId.invoke(ctx.instanceId, p.id, ctx.generation);
         const logic = ctx.machine.implementations.actors?.[src];
         if (isMachine(logic)) {
-          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
           const input = p.input ?? null;
           plan.newEffects.push({ ...base, ...lease, id, kind: 'child', name: p.id, target: logic.id, input, dueAt: ctx.now });
         } else {
-          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.stepLeaseMs(src)) };
           const input = p.input ?? null;
           // The first call is recorded by this commit: the runner makes it as soon as the commit returns, so
           // it costs no write of its own; a stop before it is made takes it back (releaseAttempt). Later
@@ -83,7 +85,6 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `send.${index}`, p.event, target, p.delay));
         else {
           const id = effectId.send(ctx.instanceId, ctx.generation, index);
-          const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + 30_000) };
           const name = p.event?.type ?? 'event';
           plan.newEffects.push({ ...base, ...lease, id, kind: 'send', name, target: encodeTarget(target), event: p.event, dueAt: ctx.now });
         }
@@ -121,10 +122,10 @@ function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTa
     event,
     attempts: 0,
     dueAt,
-    // A timer due soon is armed in this process, which holds it until a while after it is due (after a
-    // crash another process claims it). A later one is left unleased for the poller to claim when near.
+    // A timer due soon is armed in this process, whose heartbeat renews its lease until it fires (after a
+    // crash another process claims and arms it). A later one is left unleased for the poller to claim when near.
     ...(delay <= ctx.timerHorizonMs
-      ? { leaseOwner: ctx.owner, leaseUntil: new Date(dueAt.getTime() + 30_000) }
+      ? { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.leaseMs) }
       : { leaseOwner: null, leaseUntil: null }),
   };
 }

@@ -24,6 +24,8 @@ export interface EffectPollerOptions {
   readonly pollIntervalMs: number;
   /** Timers due within this window are claimed and armed in memory. */
   readonly timerHorizonMs: number;
+  /** Lease length of a claim (renewed by the heartbeat while this process works on the effect). */
+  readonly leaseMs: number;
   readonly onError: (e: unknown) => void;
   readonly observer: Required<RuntimeObserver>;
 }
@@ -101,13 +103,7 @@ export class EffectPoller {
     const now = this.o.clock.now();
     // An infinite horizon (simulation) means "every timer": clamp to the latest representable date.
     const until = (ms: number) => new Date(Math.min(now.getTime() + ms, MAX_DATE_MS));
-    const claimed = await this.o.store.claimDue(
-      this.o.owner,
-      now,
-      until(this.o.timerHorizonMs),
-      until(this.o.timerHorizonMs + 30_000),
-      200,
-    );
+    const claimed = await this.o.store.claimDue(this.o.owner, now, until(this.o.timerHorizonMs), until(this.o.leaseMs), 200);
     if (claimed.length) this.report(claimed);
     for (const effect of claimed) this.o.executor.run(effect);
     for (const { effect, child } of await this.o.store.finishedChildren(200)) this.o.executor.reportToParent(child, effect);

@@ -12,6 +12,7 @@ import { MIGRATED_EVENT, type MigrationReport, type PreparedMigration } from './
 import { failedEvent, loadOrQuarantine, REVIVE_EVENT, revivedSnapshot, type QuarantineDeps } from './quarantine.ts';
 import type { Clock, CommitResult, CreateRequest, EffectRecord, InstanceRecord, InstanceStore, PriorEvent } from './ports.ts';
 import type { Registry, RegisteredMachine } from './registry.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import { StepRunner } from './step-runner.ts';
 import { checkTaskAnswer, diffTasks } from './tasks.ts';
 import { ATTR, SPAN, captureTraceContext, inSpan, stateLabel, storedContext } from './telemetry.ts';
@@ -45,6 +46,10 @@ export interface EngineOptions {
   readonly timerHorizonMs: number;
   /** How often due work is claimed (0 disables polling). */
   readonly pollIntervalMs: number;
+  /** Lease length of effects this process takes (lease-keeper.ts). */
+  readonly leaseMs: number;
+  /** How often the leases of effects this process works on are renewed (0: never). */
+  readonly heartbeatMs: number;
   /** Idle instances kept in memory. */
   readonly maxCached: number;
   /** Delays computed below this end the instance in error. */
@@ -122,6 +127,7 @@ export class Engine {
   readonly feed: ChangeFeed;
   readonly instances: InstanceCache;
   readonly poller: EffectPoller;
+  readonly leases: LeaseKeeper;
   private readonly steps: StepRunner;
   private readonly executor: EffectExecutor;
   private readonly quarantine: QuarantineDeps;
@@ -134,7 +140,7 @@ export class Engine {
     const track = <T>(p: Promise<T>) => this.track(p);
     this.feed = new ChangeFeed(onError);
     this.instances = new InstanceCache({ store, registry, maxCached: o.maxCached, busy: (id) => this.mailboxes.busy(id) });
-    this.steps = new StepRunner({ store, registry, clock, apply: this.apply, track, onError, observer });
+    this.steps = new StepRunner({ store, registry, clock, leaseMs: o.leaseMs, apply: this.apply, track, onError, observer });
     const createChild = ({ parent, effect }: { parent: LoadedInstance; effect: EffectRecord }) =>
       this.create({
         reg: registry.resolve(effect.target ?? ''),
@@ -162,6 +168,26 @@ export class Engine {
       observer,
     });
     this.poller = new EffectPoller({ ...o, executor: this.executor, instances: this.instances });
+    this.leases = new LeaseKeeper({
+      store,
+      clock,
+      owner: o.owner,
+      leaseMs: o.leaseMs,
+      heartbeatMs: o.heartbeatMs,
+      held: () => {
+        const held = new Map<string, object>();
+        this.steps.held(held);
+        this.executor.held(held);
+        return held;
+      },
+      lost: (entries) => {
+        this.steps.drop(entries);
+        this.executor.drop(entries);
+        observer.leaseLost({ owner: o.owner, effectIds: [...entries.keys()] });
+      },
+      onError,
+    });
+    this.leases.start();
   }
 
   /** Applies one event through the instance's mailbox: decide → commit → dispatch; resolves after the commit. */
@@ -409,6 +435,7 @@ export class Engine {
 
   /** No more polling, timers or step attempts; running steps are aborted (their rows stay open). */
   stopWork(): void {
+    this.leases.stop();
     this.poller.stop();
     this.executor.stop();
     this.steps.stop();
@@ -579,7 +606,7 @@ export class Engine {
       now,
       owner: this.o.owner,
       timerHorizonMs: this.o.timerHorizonMs,
-      stepLeaseMs: (src) => this.o.registry.policyFor(reg.machine, src).timeoutMs + 30_000,
+      leaseMs: this.o.leaseMs,
     };
   }
 }

@@ -204,6 +204,15 @@ export class MemoryStore implements InstanceStore {
     return true;
   }
 
+  async renewLeases(owner: string, ids: readonly string[], leaseUntil: Date) {
+    const renewed: string[] = [];
+    for (const id of ids) {
+      const e = this.effectRows.get(id);
+      if (e?.status === 'pending' && e.leaseOwner === owner) (e.leaseUntil = leaseUntil), renewed.push(id);
+    }
+    return renewed;
+  }
+
   async releaseLeases(owner: string) {
     for (const e of this.effectRows.values())
       if (e.leaseOwner === owner && e.status === 'pending') Object.assign(e, { leaseOwner: null, leaseUntil: null });

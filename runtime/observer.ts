@@ -23,6 +23,14 @@ export interface RuntimeObserver {
   commitBatch?(b: CommitBatchInfo): void;
   /** One outbox delivery attempt was recorded (see `outbox/`). */
   delivery?(d: DeliveryInfo): void;
+  /** The heartbeat found effects this process worked on taken over by another (this one stalled past their lease). */
+  leaseLost?(l: LeaseLostInfo): void;
+}
+
+/** Effects whose lease this process lost; their attempts here were dropped. */
+export interface LeaseLostInfo {
+  owner: string;
+  effectIds: string[];
 }
 
 /** The side of a transition the observers see. */
@@ -126,6 +134,7 @@ export function combineObservers(...observers: (RuntimeObserver | undefined)[]):
     claimed: each('claimed'),
     commitBatch: each('commitBatch'),
     delivery: each('delivery'),
+    leaseLost: each('leaseLost'),
   };
 }
 

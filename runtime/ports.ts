@@ -210,6 +210,11 @@ export interface InstanceStore {
   closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;
   /** Releases every lease held by `owner` (graceful stop). */
   releaseLeases(owner: string): Promise<void>;
+  /**
+   * The heartbeat: extends to `leaseUntil` the leases `owner` still holds on the open effects `ids`; returns
+   * the ids renewed (the others were closed, or another process claimed them after the lease lapsed).
+   */
+  renewLeases(owner: string, ids: readonly string[], leaseUntil: Date, now: Date): Promise<string[]>;
   /** Open tasks matching the filter, oldest first. */
   listTasks(filter: TaskFilter): Promise<TaskRecord[]>;
   getTask(id: string): Promise<TaskRecord | undefined>;

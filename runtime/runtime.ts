@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { AnyStateMachine, EventObject } from 'xstate';
 import { systemClock } from './clock.ts';
 import { Engine } from './engine.ts';
+import { DEFAULT_LEASE_MS } from './lease-keeper.ts';
 import { RuntimeError } from './errors.ts';
 import { Operations, type OperationOptions } from './operations.ts';
 import type {
@@ -51,6 +52,17 @@ export interface RuntimeOptions {
   readonly workerId?: string;
   /** How often due timers and orphaned effects are claimed (default 1000 ms; 0 disables). */
   readonly pollIntervalMs?: number;
+  /**
+   * How long a lease on an effect (a running step, an armed timer, a delivery) lasts from its last renewal
+   * (default 4 s): a process that dies holding effects has them taken over by another process's poll round
+   * at most this long after its last heartbeat. Steps of any length keep their lease while their process lives.
+   */
+  readonly leaseMs?: number;
+  /**
+   * How often this process renews the leases of the effects it works on (default `leaseMs / 2`; 0 never
+   * renews, for one process on a simulated clock). Must be below `leaseMs`.
+   */
+  readonly heartbeatMs?: number;
   /** Timers due within this window are armed in memory (default 60 s). */
   readonly timerHorizonMs?: number;
   /** Idle instances kept in memory (default 10,000). */
@@ -125,6 +137,13 @@ export class Runtime {
     const rateLimit = options.transitionRateLimit ?? DEFAULT_TRANSITION_RATE_LIMIT;
     if (!Number.isInteger(minDelayMs) || minDelayMs < 0)
       throw RuntimeError.invalidArgument('createRuntime', 'minDelayMs must be an integer >= 0');
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const heartbeatMs = options.heartbeatMs ?? Math.floor(leaseMs / 2);
+    if (!Number.isInteger(leaseMs) || leaseMs < 100)
+      throw RuntimeError.invalidArgument('createRuntime', 'leaseMs must be an integer >= 100');
+    if (!Number.isInteger(heartbeatMs) || heartbeatMs < 0 || heartbeatMs >= leaseMs) {
+      throw RuntimeError.invalidArgument('createRuntime', 'heartbeatMs must be an integer >= 0 and below leaseMs');
+    }
     if (!isRateLimit(rateLimit)) {
       throw RuntimeError.invalidArgument('createRuntime', 'transitionRateLimit needs integers maxTransitions >= 1 and windowMs >= 1');
     }
@@ -136,6 +155,8 @@ export class Runtime {
       owner: this.workerId,
       timerHorizonMs: options.timerHorizonMs ?? 60_000,
       pollIntervalMs: options.pollIntervalMs ?? 1000,
+      leaseMs,
+      heartbeatMs,
       maxCached: options.maxCachedInstances ?? 10_000,
       minDelayMs,
       rateLimit,

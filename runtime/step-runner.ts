@@ -45,6 +45,8 @@ export class StepRunner {
       store: InstanceStore;
       registry: Registry;
       clock: Clock;
+      /** Lease length of a step waiting for its retry (renewed by the heartbeat while this process holds it). */
+      leaseMs: number;
       /** The engine's input: a step's result is applied as `xstate.done.actor.<id>` / `xstate.error.actor.<id>`. */
       apply: ApplyFn;
       track: <T>(p: Promise<T>) => Promise<T>;
@@ -82,6 +84,25 @@ export class StepRunner {
         r.controller.abort(new Error('step cancelled: its invoking state was left'));
         this.running.delete(id);
       }
+    }
+  }
+
+  /** Adds the steps running or waiting for a retry here to `into` (the heartbeat renews their leases). */
+  held(into: Map<string, object>): void {
+    for (const [id, r] of this.running) into.set(id, r);
+  }
+
+  /**
+   * Drops the attempts (or pending retries) of steps another process took over while this one stalled past
+   * their lease: the attempt is aborted and its result never offered for commit.
+   */
+  drop(lost: Map<string, object>): void {
+    for (const [id, entry] of lost) {
+      const r = this.running.get(id);
+      if (r !== entry || !r) continue;
+      r.cancelTimer?.();
+      r.controller.abort(new Error('step lease lost: another process took the step over'));
+      this.running.delete(id);
     }
   }
 
@@ -191,7 +212,7 @@ export class StepRunner {
       effect.id,
       attempt,
       dueAt,
-      new Date(dueAt.getTime() + policy.timeoutMs + 30_000),
+      new Date(this.o.clock.now().getTime() + this.o.leaseMs),
       { ...error, attempt },
       this.o.clock.now(),
     );

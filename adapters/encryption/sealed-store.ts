@@ -135,6 +135,10 @@ export class SealedStore implements InstanceStore {
     return this.inner.releaseLeases(owner);
   }
 
+  renewLeases(owner: string, ids: readonly string[], leaseUntil: Date, now: Date): Promise<string[]> {
+    return this.inner.renewLeases(owner, ids, leaseUntil, now);
+  }
+
   // Task rows hold what the machine's meta declares (titles, forms, roles), never context values: nothing to seal.
   listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
     return this.inner.listTasks(filter);

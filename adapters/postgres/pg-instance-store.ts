@@ -251,6 +251,18 @@ export class PgInstanceStore implements InstanceStore {
     );
   }
 
+  async renewLeases(owner: string, ids: readonly string[], leaseUntil: Date): Promise<string[]> {
+    // One statement per heartbeat for everything this process works on; a row another process claimed meanwhile
+    // (our lease had lapsed) has another owner and is not renewed: we learn that we lost it.
+    const rows = await this.prepared({
+      name: 'sk_renew_leases_v1',
+      sql: `update sk_effect set lease_until = $1::timestamptz
+        where id = any($2::text[]) and lease_owner = $3 and status = 'pending' returning id`,
+      params: [ts(leaseUntil), ids, owner],
+    });
+    return rows.map((r) => String(r.id));
+  }
+
   async listTasks(f: TaskFilter): Promise<TaskRecord[]> {
     const where = [`status = 'open'`, 'tenant = ?'];
     const params: unknown[] = [f.tenant];

@@ -61,6 +61,8 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     clock,
     workerId: 'simulation',
     pollIntervalMs: 0,
+    // One process on a simulated clock: nobody to take anything over, and a heartbeat would never let `next()` end.
+    heartbeatMs: 0,
     timerHorizonMs: Number.POSITIVE_INFINITY,
     steps: options.steps,
     onError: options.onError,

@@ -7,7 +7,9 @@
  * Env: DATABASE_URL, WORKER_ID, HANG_STEP (name of a step that never returns
  * in this process), FLAKY_HANG_FROM (the `flaky` machine's step fails every call before this attempt
  * number and never returns from it on; unset: it always fails), TRACING=on (a trace SDK without an exporter, so instances
- * store a real trace context). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
+ * store a real trace context), STALL_STEP (that step returns only once its effect row was closed by another process,
+ * then logs `<step>:returned`), POLL_MS (poll interval, default 100), HEARTBEAT_MS (default: the runtime's; 0 never
+ * renews leases, as a process whose heartbeat fails). IPC: { op: 'start', options } → { ok, result } | { ok: false, error }.
  */
 import pg from 'pg';
 import { openDatabase } from '../../adapters/postgres/orm.ts';
@@ -36,6 +38,18 @@ const logged = (name: string, result: (n: number) => object) => async (input: { 
     process.pid,
   ]);
   if (name === hang) await new Promise(() => {}); // in flight forever: the test kills us here
+  if (name === process.env.STALL_STEP) {
+    // A stalled owner: its result comes only after another process took the step over and committed its own.
+    const closed = async () =>
+      (await log.query(`select 1 from sk_effect where id = $1 and status <> 'pending'`, [ctx.idempotencyKey])).rowCount;
+    while (!(await closed())) await new Promise((r) => setTimeout(r, 50));
+    await log.query('insert into test_step_log (step, idempotency_key, attempt, pid) values ($1, $2, $3, $4)', [
+      `${name}:returned`,
+      ctx.idempotencyKey,
+      ctx.attempt,
+      process.pid,
+    ]);
+  }
   return result(input.n);
 };
 
@@ -55,7 +69,8 @@ const orm = await openDatabase({ url, poolSize: 5 });
 const runtime = await createRuntime({
   store: new PgInstanceStore(orm),
   workerId: process.env.WORKER_ID ?? 'crash-worker',
-  pollIntervalMs: 100,
+  pollIntervalMs: Number(process.env.POLL_MS ?? 100),
+  heartbeatMs: process.env.HEARTBEAT_MS === undefined ? undefined : Number(process.env.HEARTBEAT_MS),
   machines: [
     { machine: threeSteps, options: { version: '1' } },
     { machine: deadline, options: { version: '1' } },
