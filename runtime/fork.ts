@@ -144,11 +144,10 @@ function replan(open: readonly OpenEffect[], at: Date, ctx: PlanContext): Effect
         id: effectId.timer(ctx.instanceId, e.name, generation),
         dueAt: new Date(now + left),
         leaseOwner: armed ? ctx.owner : null,
-        leaseUntil: armed ? new Date(now + left + 30_000) : null,
+        leaseUntil: armed ? new Date(now + ctx.leaseMs) : null,
       });
       continue;
     }
-    const lease = e.kind === 'step' ? ctx.stepLeaseMs(e.target ?? '') : 30_000;
     const again: NewEffect = {
       ...planned,
       id: effectId.invoke(ctx.instanceId, e.name, generation),
@@ -156,7 +155,7 @@ function replan(open: readonly OpenEffect[], at: Date, ctx: PlanContext): Effect
       attempts: e.kind === 'step' ? 1 : 0,
       dueAt: ctx.now,
       leaseOwner: ctx.owner,
-      leaseUntil: new Date(now + lease),
+      leaseUntil: new Date(now + ctx.leaseMs),
     };
     plan.newEffects.push(again);
   }

@@ -58,7 +58,7 @@ export function replayHistory(reg: RegisteredMachine, instanceId: string, entrie
       now,
       owner: '',
       timerHorizonMs: 0,
-      stepLeaseMs: () => 0,
+      leaseMs: 0,
     });
     open = open.filter((e) => !cancels(p.cancel, e));
     // Sends are delivered as soon as their commit returns: they are never open after a later entry.
