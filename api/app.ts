@@ -16,6 +16,7 @@ import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerMigrateRoutes } from './routes/migrate.ts';
+import { registerCorrelateRoutes } from './routes/correlate.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps) {
   registerCommandRoutes(app, deps);
   registerMigrateRoutes(app, deps);
   registerForkRoutes(app, deps);
+  registerCorrelateRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);

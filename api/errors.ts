@@ -117,4 +117,9 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   subscription_not_found: 404,
   delivery_not_found: 404,
   delivery_not_ended: 409,
+  // Correlation by business key: a value a transition could not index ends that instance in error (recorded, like
+  // unserializable_value); no active instance waits on the key; several do and the request did not ask for all.
+  invalid_correlation_value: 422,
+  correlation_not_found: 404,
+  correlation_ambiguous: 409,
 };

@@ -48,6 +48,10 @@ describe('examples', () => {
   test('order-simulation.ts runs: a simulated day passes and the order escalates', { timeout: 150_000 }, async () => {
     expect(await runExample('order-simulation.ts', db.url)).toContain('simulated a day: the order escalated');
   });
+
+  test('order-correlation.ts runs: the order is found by its payment id', { timeout: 150_000 }, async () => {
+    expect(await runExample('order-correlation.ts', db.url)).toContain('correlated by payment id: the order is done');
+  });
 });
 
 describe('README', () => {

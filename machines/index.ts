@@ -24,11 +24,11 @@ export interface BundledMachine {
   readonly options: RegisterOptions;
 }
 
-const bundled = (machine: AnyStateMachine, inputSchema: z.ZodType): BundledMachine => ({
+const bundled = (machine: AnyStateMachine, inputSchema: z.ZodType, correlation?: RegisterOptions['correlation']): BundledMachine => ({
   machine,
   version: '1',
   inputSchema,
-  options: { version: '1', description: machine.config.description, inputSchema, stepView: sagaStepView },
+  options: { version: '1', description: machine.config.description, inputSchema, stepView: sagaStepView, correlation },
 });
 
 /**
@@ -39,13 +39,16 @@ const bundled = (machine: AnyStateMachine, inputSchema: z.ZodType): BundledMachi
  * input is checked by the runtime against `inputSchema` at start.
  */
 export const bundledMachines: readonly BundledMachine[] = [
-  bundled(subscriberProvisioningMachine, SubscriberProvisioningInputSchema),
+  // Found by the subscriber's username (POST /v1/correlate): an operator's event, a device's webhook.
+  bundled(subscriberProvisioningMachine, SubscriberProvisioningInputSchema, { username: 'input.subscriber.username' }),
   bundled(subscriberDeprovisioningMachine, SubscriberDeprovisioningInputSchema),
   bundled(serviceActivationMachine, ServiceActivationInputSchema),
   bundled(serviceSuspensionMachine, ServiceSuspensionInputSchema),
   bundled(tenantProvisioningMachine, TenantProvisioningInputSchema),
   bundled(billingRunMachine, BillingRunInputSchema),
-  bundled(signUpMachine, SignUpInputSchema),
+  // Found by the address being verified: the mail provider's webhook delivers email.verified. Lower-cased, as the
+  // machine's own sameEmail guard compares it.
+  bundled(signUpMachine, SignUpInputSchema, { email: (ctx: { input: { email: string } }) => ctx.input.email.toLowerCase() }),
 ];
 
 export {

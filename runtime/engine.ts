@@ -1,5 +1,6 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { ChangeFeed } from './change-feed.ts';
+import { indexedNow } from './correlation.ts';
 import { EffectExecutor } from './effect-executor.ts';
 import type { EffectPlan, PlanContext } from './effect-plan.ts';
 import { noEffects, planEffects } from './effect-plan.ts';
@@ -31,6 +32,7 @@ import {
   resultOf,
   stopEvent,
   updateOf,
+  withCorrelation,
 } from './transition.ts';
 import type { Caller, InstanceChange, SendResult } from './types.ts';
 import type { RuntimeObserver } from './observer.ts';
@@ -238,6 +240,8 @@ export class Engine {
             idempotencyKey: null,
           },
           ...noEffects(),
+          // Its rows went when it failed: index it again as it now stands.
+          correlation: withCorrelation(reg, undefined, snapshot, [])[2] ?? null,
           now,
         });
         if (!res.ok) throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the retry; retry again.`);
@@ -291,6 +295,8 @@ export class Engine {
         if (opts.dryRun) return m.report;
         // While paused, new effects are written unleased and not run (as for any commit of a paused instance).
         const plan = record.paused ? unleased(m.plan) : m.plan;
+        // The target version may read other keys: its values replace the index rows (a bad one refuses the migration).
+        const correlation = indexedNow(m.target, m.snapshot);
         const res = await this.o.store.commit({
           instanceId,
           expectedVersion: record.version,
@@ -309,6 +315,7 @@ export class Engine {
           cancelReason: { code: 'migrated', message: `cancelled by the migration from ${record.machineVersion} to ${m.target.version}` },
           outbox: [],
           tasks: m.tasks,
+          correlation,
           now,
         });
         if (!res.ok)
@@ -357,9 +364,11 @@ export class Engine {
       { [ATTR.instanceId]: args.id, [ATTR.machine]: reg.ref, [ATTR.tenant]: args.tenant },
       async (span) => {
         const { fork } = args;
-        const [snapshot, actions] = fork
+        const [first, firstActions] = fork
           ? [fork.snapshot, []]
           : initialStep(reg.machine, args.input, args.parentId !== null, this.o.minDelayMs);
+        // A fork is indexed as it stands at its entry, a new instance as its initial state.
+        const [snapshot, actions, correlation] = withCorrelation(reg, undefined, first, firstActions);
         const now = this.o.clock.now();
         // A fork's first commit follows its copied history: its version (and effect generation) is the entry's seq + 1.
         const version = fork ? fork.forkOf.seq + 1 : 1;
@@ -409,6 +418,7 @@ export class Engine {
           startedBy: args.startedBy,
           tasks,
           ...(fork && { priorEvents: fork.priorEvents }),
+          correlation,
         });
         span.setAttribute(ATTR.stateAfter, stateLabel(record.stateValue));
         if (!res.ok) return { loaded: await this.instances.load(args.id).catch(() => undefined as never), created: false };
@@ -559,6 +569,7 @@ export class Engine {
         outbox: plan.outbox,
         tasks: decision.tasks,
         releaseTimers: opts.lifecycle === 'resume' || undefined,
+        correlation: decision.correlation,
         now,
       });
       if (!res.ok) return { kind: res.reason };

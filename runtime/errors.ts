@@ -40,7 +40,10 @@ export type RuntimeErrorCode =
   | 'outbox_unavailable'
   | 'subscription_not_found'
   | 'delivery_not_found'
-  | 'delivery_not_ended';
+  | 'delivery_not_ended'
+  | 'invalid_correlation_value'
+  | 'correlation_not_found'
+  | 'correlation_ambiguous';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

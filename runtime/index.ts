@@ -30,6 +30,10 @@ export type { EffectSummary, MigratedSnapshot, MigrationReport } from './migrati
 export type { MigrateOptions } from './migrate-instance.ts';
 export { systemClock, SimulatedClock } from './clock.ts';
 export { MemoryStore } from './memory-store.ts';
+export { CORRELATE_ALL_MAX } from './correlate.ts';
+export type { CorrelateOptions, CorrelateResult, CorrelatedDelivery } from './correlate.ts';
+export { CORRELATION_KEY_RE, CORRELATION_VALUE_MAX } from './correlation.ts';
+export type { CorrelationSpec, CorrelationSource, CorrelationValues } from './correlation.ts';
 export { DEFAULT_POLICY } from './registry.ts';
 export type { RegisterOptions, RegisteredMachine } from './registry.ts';
 export { ATTR, SPAN } from './telemetry.ts';
@@ -44,6 +48,7 @@ export type {
   InstanceStatus,
   ListFilter,
   VersionCount,
+  CorrelationQuery,
   Wakeup,
   Wakeups,
 } from './ports.ts';

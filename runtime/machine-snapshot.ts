@@ -183,7 +183,7 @@ class Decision {
  * The snapshot XState's own actor takes when a transition throws: the state
  * before the event, with status `error` and the error (see xstate `Actor._process`).
  */
-function errorSnapshot(before: AnyMachineSnapshot | undefined, error: unknown): AnyMachineSnapshot {
+export function errorSnapshot(before: AnyMachineSnapshot | undefined, error: unknown): AnyMachineSnapshot {
   if (before) return { ...before, status: 'error', error } as AnyMachineSnapshot;
   // No state yet (the initial transition threw): as xstate's `_initState`, no value and no context.
   return {

@@ -1,3 +1,4 @@
+import type { CorrelationValues, CorrelationWrite } from './correlation.ts';
 import { cancels } from './effect-address.ts';
 import { MemoryOutboxStore, type MemoryOutboxRow } from './outbox/memory-outbox-store.ts';
 import { openEffect } from './effect-plan.ts';
@@ -6,6 +7,7 @@ import type {
   StoreStats,
   CommitRequest,
   CommitResult,
+  CorrelationQuery,
   CreateRequest,
   CreateResult,
   EffectRecord,
@@ -35,6 +37,8 @@ export class MemoryStore implements InstanceStore {
   readonly outbox: MemoryOutboxRow[] = [];
   /** Subscriptions and deliveries; a commit writes the deliveries of its outbox rows. */
   readonly outboxStore = new MemoryOutboxStore(this.outbox);
+  /** The correlation index: values by key, per instance (tenant and machine are the instance's). */
+  private readonly correlations = new Map<string, Map<string, string>>();
 
   async create(req: CreateRequest): Promise<CreateResult> {
     const r = req.record;
@@ -51,6 +55,7 @@ export class MemoryStore implements InstanceStore {
     this.addEffects(r.id, req.newEffects, r.createdAt);
     this.addOutbox(r.id, r.version, req.outbox, r.createdAt);
     this.writeTasks(r.id, req.tasks, r.createdAt);
+    this.writeCorrelation(r.id, req.correlation ?? undefined);
     if (req.startedBy) {
       const parent = this.effectRows.get(req.startedBy);
       if (parent) parent.dueAt = null;
@@ -105,6 +110,7 @@ export class MemoryStore implements InstanceStore {
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
     this.writeTasks(req.instanceId, req.tasks, req.now);
+    this.writeCorrelation(req.instanceId, req.correlation);
     return { ok: true, version };
   }
 
@@ -287,7 +293,24 @@ export class MemoryStore implements InstanceStore {
     return true;
   }
 
+  async findCorrelated(q: CorrelationQuery): Promise<string[]> {
+    const ids: string[] = [];
+    for (const [id, values] of this.correlations) {
+      const i = this.instances.get(id);
+      if (i?.status !== 'active' || i.tenant !== q.tenant || (q.machineId && i.machineId !== q.machineId)) continue;
+      if (values.get(q.key) === q.value) ids.push(id);
+    }
+    return ids.sort().slice(0, q.limit);
+  }
+
   async close() {}
+
+  /** As the commit statement does: `null` removes the instance's rows, values replace them. */
+  private writeCorrelation(instanceId: string, write: CorrelationWrite) {
+    if (write === undefined) return;
+    if (write === null) this.correlations.delete(instanceId);
+    else this.correlations.set(instanceId, new Map(Object.entries(write as CorrelationValues)));
+  }
 
   /** Closes the open tasks of the states left, then opens those of the states entered (as the commit statement does). */
   private writeTasks(instanceId: string, changes: TaskChanges | undefined, now: Date) {

@@ -3,6 +3,7 @@
  * (`adapters/postgres`, the in-memory store) implement them; one composition
  * root wires them.
  */
+import type { CorrelationValues, CorrelationWrite } from './correlation.ts';
 import type { CancelKey } from './effect-address.ts';
 import type { TaskChanges, TaskFilter, TaskRecord } from './tasks.ts';
 
@@ -68,7 +69,7 @@ export interface EffectRecord {
 }
 
 /** Where an event came from, recorded in history. */
-export type EventSource = 'start' | 'api' | 'timer' | 'step' | 'child' | 'operator' | 'system';
+export type EventSource = 'start' | 'api' | 'timer' | 'step' | 'child' | 'operator' | 'system' | 'webhook';
 
 /** One history row. */
 export interface EventRecord {
@@ -128,6 +129,11 @@ export interface CommitRequest {
    * claims and arms them again (a timer that came due while paused was held, not delivered).
    */
   releaseTimers?: boolean;
+  /**
+   * The instance's correlation index rows (see `correlation.ts`), written in the same transaction:
+   * absent leaves them, `null` removes them, values replace them.
+   */
+  correlation?: CorrelationWrite;
   now: Date;
 }
 
@@ -146,6 +152,18 @@ export interface CreateRequest {
    * `event`, which then gets seq n + 1, and the instance starts at version n + 1.
    */
   priorEvents?: PriorEvent[];
+  /** Correlation values of the initial state, indexed in the same transaction. */
+  correlation?: CorrelationValues | null;
+}
+
+/** What {@link InstanceStore.findCorrelated} looks for. */
+export interface CorrelationQuery {
+  tenant: string;
+  key: string;
+  value: string;
+  /** Only instances of this machine (any version). */
+  machineId?: string;
+  limit: number;
 }
 
 /** A history row copied into a fork (see {@link CreateRequest.priorEvents}). */
@@ -223,6 +241,8 @@ export interface InstanceStore {
    * (null: unclaimed); false when the task is closed or claimed by someone else.
    */
   claimTask(id: string, from: string | null, to: string | null, now: Date): Promise<boolean>;
+  /** Stored ids of the tenant's active instances indexed under `key` = `value`, in id order. */
+  findCorrelated(query: CorrelationQuery): Promise<string[]>;
   /** Aggregates for one tenant (see {@link StoreStats}). */
   stats(tenant: string): Promise<StoreStats>;
   /** Instances of one machine of a tenant counted by version and status (one grouped query). */

@@ -77,6 +77,8 @@ async function quarantine(d: QuarantineDeps, id: string, e: IncompatibleSnapshot
       idempotencyKey: null,
     },
     ...noEffects(),
+    // Set aside, it is found by no business key until an operator brings it back.
+    correlation: null,
     now,
   });
   d.instances.evict(id);

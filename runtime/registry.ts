@@ -8,6 +8,7 @@ import type { StepContext } from './step-types.ts';
 import { OPERATOR_EVENTS, type OperatorEvents } from './operator-events.ts';
 import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.ts';
 import type { StepViewSource } from './workflow-status.ts';
+import { compileCorrelation, type CompiledCorrelation, type CorrelationSpec } from './correlation.ts';
 
 /** A machine registered under `id@version`. */
 export interface RegisteredMachine {
@@ -24,6 +25,8 @@ export interface RegisteredMachine {
   readonly operatorEvents: OperatorEvents;
   /** How the instance's steps are shown; the default lists each invoked step from its effect rows. */
   readonly stepView?: StepViewSource;
+  /** Correlation keys read from the context at each commit (see `correlation.ts`). */
+  readonly correlation?: CompiledCorrelation;
 }
 
 /** Options of `runtime.register`. */
@@ -53,6 +56,13 @@ export interface RegisterOptions {
   readonly operatorEvents?: Partial<OperatorEvents>;
   /** Step statuses for the API and dashboard (the saga library gives `sagaStepView`). */
   readonly stepView?: StepViewSource;
+  /**
+   * Business keys this machine's instances are found by (`runtime.correlate`, `POST /v1/correlate`):
+   * key names to a dotted context path or a pure function of the context, e.g.
+   * `{ username: 'input.subscriber.username', order: (ctx) => ctx.orderId }`. Checked here; the
+   * values are indexed in the same commit as each state change that changes them.
+   */
+  readonly correlation?: CorrelationSpec;
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -116,6 +126,7 @@ export class Registry {
       );
     }
     checkRegisterOptions(options);
+    const correlation = compileCorrelation(options.correlation);
     // Check the machine and every machine it invokes before registering anything.
     const plan = this.checkTree(machine, options.allowCustomActions === true);
     for (const { machine: m } of plan) {
@@ -145,6 +156,7 @@ export class Registry {
                 inputSchema: options.inputSchema,
                 contextSchema: options.contextSchema,
                 stepView: options.stepView,
+                correlation,
                 operatorEvents: { ...OPERATOR_EVENTS, ...options.operatorEvents },
               }
             : { operatorEvents: OPERATOR_EVENTS }),

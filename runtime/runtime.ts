@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, EventObject } from 'xstate';
 import { systemClock } from './clock.ts';
+import { correlate, type CorrelateOptions, type CorrelateResult } from './correlate.ts';
 import { Engine } from './engine.ts';
 import { DEFAULT_LEASE_MS } from './lease-keeper.ts';
 import { RuntimeError } from './errors.ts';
@@ -311,6 +312,22 @@ export class Runtime {
     return this.scoped(instanceId, tenant, (id) =>
       this.engine.apply(id, event, { source: options.source ?? 'api', caller, tenant, idempotencyKey }),
     );
+  }
+
+  /**
+   * Sends an event to the instance waiting on a business key (a key declared with
+   * `RegisterOptions.correlation`): the tenant's one active instance indexed under `key` = `value`,
+   * or with `all: true` every such instance. The event goes through the same path as {@link send}.
+   * @throws RuntimeError `correlation_not_found`, `correlation_ambiguous` (several match without `all`;
+   * `details.instanceIds`), `invalid_argument` (a key no registered machine declares), or what `send` throws.
+   *
+   * @example
+   * runtime.register(order, { version: '1', correlation: { order: (ctx) => ctx.orderId } });
+   * await runtime.correlate({ key: 'order', value: 'A-1001', event: { type: 'payment.succeeded' } });
+   */
+  correlate(options: CorrelateOptions): Promise<CorrelateResult> {
+    this.assertOpen();
+    return correlate({ store: this.store, registry: this.registry, apply: this.engine.apply }, options);
   }
 
   /** Current state of an instance (`instance_not_found` for an unknown id or another tenant's). */

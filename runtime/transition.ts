@@ -4,11 +4,12 @@
  * reads the store or runs anything; `engine.ts` commits what it returns.
  */
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
+import { correlationWrite, type CorrelationWrite } from './correlation.ts';
 import { EventNotAllowedError, serializeError } from './errors.ts';
 import { noEffects, planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
 import type { LoadedInstance } from './instance-cache.ts';
 import { publicId } from './instance-ids.ts';
-import { eventStep, persist } from './machine-snapshot.ts';
+import { errorSnapshot, eventStep, persist } from './machine-snapshot.ts';
 import type { CommitRequest, EffectClose, EventSource, InstanceRecord, InstanceUpdate } from './ports.ts';
 import type { RegisteredMachine } from './registry.ts';
 import { storedForm } from './stored-values.ts';
@@ -76,6 +77,8 @@ export interface Decision {
   readonly plan: EffectPlan;
   /** Task rows the commit opens and closes. */
   readonly tasks: TaskChanges;
+  /** The instance's correlation index rows after the commit (`undefined`: unchanged). */
+  readonly correlation?: CorrelationWrite;
 }
 
 /**
@@ -107,7 +110,9 @@ export function decide(
     return recordOnly({ snapshot: stored, status, stateValue, tags, output, error });
   }
   if (opts.lifecycle) return recordOnly({ ...updateOf(reg, snapshot), paused: opts.lifecycle === 'pause' });
-  const [next, actions, handled] = eventStep(reg.machine, snapshot, event, record.parentId !== null, minDelayMs);
+  const stepped = eventStep(reg.machine, snapshot, event, record.parentId !== null, minDelayMs);
+  const handled = stepped[2];
+  const [next, actions, correlation] = handled ? withCorrelation(reg, snapshot, stepped[0], stepped[1]) : [stepped[0], stepped[1]];
   const plan = planEffects(actions, planning);
   const tasks = diffTasks(snapshot, next, {
     instanceId: record.id,
@@ -119,7 +124,25 @@ export function decide(
     actor,
     newEffects: plan.newEffects,
   });
-  return { next, handled, update: updateOf(reg, next), plan, tasks };
+  return { next, handled, update: updateOf(reg, next), plan, tasks, correlation };
+}
+
+/**
+ * The transition's correlation index write; a value that cannot be indexed makes the transition fail as a
+ * throwing action would: the state before it (`before`, or none for a new instance) with status `error`.
+ */
+export function withCorrelation<A>(
+  reg: RegisteredMachine,
+  before: AnyMachineSnapshot | undefined,
+  next: AnyMachineSnapshot,
+  actions: A[],
+): [AnyMachineSnapshot, A[], CorrelationWrite] {
+  try {
+    return [next, actions, correlationWrite(reg.ref, reg.correlation, before, next)];
+  } catch (e) {
+    const failed = errorSnapshot(before, e);
+    return [failed, [], correlationWrite(reg.ref, reg.correlation, before, failed)];
+  }
 }
 
 /**
@@ -137,6 +160,8 @@ export function halt(loaded: LoadedInstance, status: 'stopped' | 'error', error:
     update: { ...updateOf(reg, snapshot), status, error, paused: false },
     plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
     tasks: { open: [], close, actor },
+    // An ended instance is found by no business key.
+    correlation: reg.correlation ? null : undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import type {
   CommitRequest,
   CommitResult,
+  CorrelationQuery,
   CreateRequest,
   CreateResult,
   EffectRecord,
@@ -142,6 +143,11 @@ export class SealedStore implements InstanceStore {
   // Task rows hold what the machine's meta declares (titles, forms, roles), never context values: nothing to seal.
   listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
     return this.inner.listTasks(filter);
+  }
+
+  /** Correlation values are business keys, indexed as they are (a secret field makes a poor key). */
+  findCorrelated(query: CorrelationQuery): Promise<string[]> {
+    return this.inner.findCorrelated(query);
   }
 
   getTask(id: string): Promise<TaskRecord | undefined> {

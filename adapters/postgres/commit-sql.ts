@@ -31,7 +31,7 @@ const INSERT_DELIVERIES = (owners: string, key: string) => `insert into sk_deliv
  *
  * Per request, in order: the version-checked snapshot update (only while the
  * effect it closes is still open), then for the rows it updated: history row,
- * effect close, cancellations, new effects, outbox. A request whose update
+ * effect close, cancellations, new effects, outbox, tasks, correlation index rows. A request whose update
  * matched nothing writes nothing. The changes are announced to the other
  * processes (pg-notifier.ts) by NOTIFY in the same transaction: they learn of
  * them only if they are committed.
@@ -43,7 +43,7 @@ const COMMIT_SQL = `with req as (
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
     cancel jsonb, cancel_reason jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text, paused boolean,
-    release_timers boolean)
+    release_timers boolean, corr_write boolean, corr jsonb)
 ), chk as (
   select r.i, e.status from req r join sk_effect e on e.id = r.close_id
 ), upd as (
@@ -53,7 +53,7 @@ const COMMIT_SQL = `with req as (
   from req r
   where t.id = r.id and t.version = r.expected
     and (r.close_id is null or exists (select 1 from chk where chk.i = r.i and chk.status = 'pending'))
-  returning r.i, t.id, t.version, t.tenant, t.status
+  returning r.i, t.id, t.version, t.tenant, t.status, t.machine_id
 ), ev as (
   insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
   select u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at
@@ -110,6 +110,20 @@ const COMMIT_SQL = `with req as (
     id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
     form jsonb, "dueAt" timestamptz)
   on conflict (id) do nothing
+), corr_gone as (
+  -- The correlation index (runtime/correlation.ts), only when the values changed: the keys the instance no longer
+  -- has a value for (all of them when it ended) go...
+  delete from sk_correlation c
+  using upd u join req r on r.i = u.i
+  where r.corr_write and c.instance_id = u.id and not jsonb_exists(coalesce(r.corr, '{}'::jsonb), c.key)
+), corr_set as (
+  -- ...and the others are set: never a key deleted above, so no row is touched twice.
+  insert into sk_correlation (instance_id, key, tenant, machine_id, value, updated_at)
+  select u.id, k.key, u.tenant, u.machine_id, k.value, r.at
+  from upd u join req r on r.i = u.i cross join lateral jsonb_each_text(r.corr) k
+  where r.corr_write
+  on conflict (instance_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
+    where sk_correlation.value is distinct from excluded.value
 )
 , note as (
   -- [id, tenant, version, status] per change, from origin $2; cut where the running size passes 6000 bytes so that
@@ -140,7 +154,8 @@ const CREATE_SQL = `with req as (
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
     restart_of text, fork_of text, fork_of_seq int, version int, prior jsonb,
-    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text, task_open jsonb)
+    ev_type text, ev_payload jsonb, ev_source text, ev_actor text, effects jsonb, outbox jsonb, started_by text, task_open jsonb,
+    corr jsonb)
 ), ins as (
   insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
     idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of, fork_of, fork_of_seq)
@@ -192,6 +207,10 @@ const CREATE_SQL = `with req as (
     id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
     form jsonb, "dueAt" timestamptz)
   on conflict (id) do nothing
+), corr_set as (
+  insert into sk_correlation (instance_id, key, tenant, machine_id, value, updated_at)
+  select m.id, k.key, m.tenant, m.machine_id, k.value, m.at from made m cross join lateral jsonb_each_text(m.corr) k
+  on conflict (instance_id, key) do update set value = excluded.value, updated_at = excluded.updated_at
 )
 select r.i, (m.id is not null) as created from req r left join made m on m.i = r.i
   cross join (select count(*) as dl_notes from dl_note) dn`;
@@ -243,9 +262,11 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     task_open: q.tasks?.open.length ? taskJson(q.tasks.open) : null,
     task_close: q.tasks?.close.length ? q.tasks.close : null,
     task_actor: q.tasks?.actor ?? null,
+    corr_write: q.correlation !== undefined,
+    corr: q.correlation ?? null,
   }));
   return {
-    name: 'sk_commit_v6',
+    name: 'sk_commit_v7',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {
@@ -262,7 +283,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
 
 /** The statement creating `reqs`. */
 export function createBatchSql(reqs: readonly CreateRequest[], origin: string): BatchSql<CreateResult> {
-  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks, priorEvents }, i) => ({
+  const rows = reqs.map(({ record: r, event, newEffects, outbox, startedBy, tasks, priorEvents, correlation }, i) => ({
     i,
     id: r.id,
     tenant: r.tenant,
@@ -293,9 +314,10 @@ export function createBatchSql(reqs: readonly CreateRequest[], origin: string): 
     outbox: outbox.length ? outbox : null,
     started_by: startedBy ?? null,
     task_open: tasks?.open.length ? taskJson(tasks.open) : null,
+    corr: correlation ?? null,
   }));
   return {
-    name: 'sk_create_v4',
+    name: 'sk_create_v5',
     sql: CREATE_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {

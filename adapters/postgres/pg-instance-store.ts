@@ -5,6 +5,7 @@ import type {
   StoreStats,
   CommitRequest,
   CommitResult,
+  CorrelationQuery,
   CreateRequest,
   CreateResult,
   EffectRecord,
@@ -286,6 +287,17 @@ export class PgInstanceStore implements InstanceStore {
     params.push(f.limit);
     const rows = await this.rows(`select * from sk_task where ${where.join(' and ')} order by created_at, id limit ?`, params);
     return rows.map(toTask);
+  }
+
+  async findCorrelated(q: CorrelationQuery): Promise<string[]> {
+    // The index has rows of active instances only; the join also keeps out one ended by a commit racing this read.
+    const rows = await this.rows(
+      `select c.instance_id from sk_correlation c join sk_instance i on i.id = c.instance_id and i.status = 'active'
+        where c.tenant = ? and c.key = ? and c.value = ? and (?::text is null or c.machine_id = ?)
+        order by c.instance_id limit ?`,
+      [q.tenant, q.key, q.value, q.machineId ?? null, q.machineId ?? null, q.limit],
+    );
+    return rows.map((r) => String(r.instance_id));
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {

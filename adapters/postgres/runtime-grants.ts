@@ -19,6 +19,8 @@ export function runtimeRoleGrants(role: string): string[] {
     `grant usage on schema public to ${role}`,
     `grant select, insert, update on sk_instance, sk_effect, sk_outbox, sk_api_key, sk_task, sk_subscription, sk_delivery to ${role}`,
     `grant select, insert on sk_definition to ${role}`,
+    // Index rows come and go with the values they index (correlation.ts).
+    `grant select, insert, update, delete on sk_correlation to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
     `grant usage on all sequences in schema public to ${role}`,
   ];

@@ -62,6 +62,9 @@ describe('error mapping', () => {
     subscription_not_found: 404,
     delivery_not_found: 404,
     delivery_not_ended: 409,
+    invalid_correlation_value: 422,
+    correlation_not_found: 404,
+    correlation_ambiguous: 409,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -47,6 +47,7 @@ describe('OpenAPI document and docs', () => {
         'GET /v1/instances',
         'GET /v1/instances/{id}',
         'POST /v1/instances/{id}/events',
+        'POST /v1/correlate',
         'POST /v1/instances/{id}/retry',
         'POST /v1/instances/{id}/cancel',
         'POST /v1/instances/{id}/pause',
@@ -101,7 +102,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(26);
+    expect(noscript.match(/<section /g)).toHaveLength(27);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 

@@ -8,6 +8,7 @@ import { Migration20261207InstanceRestartOf } from './migration-20261207-instanc
 import { Migration20261207Tasks } from './migration-20261207-tasks.ts';
 import { Migration20261208InstanceForkOf } from './migration-20261208-instance-fork-of.ts';
 import { Migration20261208OutboxDelivery } from './migration-20261208-outbox-delivery.ts';
+import { Migration20261208Correlation } from './migration-20261208-correlation.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: 'Migration20261207InstanceRestartOf', class: Migration20261207InstanceRestartOf },
   { name: 'Migration20261208InstanceForkOf', class: Migration20261208InstanceForkOf },
   { name: 'Migration20261208OutboxDelivery', class: Migration20261208OutboxDelivery },
+  { name: 'Migration20261208Correlation', class: Migration20261208Correlation },
 ];
