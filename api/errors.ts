@@ -122,4 +122,12 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   invalid_correlation_value: 422,
   correlation_not_found: 404,
   correlation_ambiguous: 409,
+  // Schedules: an expression or time zone that cannot be read, an unknown or taken id, a trigger skipped by the overlap policy.
+  cron_invalid: 400,
+  timezone_invalid: 400,
+  schedule_not_found: 404,
+  schedule_exists: 409,
+  schedule_overlap: 409,
+  // The store behind the runtime lacks the capability (schedules, retention).
+  not_supported: 501,
 };

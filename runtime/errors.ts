@@ -43,7 +43,13 @@ export type RuntimeErrorCode =
   | 'delivery_not_ended'
   | 'invalid_correlation_value'
   | 'correlation_not_found'
-  | 'correlation_ambiguous';
+  | 'correlation_ambiguous'
+  | 'cron_invalid'
+  | 'timezone_invalid'
+  | 'schedule_not_found'
+  | 'schedule_exists'
+  | 'schedule_overlap'
+  | 'not_supported';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

@@ -2,6 +2,7 @@ import type { CorrelationValues, CorrelationWrite } from './correlation.ts';
 import { cancels } from './effect-address.ts';
 import { MemoryOutboxStore, type MemoryOutboxRow } from './outbox/memory-outbox-store.ts';
 import { openEffect } from './effect-plan.ts';
+import { MemoryScheduleStore } from './memory-schedule-store.ts';
 import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
 import type {
   StoreStats,
@@ -39,6 +40,7 @@ export class MemoryStore implements InstanceStore {
   readonly outboxStore = new MemoryOutboxStore(this.outbox);
   /** The correlation index: values by key, per instance (tenant and machine are the instance's). */
   private readonly correlations = new Map<string, Map<string, string>>();
+  readonly schedules = new MemoryScheduleStore();
 
   async create(req: CreateRequest): Promise<CreateResult> {
     const r = req.record;

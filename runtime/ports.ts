@@ -247,6 +247,14 @@ export interface InstanceStore {
   stats(tenant: string): Promise<StoreStats>;
   /** Instances of one machine of a tenant counted by version and status (one grouped query). */
   countByVersion(tenant: string, machineId: string): Promise<VersionCount[]>;
+  /** Durable schedules (see `schedules.ts`); absent on a store without them. */
+  readonly schedules?: ScheduleStore;
+  /**
+   * Deletes or archives one batch of finished instances with their history, effects, outbox rows, tasks and
+   * checkpoints (see `retention.ts` for the rule), in one transaction; a dry run counts all of them and changes nothing.
+   * Absent on a store without retention.
+   */
+  purgeFinished?(req: PurgeRequest): Promise<PurgeCounts>;
   close(): Promise<void>;
 }
 
@@ -255,6 +263,107 @@ export interface VersionCount {
   version: string;
   status: InstanceStatus;
   count: number;
+}
+
+/**
+ * One batch of retention. An instance qualifies when its status is done, error or stopped, it is not paused,
+ * it was last updated before `before`, its parent (if any) is not active and none of its children is active.
+ */
+export interface PurgeRequest {
+  /** Only this tenant's instances (all tenants when absent). */
+  tenant?: string;
+  /** Only these machines ... */
+  machineIds?: readonly string[];
+  /** ... or every machine but these. */
+  exceptMachineIds?: readonly string[];
+  before: Date;
+  /** `archive` copies every row to the archive tables before deleting it. */
+  mode: 'delete' | 'archive';
+  /** Instances per batch (ignored by a dry run, which counts them all). */
+  limit: number;
+  dryRun: boolean;
+  now: Date;
+}
+
+/** Rows a purge removed (or, dry, would remove), by table. */
+export interface PurgeCounts {
+  instances: number;
+  events: number;
+  effects: number;
+  outbox: number;
+  tasks: number;
+  checkpoints: number;
+}
+
+/** The stored row of a schedule: its definition and where its ticks are. */
+export interface ScheduleRecord {
+  tenant: string;
+  id: string;
+  machine: string;
+  input: unknown;
+  cron: string;
+  timezone: string;
+  overlap: 'skip' | 'allow' | 'cancel-previous';
+  catchUp: 'none' | 'all';
+  paused: boolean;
+  /** `code`: declared by `schedules.define` (and configuration), re-declared at every start; `api`: made over HTTP. */
+  origin: 'code' | 'api';
+  /** The next tick to run (null when the expression fires no more). */
+  nextTick: Date | null;
+  lastTick: Date | null;
+  lastInstanceId: string | null;
+  lastOutcome: 'started' | 'skipped' | 'failed' | null;
+  lastError: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What running ticks (or a trigger) changes on a schedule row. */
+export interface ScheduleTickUpdate {
+  lastTick: Date;
+  lastInstanceId: string | null;
+  lastOutcome: 'started' | 'skipped' | 'failed';
+  lastError: string | null;
+  now: Date;
+}
+
+/** Storage of schedules; ticks are claimed with leases (`FOR UPDATE SKIP LOCKED` on Postgres). */
+export interface ScheduleStore {
+  /** Inserts a new schedule; false when the tenant has one with that id. */
+  insertSchedule(r: ScheduleRecord): Promise<boolean>;
+  /**
+   * Inserts or updates a declared schedule: an unchanged definition keeps its row as it is; a changed one takes the
+   * new definition, and its next tick only when the expression or time zone changed. The paused flag of an existing
+   * row is kept (an operator's pause outlives a redeploy). Returns the stored row.
+   */
+  defineSchedule(r: ScheduleRecord): Promise<ScheduleRecord>;
+  getSchedule(tenant: string, id: string): Promise<ScheduleRecord | undefined>;
+  listSchedules(tenant: string): Promise<ScheduleRecord[]>;
+  deleteSchedule(tenant: string, id: string): Promise<boolean>;
+  /** Sets the paused flag and the next tick (a resume starts from now, not from what was missed); false if absent. */
+  setSchedulePaused(tenant: string, id: string, paused: boolean, nextTick: Date | null, now: Date): Promise<boolean>;
+  /** Leases up to `limit` unpaused schedules whose next tick is due and whose lease (if any) has lapsed. */
+  claimDueSchedules(owner: string, now: Date, leaseUntil: Date, limit: number): Promise<ScheduleRecord[]>;
+  /**
+   * Records the ticks run and moves the next tick, releasing the lease, only while the row still has the next tick
+   * `expectedNextTick` and `owner`'s lease (a compare-and-set: a redefinition or pause meanwhile wins); false otherwise.
+   */
+  finishTicks(
+    tenant: string,
+    id: string,
+    owner: string,
+    expectedNextTick: Date,
+    nextTick: Date | null,
+    u: ScheduleTickUpdate,
+  ): Promise<boolean>;
+  /** Records a tick run outside the schedule (a trigger), leaving the next tick as it is. */
+  recordTick(tenant: string, id: string, u: ScheduleTickUpdate): Promise<void>;
+  /** The earliest time a schedule may come due: its next tick, or when the lease on it lapses; undefined when none. */
+  nextScheduleWake(): Promise<Date | undefined>;
+  /** Releases every schedule lease held by `owner` (graceful stop, or a restart under the same owner). */
+  releaseScheduleLeases(owner: string): Promise<void>;
 }
 
 /** Counts and durations the stats endpoint reports. */

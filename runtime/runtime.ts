@@ -36,6 +36,8 @@ import { MigrationRegistry, type MigrationDefinition } from './migrations.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Outbox, type DeliveryListOptions, type DeliveryView, type OutboxOptions } from './outbox/outbox.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
+import { Schedules } from './schedules.ts';
+import type { ScheduleDefinition } from './schedule-spec.ts';
 
 export type { ListOptions } from './queries.ts';
 
@@ -96,6 +98,8 @@ export interface RuntimeOptions {
    * store's own when `store` is a MemoryStore; else none and nothing is delivered), retry policy and poll.
    */
   readonly outbox?: OutboxOptions;
+  /** Schedules declared in code, defined (idempotently) by {@link createRuntime} once the machines are registered. */
+  readonly schedules?: readonly ScheduleDefinition[];
 }
 
 /**
@@ -125,6 +129,8 @@ export class Runtime {
   readonly tasks: TaskOperations;
   /** Outbox delivery: webhook subscriptions, in-process subscribers, deliveries (see `outbox/outbox.ts`). */
   readonly outbox: Outbox;
+  /** Durable cron schedules: define, create, list, get, pause, resume, trigger, delete (see `schedules.ts`). */
+  readonly schedules: Schedules;
   private closed = false;
   private readonly onError: (e: unknown) => void;
   private readonly stopWakeups?: () => void;
@@ -185,6 +191,21 @@ export class Runtime {
     });
     // A commit that wrote outbox rows wrote their deliveries: claim them now rather than at the next poll.
     this.engine.feed.subscribe((c) => c.emitted && this.outbox.wake());
+    this.schedules = new Schedules({
+      store: this.store.schedules,
+      instances: this.store,
+      clock: this.clock,
+      owner: this.workerId,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      onError: this.onError,
+      track: (p) => this.engine.track(p),
+      start: (o) => this.start(o),
+      cancel: (id, tenant, reason, caller) => this.cancel(id, { tenant, reason, caller }),
+      checkStart: async (machine, input) => {
+        const reg = this.registry.resolve(machine);
+        if (reg.inputSchema) await checkInput(reg, input);
+      },
+    });
     if (options.steps) this.registry.registerSteps(options.steps);
     this.stopWakeups = options.wakeups?.subscribe((w) => this.wakeUp(w));
   }
@@ -253,6 +274,7 @@ export class Runtime {
   async resume(): Promise<void> {
     await this.engine.poller.start();
     await this.outbox.start();
+    await this.schedules.start();
   }
 
   /**
@@ -524,9 +546,11 @@ export class Runtime {
     this.stopWakeups?.();
     this.engine.stopWork();
     this.outbox.stop();
+    this.schedules.stop();
     await this.engine.settled();
     await this.store.releaseLeases(this.workerId).catch(this.onError);
     await this.outbox.release().catch(this.onError);
+    await this.schedules.releaseLeases().catch(this.onError);
     this.engine.feed.close();
   }
 
@@ -591,6 +615,7 @@ export async function createRuntime(
   const runtime = new Runtime(options);
   // All or nothing: every step any machine lacks is listed in one error.
   runtime.registry.registerAll(options.machines ?? []);
+  for (const s of options.schedules ?? []) await runtime.schedules.define(s);
   if (options.resume !== false) await runtime.resume();
   return runtime;
 }

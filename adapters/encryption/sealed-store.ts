@@ -166,6 +166,16 @@ export class SealedStore implements InstanceStore {
     return this.inner.countByVersion(tenant, machineId);
   }
 
+  /** Schedules hold no workflow data that machines mark secret: passed through. */
+  get schedules() {
+    return this.inner.schedules;
+  }
+
+  /** Retention removes rows whole, sealed or not: passed through. */
+  get purgeFinished() {
+    return this.inner.purgeFinished?.bind(this.inner);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -8,3 +8,4 @@ export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded
 export { pgGauges } from './pg-gauges.ts';
 export { PgDefinitionStore } from './pg-definition-store.ts';
 export { PgOutboxStore } from './pg-outbox-store.ts';
+export { PgScheduleStore } from './pg-schedule-store.ts';

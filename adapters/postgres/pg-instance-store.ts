@@ -18,6 +18,7 @@ import type {
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { GroupWriter } from './group-writer.ts';
+import { PgScheduleStore } from './pg-schedule-store.ts';
 
 /** Records the attempts about to be made of open steps; returns the ids that were still open. */
 const RECORD_ATTEMPTS_SQL = `update sk_effect e set attempts = greatest(e.attempts, r.attempt), updated_at = r.at
@@ -44,6 +45,8 @@ export class PgInstanceStore implements InstanceStore {
   private pool?: Pool;
   /** Signs this store's change announcements, so that this process's notifier (`PgNotifier`) skips its own. */
   readonly origin: string;
+  /** Durable schedules, on the same connection pool. */
+  readonly schedules: PgScheduleStore;
 
   /**
    * @param options.maxConcurrentWrites statements carrying commits in flight at once (default 4);
@@ -54,6 +57,7 @@ export class PgInstanceStore implements InstanceStore {
     options: { maxConcurrentWrites?: number; onCommitBatch?: (b: CommitBatchInfo) => void; origin?: string } = {},
   ) {
     this.origin = options.origin ?? randomUUID();
+    this.schedules = new PgScheduleStore(orm);
     this.batcher = new CommitBatcher(
       (stmt) => this.prepared(stmt),
       options.maxConcurrentWrites ?? 4,

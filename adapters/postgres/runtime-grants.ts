@@ -21,6 +21,7 @@ export function runtimeRoleGrants(role: string): string[] {
     `grant select, insert on sk_definition to ${role}`,
     // Index rows come and go with the values they index (correlation.ts).
     `grant select, insert, update, delete on sk_correlation to ${role}`,
+    `grant select, insert, update, delete on sk_schedule to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
     `grant usage on all sequences in schema public to ${role}`,
   ];

@@ -65,6 +65,12 @@ describe('error mapping', () => {
     invalid_correlation_value: 422,
     correlation_not_found: 404,
     correlation_ambiguous: 409,
+    cron_invalid: 400,
+    timezone_invalid: 400,
+    schedule_not_found: 404,
+    schedule_exists: 409,
+    schedule_overlap: 409,
+    not_supported: 501,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

@@ -25,6 +25,8 @@ export interface SimulationOptions {
   readonly observer?: RuntimeObserver;
   /** Outbox delivery options (as `RuntimeOptions.outbox`); deliveries use the memory store's outbox by default. */
   readonly outbox?: RuntimeOptions['outbox'];
+  /** Schedules declared in code (as `RuntimeOptions.schedules`): they tick on the simulated clock. */
+  readonly schedules?: RuntimeOptions['schedules'];
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
@@ -73,6 +75,7 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
   });
   // As createRuntime: a step the machines invoke with no implementation is reported now, not when first reached.
   runtime.registry.registerAll(options.machines ?? []);
+  for (const s of options.schedules ?? []) await runtime.schedules.define(s);
   await runtime.resume();
   const quiet = async () => {
     // Step promises may resolve on later ticks (fake I/O); settle until quiet twice in a row.

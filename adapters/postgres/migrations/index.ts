@@ -9,6 +9,7 @@ import { Migration20261207Tasks } from './migration-20261207-tasks.ts';
 import { Migration20261208InstanceForkOf } from './migration-20261208-instance-fork-of.ts';
 import { Migration20261208OutboxDelivery } from './migration-20261208-outbox-delivery.ts';
 import { Migration20261208Correlation } from './migration-20261208-correlation.ts';
+import { Migration20261208Schedules } from './migration-20261208-schedules.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: 'Migration20261208InstanceForkOf', class: Migration20261208InstanceForkOf },
   { name: 'Migration20261208OutboxDelivery', class: Migration20261208OutboxDelivery },
   { name: 'Migration20261208Correlation', class: Migration20261208Correlation },
+  { name: 'Migration20261208Schedules', class: Migration20261208Schedules },
 ];
