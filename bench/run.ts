@@ -8,6 +8,7 @@
  * (c) send an event to a waiting instance → committed, p50/p99.
  * Each result is printed with its ratio to the raw reference. DATABASE_URL
  * selects a server; otherwise an embedded one is started in a temp folder.
+ * `--processes` (or BENCH_PROCESSES=1) adds the multi-process rows (bench/processes.ts).
  */
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,8 +17,10 @@ import pg from 'pg';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres } from '../adapters/postgres/index.ts';
 import { Runtime } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
+import { crossProcessSends, throughputWith, type ProcessRow } from './processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const PROCESSES = process.argv.includes('--processes') || ['1', 'true', 'on'].includes(process.env.BENCH_PROCESSES ?? '');
 
 async function main() {
   let url = process.env.DATABASE_URL;
@@ -62,9 +65,28 @@ async function main() {
       `p50 = ${(send.p50 / raw.tx1.p50).toFixed(2)}x one raw tx (target p50 <= 1 ms)`,
     ],
   ];
+  if (PROCESSES) rows.push(...(await processRows(dbUrl, raw.tx32)));
   const w = Math.max(...rows.map((r) => r[0].length));
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w)}  ${b.padEnd(44)}  ${c}`);
   await cleanup();
+}
+
+/** 1, 2 and 4 runtime processes on the database, and sends to an instance another process holds. */
+async function processRows(url: string, rawTx32: number): Promise<[string, string, string][]> {
+  const runs: ProcessRow[] = [];
+  for (const n of [1, 2, 4]) runs.push(await throughputWith(url, n, SECONDS));
+  const one = runs[0]!.rate;
+  const rows: [string, string, string][] = runs.map((r) => [
+    `3-step workflow, ${r.processes} process${r.processes > 1 ? 'es' : ''} x 64 in flight`,
+    `${fmt(r.rate)} wf/s, ${r.conflicts} conflict retries`,
+    `${(r.rate / one).toFixed(2)}x 1 process, ${pct(r.rate / rawTx32)} of raw 32-client TPS`,
+  ]);
+  const x = await crossProcessSends(url, SECONDS);
+  rows.push(
+    ['send via A to an instance B holds', `committed p50 ${ms(x.committed.p50)}, p99 ${ms(x.committed.p99)}`, `${x.sends} sends`],
+    ['  ... B hears it (NOTIFY)', `p50 ${ms(x.heard.p50)}, p99 ${ms(x.heard.p99)}`, `${x.conflicts} conflict retries`],
+  );
+  return rows;
 }
 
 /** Raw reference with the pg driver, no ORM: what Postgres itself can do here. */
