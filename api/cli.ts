@@ -9,6 +9,8 @@
  * npx tsx api/cli.ts verify <instance id> | --all
  * npx tsx api/cli.ts reencrypt
  * npx tsx api/cli.ts export greeting --format json > greeting.json
+ * npx tsx api/cli.ts check-versions --module ./order-v2.ts --version 2 --database-url postgres://…
+ * npx tsx api/cli.ts check-versions --machine document-review@2
  * ```
  * The database is `DATABASE_URL`, else the embedded one in
  * `STATEKEEPER_DATA_DIR` (the running server's, when it is up).
@@ -16,7 +18,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase, startEmbeddedPostgres, type EmbeddedPostgresServer } from '../adapters/postgres/index.ts';
+import {
+  liveInstances,
+  openDatabase,
+  PgDefinitionStore,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from '../adapters/postgres/index.ts';
+import { checkVersionsCommand, targetFromModule } from './cli-check-versions.ts';
+import { MigrationRegistry } from '../runtime/migrations.ts';
 import { createApiKey, type ApiKeyRecord } from './auth/api-keys.ts';
 import { PgApiKeyStore } from '../adapters/postgres/pg-key-store.ts';
 import { ROUTE_ROLES } from './auth/principal.ts';
@@ -24,11 +34,12 @@ import { FieldCipher, parseEncryptionKeys, reencrypt, SecretFields } from '../ad
 import { verifyCommand } from './cli-verify.ts';
 import { loadConfig } from './config.ts';
 import { BUNDLED_DEFINITIONS_DIR } from './workflows.ts';
-import { createCatalog, CONFIG_FORMATS, DefinitionService, stepActors } from '../definitions/index.ts';
+import { createCatalog, CONFIG_FORMATS, DefinitionService, stepActors, type DefinitionStore } from '../definitions/index.ts';
 import { greetingSteps } from '../actors/greeting-steps.ts';
 import { greetingMachine } from '../machines/greeting.machine.ts';
 import { bundledMachines } from '../machines/index.ts';
-import { Registry } from '../runtime/registry.ts';
+import type { AnyStateMachine } from 'xstate';
+import { isMachine, Registry } from '../runtime/registry.ts';
 
 const USAGE = `Usage:
   apikey create --tenant <tenant> --roles <role,...> --name <name> [--json]
@@ -45,7 +56,13 @@ const USAGE = `Usage:
       (instances, effects, outbox; history keeps its key).
   export <machine>[@version] [--format ${Object.keys(CONFIG_FORMATS).join('|')}]
       Prints a bundled or configured machine's definition (JSON: the machine config Stately Studio
-      imports; implementations by name). Reads the bundled workflows and STATEKEEPER_WORKFLOWS_DIR.`;
+      imports; implementations by name). Reads the bundled workflows and STATEKEEPER_WORKFLOWS_DIR.
+  check-versions (--module <file> [--export <name>] [--version <v>] | --machine <id>@<version>)
+                 [--database-url <url>] [--migratable-only] [--json]
+      Checks every live snapshot of the machine (any version) against the new definition, along the
+      migrations registered for it (the module's "migrations"), as POST /v1/instances/{id}/migrate would;
+      writes nothing. The module exports a machine, or { machine, version?, contextSchema?, migrations? };
+      --machine names a bundled, configured or stored definition. Exit code 1 when one is incompatible.`;
 
 class UsageError extends Error {}
 
@@ -62,6 +79,12 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       format: { type: 'string', default: 'json' },
+      module: { type: 'string' },
+      export: { type: 'string' },
+      version: { type: 'string' },
+      machine: { type: 'string' },
+      'database-url': { type: 'string' },
+      'migratable-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -83,6 +106,26 @@ async function main(argv: string[]): Promise<number> {
     const db = await connect();
     try {
       return await verifyCommand(db.orm, { instanceId: command, json: values.json, keys: loadConfig().STATEKEEPER_HISTORY_KEYS });
+    } finally {
+      await db.close();
+    }
+  }
+  if (group === 'check-versions' && !values.help) {
+    if (!values.module === !values.machine) throw new UsageError('check-versions needs --module <file> or --machine <id>@<version>.');
+    const db = await connect(values['database-url']);
+    try {
+      const { target, migrations } = values.module
+        ? await targetFromModule(values.module, { exportName: values.export, version: values.version, registry: new Registry() })
+        : {
+            target: (await exportableMachines(new PgDefinitionStore(db.orm))).resolve(values.machine!),
+            migrations: new MigrationRegistry(),
+          };
+      return await checkVersionsCommand(liveInstances(db.orm, target.id), {
+        target,
+        migrations,
+        migratableOnly: values['migratable-only'],
+        json: values.json,
+      });
     } finally {
       await db.close();
     }
@@ -147,20 +190,40 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** The machines a server registers from code and configuration, without a database or lab. */
-async function exportableMachines(): Promise<Registry> {
+/**
+ * The machines a server registers from code and configuration, without a lab; with `stored`, also the
+ * definitions registered at run time.
+ */
+async function exportableMachines(stored?: DefinitionStore): Promise<Registry> {
   const registry = new Registry();
-  registry.register(greetingMachine, { version: '1' });
-  for (const b of bundledMachines) registry.register(b.machine, b.options);
-  const names = new Set([
-    ...Object.keys(greetingSteps),
-    ...registry.list().flatMap((r) => Object.keys(r.machine.implementations.actors ?? {})),
-  ]);
-  const definitions = new DefinitionService({ registry, register: (m, o) => registry.register(m, o) }, createCatalog(stepActors(names)));
+  const machines = [{ machine: greetingMachine, options: { version: '1' } }, ...bundledMachines];
+  const names = new Set([...Object.keys(greetingSteps), ...machines.flatMap((m) => actorNames(m.machine))]);
+  // Machines here are exported or checked, never run: every step gets a stand-in (registration requires one).
+  const notRun = async () => {
+    throw new Error('steps do not run in the command line');
+  };
+  registry.registerSteps(Object.fromEntries([...names].map((n) => [n, notRun])));
+  for (const m of machines) registry.register(m.machine, m.options);
+  const definitions = new DefinitionService(
+    { registry, register: (m, o) => registry.register(m, o) },
+    createCatalog(stepActors(names)),
+    stored,
+  );
   await definitions.loadFolder(BUNDLED_DEFINITIONS_DIR);
   const dir = loadConfig().STATEKEEPER_WORKFLOWS_DIR;
   if (dir) await definitions.loadFolder(dir);
+  if (stored) await definitions.restore();
   return registry;
+}
+
+/** Actor names a machine and the machines it invokes declare in `setup({ actors })`. */
+function actorNames(machine: AnyStateMachine, seen = new Set<AnyStateMachine>()): string[] {
+  if (seen.has(machine)) return [];
+  seen.add(machine);
+  return Object.entries(machine.implementations.actors ?? {}).flatMap(([name, logic]) => [
+    name,
+    ...(isMachine(logic) ? actorNames(logic, seen) : []),
+  ]);
 }
 
 function show(k: ApiKeyRecord) {
@@ -179,10 +242,10 @@ function show(k: ApiKeyRecord) {
  * running on the data folder is joined (never restarted: that would cut off
  * the running API); otherwise one is started for the command.
  */
-async function connect() {
+async function connect(databaseUrl?: string) {
   const config = loadConfig();
   let embedded: EmbeddedPostgresServer | undefined;
-  let url = config.DATABASE_URL;
+  let url = databaseUrl ?? config.DATABASE_URL;
   if (!url) {
     const dataDir = path.join(config.dataDir, 'pg');
     url = runningEmbeddedUrl(dataDir);

@@ -52,6 +52,12 @@ describe('examples', () => {
   test('order-correlation.ts runs: the order is found by its payment id', { timeout: 150_000 }, async () => {
     expect(await runExample('order-correlation.ts', db.url)).toContain('correlated by payment id: the order is done');
   });
+
+  test('order-migration.ts runs: an order migrated to version 2 keeps its deadline and goes on with version 2', {
+    timeout: 150_000,
+  }, async () => {
+    expect(await runExample('order-migration.ts', db.url)).toContain('migrated to version 2: the deadline fired on time');
+  });
 });
 
 describe('README', () => {

@@ -9,3 +9,4 @@ export { pgGauges } from './pg-gauges.ts';
 export { PgDefinitionStore } from './pg-definition-store.ts';
 export { PgOutboxStore } from './pg-outbox-store.ts';
 export { PgScheduleStore } from './pg-schedule-store.ts';
+export { liveInstances } from './pg-live-instances.ts';
