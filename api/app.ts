@@ -28,6 +28,7 @@ import { registerInspectRoutes, type InspectorTarget } from './routes/inspect.ts
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerMachineRoutes } from './routes/machines.ts';
 import { registerMetricsRoutes, type MetricsEndpoint } from './routes/metrics.ts';
+import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 import { registerTaskRoutes } from './routes/tasks.ts';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps) {
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);
+  registerScheduleRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerInspectRoutes(app, deps);
   registerMetricsRoutes(app, deps);

@@ -66,6 +66,12 @@ const schema = z.object({
   STATEKEEPER_MAX_TRANSITIONS: z.coerce.number().int().min(1).default(1000),
   /** That window, in ms. */
   STATEKEEPER_TRANSITION_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Cron expression of the bundled monthly billing run's schedule, or `off` (see README "Schedules"). */
+  STATEKEEPER_BILLING_SCHEDULE: z.string().trim().min(1).default('0 2 1 * *'),
+  /** Time zone of that schedule. */
+  STATEKEEPER_BILLING_TIMEZONE: z.string().trim().min(1).default('UTC'),
+  /** A JSON or YAML file with a list of schedules to declare at start. */
+  STATEKEEPER_SCHEDULES_FILE: optionalText,
   /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
   STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
   /** Allowed clock skew between the token issuer and this server, in seconds. */

@@ -27,6 +27,7 @@ import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { redact } from './views.ts';
 import { loadConfig } from './config.ts';
+import { configuredSchedules } from './schedule-config.ts';
 import { answerClientErrors } from './middleware/protocol-errors.ts';
 import { isDatabaseUnavailable } from './middleware/unavailable.ts';
 import { createShutdown, StopRequested, type Shutdown } from './shutdown.ts';
@@ -109,6 +110,10 @@ async function main(shutdown: Shutdown) {
   if (config.STATEKEEPER_WORKFLOWS_DIR) loaded.push(...(await definitions.loadFolder(config.STATEKEEPER_WORKFLOWS_DIR)));
   loaded.push(...(await definitions.restore()));
   log.info(`statekeeper: workflow definitions ${loaded.map((r) => r.ref).join(', ') || '(none)'}`);
+  // Schedules declared by configuration, once every machine they start is registered; idempotent across restarts.
+  const schedules = await configuredSchedules(config);
+  for (const s of schedules) await runtime.schedules.define(s);
+  if (schedules.length) log.info(`statekeeper: schedules ${schedules.map((s) => `${s.id} (${s.cron} ${s.timezone ?? 'UTC'})`).join(', ')}`);
   // Metrics, operator log lines and the live inspector, fed from the committed changes.
   const live =
     inspector &&

@@ -49,6 +49,10 @@ describe('examples', () => {
     expect(await runExample('order-simulation.ts', db.url)).toContain('simulated a day: the order escalated');
   });
 
+  test('order-schedule.ts runs: a daily schedule starts one order a day under the simulated clock', { timeout: 150_000 }, async () => {
+    expect(await runExample('order-schedule.ts', db.url)).toContain('three days, three orders; next at 2030-01-04T08:00:00.000Z');
+  });
+
   test('order-correlation.ts runs: the order is found by its payment id', { timeout: 150_000 }, async () => {
     expect(await runExample('order-correlation.ts', db.url)).toContain('correlated by payment id: the order is done');
   });

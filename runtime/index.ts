@@ -62,3 +62,8 @@ export type { TaskCaller, TaskListOptions, TaskOptions, TaskView } from './task-
 export { TaskOperations } from './task-operations.ts';
 export type { AnswerIssue } from './task-forms.ts';
 export { DEFAULT_TENANT, publicId as publicInstanceId, storedId as storedInstanceId } from './instance-ids.ts';
+export { Schedules } from './schedules.ts';
+export type { ScheduleView, TickOutcome } from './schedules.ts';
+export { MAX_CATCH_UP_TICKS, checkSchedule, renderInput } from './schedule-spec.ts';
+export type { ScheduleDefinition, OverlapPolicy, CatchUpPolicy } from './schedule-spec.ts';
+export type { ScheduleRecord, ScheduleStore, ScheduleTickUpdate, PurgeRequest, PurgeCounts } from './ports.ts';

@@ -30,7 +30,7 @@ export interface ScheduleView
 export type TickOutcome =
   | { outcome: 'started'; instanceId: string; created: boolean }
   | { outcome: 'skipped'; previousInstanceId: string }
-  | { outcome: 'failed'; error: string };
+  | { outcome: 'failed'; error: string; cause: unknown };
 
 /** What the schedules need from the runtime: starting and cancelling instances, checking a start input. */
 export interface ScheduleDeps {
@@ -109,12 +109,16 @@ export class Schedules {
     return this.get(id, options);
   }
 
-  /** Runs a tick now, outside the schedule (paused or not), under the overlap policy; the next tick stays as it is. */
-  async trigger(id: string, options: { tenant?: string } = {}): Promise<TickOutcome> {
+  /**
+   * Runs a tick now, outside the schedule (paused or not), under the overlap policy; the next tick stays as it is.
+   * A start that fails (input refused, machine gone) is recorded on the schedule and thrown.
+   */
+  async trigger(id: string, options: { tenant?: string } = {}): Promise<Exclude<TickOutcome, { outcome: 'failed' }>> {
     const r = await this.row(id, options.tenant);
     const tick = this.d.clock.now();
-    const result = await this.fire(r, tick);
+    const result = await this.fire(r, tick, false);
     await this.store().recordTick(r.tenant, r.id, update(tick, result, this.d.clock.now()));
+    if (result.outcome === 'failed') throw result.cause;
     return result;
   }
 
@@ -170,7 +174,7 @@ export class Schedules {
   }
 
   /** One tick: the overlap policy against the instance the previous tick started, then the start under the tick's key. */
-  private async fire(s: ScheduleRecord, tick: Date): Promise<TickOutcome> {
+  private async fire(s: ScheduleRecord, tick: Date, report = true): Promise<TickOutcome> {
     const key = `schedule:${s.id}:${tick.toISOString()}`;
     const caller: Caller = { id: `schedule:${s.id}` };
     try {
@@ -189,8 +193,8 @@ export class Schedules {
       return { outcome: 'started', instanceId: r.id, created: r.created };
     } catch (e) {
       // A tick that cannot start (machine gone, input refused) is recorded and passed: retrying it forever would stall the schedule.
-      this.d.onError(e);
-      return { outcome: 'failed', error: e instanceof Error ? e.message : String(e) };
+      if (report) this.d.onError(e);
+      return { outcome: 'failed', error: e instanceof Error ? e.message : String(e), cause: e };
     }
   }
 

@@ -64,6 +64,13 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/tasks/{id}/claim',
         'POST /v1/tasks/{id}/unclaim',
         'POST /v1/tasks/{id}/complete',
+        'POST /v1/schedules',
+        'GET /v1/schedules',
+        'GET /v1/schedules/{id}',
+        'DELETE /v1/schedules/{id}',
+        'POST /v1/schedules/{id}/pause',
+        'POST /v1/schedules/{id}/resume',
+        'POST /v1/schedules/{id}/trigger',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -102,7 +109,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(27);
+    expect(noscript.match(/<section /g)).toHaveLength(34);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
