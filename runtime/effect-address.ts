@@ -13,8 +13,13 @@ import type { EffectKind, EffectRecord } from './ports.ts';
 export type CancelKey =
   /** The invoked step or child machine with this invoke id (`xstate.stopChild`). */
   | { readonly kind: 'actor'; readonly invokeId: string }
-  /** The delayed raise/send with this send id (`xstate.cancel`, or leaving the state of an `after`). */
+  /**
+   * The open delayed raise/send that holds this send id (`xstate.cancel`, or leaving the state of an `after`):
+   * of several open with one id, only the one XState's scheduler holds under it ({@link EffectRecord.keyed}).
+   */
   | { readonly kind: 'timer'; readonly sendId: string }
+  /** This open timer row, whether it holds its send id or not (a migration dropping a timer its target does not define). */
+  | { readonly kind: 'timerRow'; readonly effectId: string }
   /** Every open effect: the instance is being stopped. */
   | { readonly kind: 'all' };
 
@@ -33,8 +38,9 @@ export const effectId = {
   invoke: (instanceId: string, invokeId: string, generation: number): string => `${instanceId}:${invokeId}:${generation}`,
   /** The `index`-th action of that commit, an undelayed send. */
   send: (instanceId: string, generation: number, index: number): string => `${instanceId}:send:${generation}.${index}`,
-  /** A delayed raise or send. */
-  timer: (instanceId: string, sendId: string, generation: number): string => `${instanceId}:timer:${sendId}:${generation}`,
+  /** A delayed raise or send; the `occurrence`-th (from 0) of that send id in that commit. */
+  timer: (instanceId: string, sendId: string, generation: number, occurrence = 0): string =>
+    `${instanceId}:timer:${sendId}:${generation}${occurrence ? `.${occurrence}` : ''}`,
 };
 
 /** True when the effect id names an effect of `instanceId` (ids start with their instance's id). */
@@ -42,39 +48,47 @@ export function effectOf(effectIdValue: string, instanceId: string): boolean {
   return effectIdValue.startsWith(`${instanceId}:`);
 }
 
-/** The key that cancels an effect row (sends have none: once recorded they are delivered). */
-export function cancelKeyOf(effect: Pick<EffectRecord, 'kind' | 'name'>): CancelKey | undefined {
+/** The key that cancels an effect row (sends have none: once recorded they are delivered; a timer's only while it holds its id). */
+export function cancelKeyOf(effect: Pick<EffectRecord, 'kind' | 'name' | 'keyed'>): CancelKey | undefined {
   if (effect.kind === 'step' || effect.kind === 'child') return { kind: 'actor', invokeId: effect.name };
-  if (effect.kind === 'timer') return { kind: 'timer', sendId: effect.name };
+  if (effect.kind === 'timer' && effect.keyed) return { kind: 'timer', sendId: effect.name };
   return undefined;
 }
 
-/** True when one of `keys` cancels the open effect `effect`. */
-export function cancels(keys: readonly CancelKey[], effect: Pick<EffectRecord, 'kind' | 'name'>): boolean {
-  return keys.some(
-    (k) =>
-      k.kind === 'all' ||
-      ((k.kind === 'actor' ? effect.kind === 'step' || effect.kind === 'child' : effect.kind === 'timer') && nameOf(k) === effect.name),
-  );
+/** True when one of `keys` cancels the open effect `effect` (by send id, a timer only while it holds the id). */
+export function cancels(keys: readonly CancelKey[], effect: Pick<EffectRecord, 'id' | 'kind' | 'name' | 'keyed'>): boolean {
+  return keys.some((k) => {
+    switch (k.kind) {
+      case 'all':
+        return true;
+      case 'actor':
+        return (effect.kind === 'step' || effect.kind === 'child') && effect.name === k.invokeId;
+      case 'timer':
+        return effect.kind === 'timer' && effect.keyed && effect.name === k.sendId;
+      case 'timerRow':
+        return effect.kind === 'timer' && effect.id === k.effectId;
+    }
+  });
 }
 
+/** The commit statement's form of cancel keys (see {@link cancelFilter}). */
+export type CancelFilter = Partial<Record<EffectKind, string[]>> & { all?: true; timerRows?: string[] };
+
 /**
- * The cancel keys as a filter by effect kind: `{ all: true }` or `{ step: [names], child: [names], timer: [names] }`.
- * The commit statement matches a row with `cancel ? 'all' or (cancel -> kind) ? name`, so SQL needs no key format.
+ * The cancel keys as a filter by effect kind: `{ all: true }` or `{ step: [names], child: [names], timer: [names],
+ * timerRows: [ids] }`. The commit statement matches a row with `cancel ? 'all' or (cancel -> kind) ? name` (a timer
+ * row only while `keyed`) or `(cancel -> 'timerRows') ? id`, so SQL needs no key format.
  */
-export function cancelFilter(keys: readonly CancelKey[]): Partial<Record<EffectKind, string[]>> & { all?: true } {
+export function cancelFilter(keys: readonly CancelKey[]): CancelFilter {
   if (keys.some((k) => k.kind === 'all')) return { all: true };
-  const filter: Partial<Record<EffectKind, string[]>> = {};
-  const add = (kind: EffectKind, name: string) => (filter[kind] ??= []).push(name);
+  const filter: CancelFilter = {};
+  const add = (kind: EffectKind | 'timerRows', name: string) => (filter[kind] ??= []).push(name);
   for (const k of keys) {
     if (k.kind === 'actor') add('step', k.invokeId), add('child', k.invokeId);
     else if (k.kind === 'timer') add('timer', k.sendId);
+    else if (k.kind === 'timerRow') add('timerRows', k.effectId);
   }
   return filter;
-}
-
-function nameOf(k: Exclude<CancelKey, { kind: 'all' }>): string {
-  return k.kind === 'actor' ? k.invokeId : k.sendId;
 }
 
 /** Stored form of a target: `null` for self, `parent:<instanceId>`, `child:<invokeId>`. */

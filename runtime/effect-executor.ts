@@ -44,19 +44,23 @@ export interface EffectExecutorOptions {
 export class EffectExecutor {
   /**
    * Armed timers by effect id. Two delayed sends with the same id are two rows and both fire, as in XState's
-   * scheduler (a later schedule does not clear an earlier one); a cancel by that id disarms every one of them,
-   * as the commit cancels every open row of that name.
+   * scheduler (a later schedule does not clear an earlier one); a cancel by that id cancels the one row that
+   * holds the id, which the commit names (`cancelledTimers`), and only that one is disarmed.
    */
-  private readonly timers = new Map<string, { instanceId: string; name: string; cancel: () => void }>();
+  private readonly timers = new Map<string, { id: string; instanceId: string; cancel: () => void }>();
   /** Deliveries and child starts under way (leased to this process until they commit). */
   private readonly delivering = new Map<string, object>();
   private stopped = false;
 
   constructor(private readonly o: EffectExecutorOptions) {}
 
-  /** Carries out a commit's plan: cancellations first, then the new effects, then the parent report of a finished child. */
-  execute(loaded: LoadedInstance, plan: EffectPlan): void {
+  /**
+   * Carries out a commit's plan: cancellations first (`cancelledTimers`: the timer rows the commit cancelled),
+   * then the new effects, then the parent report of a finished child.
+   */
+  execute(loaded: LoadedInstance, plan: EffectPlan, cancelledTimers: readonly string[] = []): void {
     const rec = loaded.record;
+    for (const id of cancelledTimers) this.disarm((t) => t.id === id);
     for (const key of plan.cancel) this.cancel(loaded, key);
     const owner = ownerOf(loaded);
     const now = this.o.clock.now();
@@ -153,14 +157,15 @@ export class EffectExecutor {
       if (this.timers.get(key)?.cancel === cancel) this.timers.delete(key);
       void this.o.track(this.holding(key, () => this.fire(effect))).catch(this.o.onError);
     });
-    this.timers.set(key, { instanceId: effect.instanceId, name: effect.name, cancel });
+    this.timers.set(key, { id: key, instanceId: effect.instanceId, cancel });
   }
 
   private cancel(loaded: LoadedInstance, key: CancelKey): void {
     const id = loaded.record.id;
     switch (key.kind) {
       case 'timer':
-        this.disarm((t) => t.instanceId === id && t.name === key.sendId);
+      case 'timerRow':
+        // Disarmed by row id above: of the open timers with a send id, only the one holding it was cancelled.
         return;
       case 'actor':
         this.o.steps.cancel(id, key.invokeId);
@@ -178,7 +183,7 @@ export class EffectExecutor {
     }
   }
 
-  private disarm(match: (timer: { instanceId: string; name: string }) => boolean): void {
+  private disarm(match: (timer: { id: string; instanceId: string }) => boolean): void {
     for (const [k, t] of this.timers) {
       if (!match(t)) continue;
       t.cancel();

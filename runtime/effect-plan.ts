@@ -9,8 +9,13 @@ import { isMachine } from './registry.ts';
 /** What the runtime must record and do for one transition's actions. */
 export interface EffectPlan {
   newEffects: NewEffect[];
-  /** Open effects this commit cancels. */
+  /** Open effects this commit cancels (a timer key: the open timer row that holds the send id, if one does). */
   cancel: CancelKey[];
+  /**
+   * Send ids this commit schedules again before any cancel of them: the open timer row that held the id
+   * no longer does (it still fires, but `cancel(id)` no longer reaches it).
+   */
+  superseded: string[];
   outbox: { type: string; payload: unknown }[];
 }
 
@@ -43,13 +48,14 @@ export interface PlanContext {
  */
 /** A plan with nothing to do: the commit only records an event and the instance row. */
 export function noEffects(): EffectPlan {
-  return { newEffects: [], cancel: [], outbox: [] };
+  return { newEffects: [], cancel: [], superseded: [], outbox: [] };
 }
 
 export function planEffects(actions: readonly ActionObject[], ctx: PlanContext): EffectPlan {
   const plan = noEffects();
-  const base = { attempts: 0, leaseOwner: null, leaseUntil: null, input: null, event: null, target: null } as const;
+  const base = { attempts: 0, leaseOwner: null, leaseUntil: null, input: null, event: null, target: null, keyed: false } as const;
   const lease = { leaseOwner: ctx.owner, leaseUntil: new Date(ctx.now.getTime() + ctx.leaseMs) };
+  const ids = new SchedulerIds(plan, ctx);
   actions.forEach((action, index) => {
     const p = action.params ?? {};
     switch (action.type) {
@@ -74,15 +80,15 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         if (typeof p.id === 'string') plan.cancel.push({ kind: 'actor', invokeId: p.id });
         break;
       case 'xstate.cancel':
-        if (typeof p.sendId === 'string') plan.cancel.push({ kind: 'timer', sendId: p.sendId });
+        if (typeof p.sendId === 'string') ids.cancel(p.sendId);
         break;
       case 'xstate.raise':
-        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `raise.${index}`, p.event, { kind: 'self' }, p.delay));
+        if (typeof p.delay === 'number') ids.schedule(p.id ?? `raise.${index}`, p.event, { kind: 'self' }, p.delay);
         break;
       case 'xstate.sendTo': {
         const target = sendTarget(p, ctx);
         if (target === undefined) break;
-        if (typeof p.delay === 'number') plan.newEffects.push(timer(ctx, p.id ?? `send.${index}`, p.event, target, p.delay));
+        if (typeof p.delay === 'number') ids.schedule(p.id ?? `send.${index}`, p.event, target, p.delay);
         else {
           const id = effectId.send(ctx.instanceId, ctx.generation, index);
           const name = p.event?.type ?? 'event';
@@ -97,7 +103,52 @@ export function planEffects(actions: readonly ActionObject[], ctx: PlanContext):
         break;
     }
   });
-  return plan;
+  return ids.finish();
+}
+
+/**
+ * XState's scheduler during one commit, by send id (`system.scheduler` keys its entries by the actor's session
+ * and the id): scheduling an id holds the new timer under it (an older one with that id keeps running, no longer
+ * held); `cancel(id)` cancels the held timer only; a timer firing frees its id (the store does that part, when
+ * the commit delivering it closes its row). Actions run in order, so within one commit a cancel after a schedule
+ * takes the new timer (it is never written) and a cancel before it takes the row that held the id already.
+ */
+class SchedulerIds {
+  /** Ids this commit has touched: the new timer that holds it, or null when none does (cancelled). */
+  private readonly held = new Map<string, NewEffect | null>();
+  private readonly dropped = new Set<NewEffect>();
+  /** Timers scheduled so far by id (ids of a second timer of one id in one commit are numbered). */
+  private readonly count = new Map<string, number>();
+
+  constructor(
+    private readonly plan: EffectPlan,
+    private readonly ctx: PlanContext,
+  ) {}
+
+  schedule(sendId: string, event: unknown, target: EventTarget, delay: number): void {
+    const occurrence = this.count.get(sendId) ?? 0;
+    this.count.set(sendId, occurrence + 1);
+    const row = timer(this.ctx, sendId, occurrence, event, target, delay);
+    const previous = this.held.get(sendId);
+    if (previous) previous.keyed = false;
+    // First touched by this schedule: the open row holding the id (if any) loses it.
+    else if (previous === undefined) this.plan.superseded.push(sendId);
+    this.held.set(sendId, row);
+    this.plan.newEffects.push(row);
+  }
+
+  cancel(sendId: string): void {
+    const holder = this.held.get(sendId);
+    if (holder) this.dropped.add(holder);
+    // First touched by this cancel: the open row holding the id is cancelled.
+    else if (holder === undefined) this.plan.cancel.push({ kind: 'timer', sendId });
+    this.held.set(sendId, null);
+  }
+
+  finish(): EffectPlan {
+    if (this.dropped.size) this.plan.newEffects = this.plan.newEffects.filter((e) => !this.dropped.has(e));
+    return this.plan;
+  }
 }
 
 /**
@@ -111,10 +162,10 @@ function sendTarget(p: Record<string, any>, ctx: PlanContext): EventTarget | und
   return { kind: 'child', invokeId: id };
 }
 
-function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTarget, delay: number): NewEffect {
+function timer(ctx: PlanContext, sendId: string, occurrence: number, event: unknown, target: EventTarget, delay: number): NewEffect {
   const dueAt = new Date(ctx.now.getTime() + Math.max(0, delay));
   return {
-    id: effectId.timer(ctx.instanceId, sendId, ctx.generation),
+    id: effectId.timer(ctx.instanceId, sendId, ctx.generation, occurrence),
     kind: 'timer',
     name: sendId,
     target: encodeTarget(target),
@@ -122,6 +173,7 @@ function timer(ctx: PlanContext, sendId: string, event: unknown, target: EventTa
     event,
     attempts: 0,
     dueAt,
+    keyed: true,
     // A timer due soon is armed in this process, whose heartbeat renews its lease until it fires (after a
     // crash another process claims and arms it). A later one is left unleased for the poller to claim when near.
     ...(delay <= ctx.timerHorizonMs

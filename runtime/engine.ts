@@ -97,7 +97,7 @@ export interface ForkStart {
 /** How one decide-and-commit round ended. */
 type RoundOutcome =
   | { kind: 'unhandled' }
-  | { kind: 'committed'; plan: EffectPlan; handled: boolean }
+  | { kind: 'committed'; plan: EffectPlan; handled: boolean; cancelledTimers?: string[] }
   | { kind: Exclude<CommitResult, { ok: true }>['reason'] };
 
 /**
@@ -328,7 +328,7 @@ export class Engine {
           snapshot: m.snapshot,
           lastUsed: Date.now(),
         });
-        this.dispatch(loaded, plan, MIGRATED_EVENT, { source: 'operator' });
+        this.dispatch(loaded, plan, MIGRATED_EVENT, { source: 'operator' }, res.cancelledTimers);
         return m.report;
       }),
     );
@@ -462,7 +462,13 @@ export class Engine {
       const outcome = await this.decideAndCommit(loaded, event, opts);
       switch (outcome.kind) {
         case 'committed':
-          this.dispatch(loaded, outcome.plan, event.type, { source: opts.source, durationMs: performance.now() - t0 });
+          this.dispatch(
+            loaded,
+            outcome.plan,
+            event.type,
+            { source: opts.source, durationMs: performance.now() - t0 },
+            outcome.cancelledTimers,
+          );
           return resultOf(loaded, outcome.handled, false);
         case 'unhandled':
         // The step was cancelled or already answered (a re-run after a crash): exactly one result counts.
@@ -566,6 +572,7 @@ export class Engine {
         closeEffect: opts.closeEffect,
         newEffects: plan.newEffects,
         cancel: plan.cancel,
+        superseded: plan.superseded,
         outbox: plan.outbox,
         tasks: decision.tasks,
         releaseTimers: opts.lifecycle === 'resume' || undefined,
@@ -579,7 +586,7 @@ export class Engine {
       span.setAttribute(ATTR.status, update.status);
       loaded.record = { ...record, ...update, paused: update.paused ?? record.paused, version: res.version, updatedAt: now };
       loaded.snapshot = decision.next;
-      return { kind: 'committed', plan, handled: decision.handled };
+      return { kind: 'committed', plan, handled: decision.handled, cancelledTimers: res.cancelledTimers };
     });
   }
 
@@ -602,8 +609,9 @@ export class Engine {
     plan: EffectPlan,
     eventType: string,
     measured?: Pick<InstanceChange, 'source' | 'durationMs'>,
+    cancelledTimers?: readonly string[],
   ): void {
-    this.executor.execute(loaded, plan);
+    this.executor.execute(loaded, plan, cancelledTimers);
     const emitted = plan.outbox.length ? { emitted: plan.outbox.length } : {};
     this.feed.emit({ ...changeOf(loaded, eventType), ...measured, ...emitted });
   }

@@ -132,16 +132,21 @@ async function historyThrough(store: InstanceStore, id: string, seq: number): Pr
 function replan(open: readonly OpenEffect[], at: Date, ctx: PlanContext): EffectPlan {
   const plan = noEffects();
   const now = ctx.now.getTime();
+  // Timers of one send id planned by one commit are numbered, as effect-plan.ts numbers them, to keep ids unique.
+  const occurrences = new Map<string, number>();
   for (const e of open) {
     const { generation, ...planned } = e;
     if (e.kind === 'timer') {
+      const key = `${e.name}\u0000${generation}`;
+      const occurrence = occurrences.get(key) ?? 0;
+      occurrences.set(key, occurrence + 1);
       const left = Math.max(0, (e.dueAt?.getTime() ?? at.getTime()) - at.getTime());
       // A delayed send to a child or the parent that fell due by the entry was delivered there: not again.
       if (e.target !== null && left === 0) continue;
       const armed = left <= ctx.timerHorizonMs;
       plan.newEffects.push({
         ...planned,
-        id: effectId.timer(ctx.instanceId, e.name, generation),
+        id: effectId.timer(ctx.instanceId, e.name, generation, occurrence),
         dueAt: new Date(now + left),
         leaseOwner: armed ? ctx.owner : null,
         leaseUntil: armed ? new Date(now + ctx.leaseMs) : null,

@@ -60,7 +60,10 @@ export function replayHistory(reg: RegisteredMachine, instanceId: string, entrie
       timerHorizonMs: 0,
       leaseMs: 0,
     });
-    open = open.filter((e) => !cancels(p.cancel, e));
+    // As the store: cancels first, then the send ids scheduled again stop being held by the older open timers.
+    open = open
+      .filter((e) => !cancels(p.cancel, e))
+      .map((e) => (e.kind === 'timer' && e.keyed && p.superseded.includes(e.name) ? { ...e, keyed: false } : e));
     // Sends are delivered as soon as their commit returns: they are never open after a later entry.
     for (const e of p.newEffects) if (e.kind !== 'send') open.push({ ...e, generation });
   };
@@ -107,5 +110,9 @@ function closedBy(open: OpenEffect[], entry: EventRecord): OpenEffect[] {
             .filter(({ e }) => e.kind === 'timer' && e.target === null && (e.event as { type?: unknown } | null)?.type === entry.type)
             .sort((a, b) => (a.e.dueAt?.getTime() ?? 0) - (b.e.dueAt?.getTime() ?? 0))[0]?.i ?? -1)
         : -1;
-  return index < 0 ? open : open.filter((_, i) => i !== index);
+  if (index < 0) return open;
+  const closed = open[index]!;
+  // A timer firing frees its send id: no other open timer of that id holds it (as the store's commit does).
+  const free = (e: OpenEffect) => (closed.kind === 'timer' && e.kind === 'timer' && e.name === closed.name ? { ...e, keyed: false } : e);
+  return open.filter((_, i) => i !== index).map(free);
 }

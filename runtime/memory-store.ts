@@ -89,6 +89,8 @@ export class MemoryStore implements InstanceStore {
     });
     if (req.closeEffect) {
       const e = this.effectRows.get(req.closeEffect.id)!;
+      // A timer delivered: its send id is free before the transition's own cancels and schedules (as in the statement).
+      this.freeSendId(e);
       Object.assign(e, {
         status: req.closeEffect.status,
         result: clone(req.closeEffect.result ?? null),
@@ -99,21 +101,27 @@ export class MemoryStore implements InstanceStore {
         leaseUntil: null,
       });
     }
+    const cancelledTimers: string[] = [];
+    const superseded = new Set(req.superseded ?? []);
     for (const id of this.byInstance.get(req.instanceId) ?? []) {
       const e = this.effectRows.get(id)!;
-      if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e))
+      if (e.status === 'pending' && id !== req.closeEffect?.id && cancels(req.cancel, e)) {
         Object.assign(
           e,
-          { status: 'cancelled', closedAt: req.now, updatedAt: req.now },
+          { status: 'cancelled', keyed: false, closedAt: req.now, updatedAt: req.now },
           req.cancelReason ? { error: clone(req.cancelReason) } : {},
         );
-      else if (req.releaseTimers && e.status === 'pending' && e.kind === 'timer') Object.assign(e, { leaseOwner: null, leaseUntil: null });
+        if (e.kind === 'timer') cancelledTimers.push(id);
+      } else if (e.status === 'pending' && e.kind === 'timer') {
+        if (superseded.has(e.name)) e.keyed = false;
+        if (req.releaseTimers) Object.assign(e, { leaseOwner: null, leaseUntil: null });
+      }
     }
     this.addEffects(req.instanceId, req.newEffects, req.now);
     this.addOutbox(req.instanceId, version, req.outbox, req.now);
     this.writeTasks(req.instanceId, req.tasks, req.now);
     this.writeCorrelation(req.instanceId, req.correlation);
-    return { ok: true, version };
+    return { ok: true, version, ...(cancelledTimers.length ? { cancelledTimers } : {}) };
   }
 
   async get(id: string) {
@@ -208,6 +216,7 @@ export class MemoryStore implements InstanceStore {
   async closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date) {
     const e = this.effectRows.get(id);
     if (e?.status !== 'pending') return false;
+    this.freeSendId(e);
     Object.assign(e, { status, error: clone(error), closedAt: now, updatedAt: now });
     return true;
   }
@@ -219,6 +228,15 @@ export class MemoryStore implements InstanceStore {
       if (e?.status === 'pending' && e.leaseOwner === owner) (e.leaseUntil = leaseUntil), renewed.push(id);
     }
     return renewed;
+  }
+
+  /** A timer fired (its row is being closed): no open timer of its instance holds its send id any more. */
+  private freeSendId(fired: EffectRecord) {
+    if (fired.kind !== 'timer') return;
+    for (const id of this.byInstance.get(fired.instanceId) ?? []) {
+      const e = this.effectRows.get(id)!;
+      if (e.kind === 'timer' && e.name === fired.name) e.keyed = false;
+    }
   }
 
   async releaseLeases(owner: string) {

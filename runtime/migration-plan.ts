@@ -187,7 +187,8 @@ export async function planMigration(input: MigrationPlanInput): Promise<Prepared
     if (reason === undefined) kept.push(summary(e));
     else {
       cancelled.push({ ...summary(e), reason });
-      const key: CancelKey = e.kind === 'timer' ? { kind: 'timer', sendId: e.name } : { kind: 'actor', invokeId: e.name };
+      // A timer by its row: of several open with one send id, `cancel(id)` would reach only the one holding it.
+      const key: CancelKey = e.kind === 'timer' ? { kind: 'timerRow', effectId: e.id } : { kind: 'actor', invokeId: e.name };
       if (!cancel.some((k) => k.kind === key.kind && JSON.stringify(k) === JSON.stringify(key))) cancel.push(key);
     }
   }
@@ -203,6 +204,9 @@ export async function planMigration(input: MigrationPlanInput): Promise<Prepared
       actions.push({ type: 'xstate.raise', params: { id: t.id, event: t.event, delay: t.delay } });
   const plan = planEffects(actions, planning);
   plan.cancel.push(...cancel);
+  // A timer is planned only for a send id no kept timer has, and the open ones of that id are cancelled by row:
+  // nothing open is left holding it.
+  plan.superseded = [];
 
   const update = updateOf(target, snapshot);
   const before = input.source ? tryRestore(input.source, record) : undefined;

@@ -64,6 +64,12 @@ export interface EffectRecord {
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
+  /**
+   * A timer that holds its send id in XState's scheduler: the one `cancel(id)` cancels. Scheduling the id again
+   * moves it to the new timer, and any timer of that id firing frees it (the older timers still fire). False
+   * for every other kind.
+   */
+  keyed: boolean;
   /** Set by `claimDue` only: who held the lease before this claim (another owner whose lease expired: a takeover). */
   previousOwner?: string | null;
 }
@@ -88,7 +94,7 @@ export interface EventRecord {
 /** The new effect rows of a commit (ids are their idempotency keys). */
 export type NewEffect = Pick<
   EffectRecord,
-  'id' | 'kind' | 'name' | 'target' | 'input' | 'event' | 'attempts' | 'dueAt' | 'leaseOwner' | 'leaseUntil'
+  'id' | 'kind' | 'name' | 'target' | 'input' | 'event' | 'attempts' | 'dueAt' | 'leaseOwner' | 'leaseUntil' | 'keyed'
 >;
 
 /** Closing the effect whose result this event carries, in the same transaction. */
@@ -112,13 +118,18 @@ export interface CommitRequest {
   expectedVersion: number;
   change: InstanceUpdate;
   event: Omit<EventRecord, 'instanceId' | 'seq' | 'stateValue' | 'createdAt'>;
-  /** When set, the commit only happens while this effect is still open. */
+  /**
+   * When set, the commit only happens while this effect is still open. Closing a timer (its delivery) frees
+   * its send id first: no open timer of that id holds it any more (as XState's scheduler on a fire).
+   */
   closeEffect?: EffectClose;
   newEffects: NewEffect[];
   /** Open effects to cancel (see `effect-address.ts`); never the effect this commit closes. */
   cancel: CancelKey[];
   /** Stored as the `error` of the rows `cancel` closes (a migration says why each effect did not survive). */
   cancelReason?: unknown;
+  /** Send ids scheduled again by this commit: open timers holding them no longer do (see `EffectPlan.superseded`). */
+  superseded?: string[];
   outbox: { type: string; payload: unknown }[];
   /** Moves the instance to this registered version of its machine (an operator retry after a fix). */
   machineVersion?: string;
@@ -169,7 +180,10 @@ export interface CorrelationQuery {
 /** A history row copied into a fork (see {@link CreateRequest.priorEvents}). */
 export type PriorEvent = Omit<EventRecord, 'instanceId'>;
 
-export type CommitResult = { ok: true; version: number } | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
+/** `cancelledTimers`: ids of the timer rows the commit cancelled (to disarm exactly those). */
+export type CommitResult =
+  | { ok: true; version: number; cancelledTimers?: string[] }
+  | { ok: false; reason: 'version_conflict' | 'effect_closed' | 'duplicate_event' };
 
 export type CreateResult = { ok: true } | { ok: false; reason: 'exists' };
 
@@ -224,7 +238,10 @@ export interface InstanceStore {
   releaseAttempt(effectId: string, attempt: number, now: Date): Promise<void>;
   /** Records a failed attempt (`attempts`: calls made so far) and when the next one is due. */
   scheduleRetry(effectId: string, attempts: number, dueAt: Date, leaseUntil: Date | null, lastError: unknown, now: Date): Promise<void>;
-  /** Closes an open effect without an instance commit (e.g. its target instance is gone); false if it was not open. */
+  /**
+   * Closes an open effect without an instance commit (e.g. its target instance is gone); false if it was not open.
+   * A timer closed so has fired: its send id is freed as by a commit's `closeEffect`.
+   */
   closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean>;
   /** Releases every lease held by `owner` (graceful stop). */
   releaseLeases(owner: string): Promise<void>;

@@ -158,7 +158,7 @@ export function halt(loaded: LoadedInstance, status: 'stopped' | 'error', error:
     next: snapshot,
     handled: true,
     update: { ...updateOf(reg, snapshot), status, error, paused: false },
-    plan: { newEffects: [], cancel: [{ kind: 'all' }], outbox: [] },
+    plan: { ...noEffects(), cancel: [{ kind: 'all' }] },
     tasks: { open: [], close, actor },
     // An ended instance is found by no business key.
     correlation: reg.correlation ? null : undefined,

@@ -31,8 +31,11 @@ const INSERT_DELIVERIES = (owners: string, key: string) => `insert into sk_deliv
  *
  * Per request, in order: the version-checked snapshot update (only while the
  * effect it closes is still open), then for the rows it updated: history row,
- * effect close, cancellations, new effects, outbox, tasks, correlation index rows. A request whose update
- * matched nothing writes nothing. The changes are announced to the other
+ * effect close, cancellations, send ids that open timers stop holding, new
+ * effects, outbox, tasks, correlation index rows. A request whose update
+ * matched nothing writes nothing. No two CTEs change one row (PostgreSQL
+ * would keep only one change): the cancelled and the unkeyed timers are told
+ * apart by their conditions. The changes are announced to the other
  * processes (pg-notifier.ts) by NOTIFY in the same transaction: they learn of
  * them only if they are committed.
  */
@@ -42,10 +45,10 @@ const COMMIT_SQL = `with req as (
     machine_version text,
     close_id text, close_status text, close_result jsonb, close_error jsonb,
     ev_type text, ev_payload jsonb, ev_source text, ev_actor text, ev_handled boolean, ev_key text,
-    cancel jsonb, cancel_reason jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text, paused boolean,
-    release_timers boolean, corr_write boolean, corr jsonb)
+    cancel jsonb, cancel_reason jsonb, superseded jsonb, effects jsonb, outbox jsonb, task_open jsonb, task_close jsonb, task_actor text,
+    paused boolean, release_timers boolean, corr_write boolean, corr jsonb)
 ), chk as (
-  select r.i, e.status from req r join sk_effect e on e.id = r.close_id
+  select r.i, e.status, e.kind, e.name, e.instance_id from req r join sk_effect e on e.id = r.close_id
 ), upd as (
   update sk_instance t set snapshot = r.snapshot, status = r.status, state_value = r.state_value, tags = r.tags, output = r.output,
     error = r.error, version = t.version + 1, updated_at = r.at, machine_version = coalesce(r.machine_version, t.machine_version),
@@ -60,16 +63,38 @@ const COMMIT_SQL = `with req as (
   from upd u join req r on r.i = u.i
 ), closed as (
   update sk_effect e set status = r.close_status, result = r.close_result, error = r.close_error, closed_at = r.at, updated_at = r.at,
-    lease_owner = null, lease_until = null
+    lease_owner = null, lease_until = null, keyed = false
   from upd u join req r on r.i = u.i
   where e.id = r.close_id
 ), cancelled as (
   -- Never the row being closed: two CTEs updating one row leave only one change.
-  update sk_effect e set status = 'cancelled', closed_at = r.at, updated_at = r.at, error = coalesce(r.cancel_reason, e.error)
-  from upd u join req r on r.i = u.i
+  update sk_effect e set status = 'cancelled', keyed = false, closed_at = r.at, updated_at = r.at,
+    error = coalesce(r.cancel_reason, e.error)
+  from upd u join req r on r.i = u.i left join chk c on c.i = r.i
   where r.cancel is not null and e.instance_id = r.id and e.status = 'pending' and e.id is distinct from r.close_id
-    -- The cancel filter (effect-address.ts cancelFilter): { all: true } or effect names by kind.
-    and (jsonb_exists(r.cancel, 'all') or jsonb_exists(r.cancel -> e.kind, e.name))
+    -- The cancel filter (effect-address.ts cancelFilter): { all: true } or effect names by kind; a timer only while
+    -- it holds its send id (keyed), which a timer of the same id delivered by this commit has just freed.
+    and (jsonb_exists(r.cancel, 'all') or (jsonb_exists(r.cancel -> e.kind, e.name)
+      and (e.kind <> 'timer' or (e.keyed and not (c.kind is not distinct from 'timer' and c.instance_id = e.instance_id
+        and c.name = e.name))))
+      -- A timer named by its row (a migration's decision), whatever holds its send id.
+      or (e.kind = 'timer' and jsonb_exists(coalesce(r.cancel -> 'timerRows', '[]'::jsonb), e.id)))
+  returning r.i, e.id, e.kind
+), unkeyed as (
+  -- Open timers that stop holding their send id (XState's scheduler keeps one timer under an id): the id is
+  -- scheduled again by this commit (superseded, never an id it cancels), or a timer of that id is delivered by
+  -- it (a fire frees the id; the timer may be another instance's delayed sendTo). Never a row cancelled above.
+  update sk_effect e set keyed = false
+  from (
+    select r.id as instance_id, s.name, r.close_id, r.cancel -> 'timerRows' as rows from upd u join req r on r.i = u.i
+      cross join lateral jsonb_array_elements_text(coalesce(r.superseded, '[]'::jsonb)) as s(name)
+    where not jsonb_exists(coalesce(r.cancel -> 'timer', '[]'::jsonb), s.name)
+    union all
+    select c.instance_id, c.name, r.close_id, r.cancel -> 'timerRows' from upd u join req r on r.i = u.i join chk c on c.i = r.i
+    where c.kind = 'timer' and not (c.instance_id = r.id and jsonb_exists(coalesce(r.cancel, '{}'::jsonb), 'all'))
+  ) k
+  where e.instance_id = k.instance_id and e.kind = 'timer' and e.name = k.name and e.keyed and e.status = 'pending'
+    and e.id is distinct from k.close_id and not jsonb_exists(coalesce(k.rows, '[]'::jsonb), e.id)
 ), released as (
   -- A resume: the instance's open timers are claimed and armed again by the poller (runtime.resume).
   update sk_effect e set lease_owner = null, lease_until = null
@@ -77,13 +102,13 @@ const COMMIT_SQL = `with req as (
   where r.release_timers and e.instance_id = r.id and e.status = 'pending' and e.kind = 'timer'
 ), eff as (
   insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
-      lease_owner, lease_until)
+      lease_owner, lease_until, keyed)
   select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
-      e."leaseUntil"
+      e."leaseUntil", coalesce(e.keyed, false)
   from upd u join req r on r.i = u.i
   cross join lateral jsonb_to_recordset(coalesce(r.effects, '[]'::jsonb))
     as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
-        "leaseOwner" text, "leaseUntil" timestamptz)
+        "leaseOwner" text, "leaseUntil" timestamptz, keyed boolean)
 ), ob as (
   -- A row no live subscription matches is published as it is written: it has nothing to wait for.
   insert into sk_outbox (instance_id, seq, type, payload, created_at, published_at)
@@ -141,7 +166,10 @@ const COMMIT_SQL = `with req as (
   select pg_notify('${WAKEUP_CHANNEL}', json_build_object('o', $2::text, 'd', 1)::text) from (select 1 from dl limit 1) x
 )
 -- A CTE without side effects of its own runs only when referenced: the counts make the notifications happen.
-select r.i, u.version, c.status as effect_status from req r left join upd u on u.i = r.i left join chk c on c.i = r.i
+-- The cancelled timers are returned so that the process disarms exactly those.
+select r.i, u.version, c.status as effect_status, ct.ids as cancelled_timers
+  from req r left join upd u on u.i = r.i left join chk c on c.i = r.i
+  left join (select x.i, json_agg(x.id) as ids from cancelled x where x.kind = 'timer' group by x.i) ct on ct.i = r.i
   cross join (select count(*) as notes from note) nt cross join (select count(*) as dl_notes from dl_note) dn`;
 
 /**
@@ -179,12 +207,12 @@ const CREATE_SQL = `with req as (
   ) x order by 1, 2
 ), eff as (
   insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
-      lease_owner, lease_until)
+      lease_owner, lease_until, keyed)
   select m.at, m.at, e.id, m.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
-      e."leaseUntil"
+      e."leaseUntil", coalesce(e.keyed, false)
   from made m cross join lateral jsonb_to_recordset(coalesce(m.effects, '[]'::jsonb))
     as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
-        "leaseOwner" text, "leaseUntil" timestamptz)
+        "leaseOwner" text, "leaseUntil" timestamptz, keyed boolean)
 ), ob as (
   insert into sk_outbox (instance_id, seq, type, payload, created_at, published_at)
   select m.id, m.version, o.type, o.payload, m.at,
@@ -257,6 +285,7 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     ev_key: q.event.idempotencyKey,
     cancel: q.cancel.length ? cancelFilter(q.cancel) : null,
     cancel_reason: q.cancel.length ? (q.cancelReason ?? null) : null,
+    superseded: q.superseded?.length ? q.superseded : null,
     effects: effectJson(q.newEffects),
     outbox: q.outbox.length ? q.outbox : null,
     task_open: q.tasks?.open.length ? taskJson(q.tasks.open) : null,
@@ -266,14 +295,19 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     corr: q.correlation ?? null,
   }));
   return {
-    name: 'sk_commit_v7',
+    name: 'sk_commit_v8',
     sql: COMMIT_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));
       return reqs.map((q, i): CommitResult => {
         const r = byIndex.get(i);
-        if (r?.version != null) return { ok: true, version: Number(r.version) };
+        if (r?.version != null) {
+          const cancelledTimers = r.cancelled_timers as string[] | null;
+          return cancelledTimers?.length
+            ? { ok: true, version: Number(r.version), cancelledTimers }
+            : { ok: true, version: Number(r.version) };
+        }
         if (q.closeEffect && r?.effect_status !== 'pending') return { ok: false, reason: 'effect_closed' };
         return { ok: false, reason: 'version_conflict' };
       });
@@ -317,7 +351,7 @@ export function createBatchSql(reqs: readonly CreateRequest[], origin: string): 
     corr: correlation ?? null,
   }));
   return {
-    name: 'sk_create_v5',
+    name: 'sk_create_v6',
     sql: CREATE_SQL,
     params: [JSON.stringify(rows), origin],
     read: (result) => {

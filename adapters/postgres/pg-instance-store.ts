@@ -235,13 +235,21 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async closeEffect(id: string, status: 'done' | 'failed' | 'cancelled', error: unknown, now: Date): Promise<boolean> {
-    const res = (await this.conn.execute(
-      `update sk_effect set status = ?, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz,
-          lease_owner = null, lease_until = null where id = ? and status = 'pending'`,
+    // A timer closed here has fired: its send id is freed, as the commit statement does for a delivered timer.
+    const [row] = await this.rows(
+      `with closed as (
+         update sk_effect set status = ?, error = ?::jsonb, closed_at = ?::timestamptz, updated_at = ?::timestamptz,
+           lease_owner = null, lease_until = null, keyed = false
+         where id = ? and status = 'pending' returning id, instance_id, kind, name
+       ), freed as (
+         update sk_effect e set keyed = false from closed c
+         where c.kind = 'timer' and e.instance_id = c.instance_id and e.kind = 'timer' and e.name = c.name and e.keyed
+           and e.status = 'pending' and e.id <> c.id
+       )
+       select count(*)::int as n from closed`,
       [status, json(error), ts(now), ts(now), id],
-      'run',
-    )) as { affectedRows?: number };
-    return (res.affectedRows ?? 0) > 0;
+    );
+    return Number(row?.n ?? 0) > 0;
   }
 
   async releaseLeases(owner: string): Promise<void> {

@@ -55,6 +55,7 @@ export function toEffect(r: Row): EffectRecord {
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
     closedAt: dateOrNull(r.closed_at),
+    keyed: r.keyed === true,
   };
 }
 

@@ -1,4 +1,4 @@
-import { assign, raise, sendTo, setup } from 'xstate';
+import { assign, cancel, raise, sendParent, sendTo, setup } from 'xstate';
 import type { IdenticalCase } from '../case-types.ts';
 
 /** Delayed transitions and delayed events (https://stately.ai/docs/delayed-transitions). */
@@ -93,6 +93,41 @@ const sameInstant = setup({}).createMachine({
   },
 });
 
+/**
+ * Delayed events sharing one id. XState's scheduler keeps every timer but holds only the newest under the id:
+ * `cancel(id)` cancels that one, and once any timer of the id has fired it holds none, so `cancel` cancels nothing.
+ */
+const ring = (n: string, delay: number) => raise({ type: 'ring', n } as never, { id: 'bell', delay });
+const sameIdCancel = setup({}).createMachine({
+  id: 'c-cancel-same-id',
+  context: { rang: [] as string[] },
+  on: {
+    early: { actions: ring('early', 1000) },
+    late: { actions: ring('late', 3000) },
+    quick: { actions: ring('quick', 200) },
+    silence: { actions: cancel('bell') },
+    twice: { actions: [ring('first', 500), ring('second', 500)] },
+    armThenCancel: { actions: [ring('armed', 500), cancel('bell')] },
+    cancelThenArm: { actions: [cancel('bell'), ring('rearmed', 500)] },
+    ring: { actions: assign({ rang: ({ context, event }) => [...context.rang, (event as unknown as { n: string }).n] }) },
+  },
+});
+
+/** The same with delayed sends to a child instance: the child's commit delivering a poke frees the parent's id. */
+const pokedChild = setup({}).createMachine({ id: 'c-cancel-same-id-child', on: { poke: { actions: sendParent({ type: 'poked' }) } } });
+const poke = (delay: number) => sendTo('kid', { type: 'poke' }, { id: 'poke', delay });
+const sameIdCancelSendTo = setup({ actors: { pokedChild } }).createMachine({
+  id: 'c-cancel-same-id-sendto',
+  context: { poked: 0 },
+  invoke: { id: 'kid', src: 'pokedChild' },
+  on: {
+    soon: { actions: poke(200) },
+    later: { actions: poke(1000) },
+    silence: { actions: cancel('poke') },
+    poked: { actions: assign({ poked: ({ context }) => context.poked + 1 }) },
+  },
+});
+
 export const timingCases: IdenticalCase[] = [
   { name: 'delay.after', machine: after, events: [{ type: 'skip' }], waits: [300, 1000, 2000] },
   { name: 'delay.after-named', machine: namedDelay, events: [{ type: 'slower' }], waits: [100, 500, 3000], noGraph: true },
@@ -105,6 +140,45 @@ export const timingCases: IdenticalCase[] = [
     walks: [[{ send: { type: 'arm' } }, { wait: 1000 }]],
     events: [{ type: 'arm' }, { type: 'disarm' }],
     waits: [1000],
+    noGraph: true,
+  },
+  {
+    name: 'delay.cancel-same-id',
+    machine: sameIdCancel,
+    walks: [
+      // Rescheduled under the same id, then cancelled: only the newer one is cancelled, the older still rings.
+      [{ send: { type: 'early' } }, { send: { type: 'late' } }, { send: { type: 'silence' } }, { wait: 3000 }],
+      // The older one rings after the newer was scheduled: the id is free, the cancel cancels nothing.
+      [{ send: { type: 'quick' } }, { send: { type: 'late' } }, { wait: 200 }, { send: { type: 'silence' } }, { wait: 3000 }],
+      // The newer one rings first: the older is not held under the id either.
+      [{ send: { type: 'late' } }, { send: { type: 'quick' } }, { wait: 200 }, { send: { type: 'silence' } }, { wait: 3000 }],
+      // Two under one id in one transition: the cancel takes the second.
+      [{ send: { type: 'twice' } }, { send: { type: 'silence' } }, { wait: 500 }],
+      // Within one transition the order of schedule and cancel counts.
+      [{ send: { type: 'early' } }, { send: { type: 'armThenCancel' } }, { send: { type: 'silence' } }, { wait: 1000 }],
+      [{ send: { type: 'early' } }, { send: { type: 'cancelThenArm' } }, { wait: 1000 }, { send: { type: 'silence' } }, { wait: 1000 }],
+    ],
+    events: [
+      { type: 'early' },
+      { type: 'late' },
+      { type: 'quick' },
+      { type: 'silence' },
+      { type: 'twice' },
+      { type: 'armThenCancel' },
+      { type: 'cancelThenArm' },
+    ],
+    waits: [200, 500, 1000, 3000],
+    noGraph: true,
+  },
+  {
+    name: 'delay.cancel-same-id-sendTo',
+    machine: sameIdCancelSendTo,
+    walks: [
+      [{ send: { type: 'soon' } }, { send: { type: 'later' } }, { wait: 200 }, { send: { type: 'silence' } }, { wait: 1000 }],
+      [{ send: { type: 'later' } }, { send: { type: 'soon' } }, { send: { type: 'silence' } }, { wait: 1000 }],
+    ],
+    events: [{ type: 'soon' }, { type: 'later' }, { type: 'silence' }],
+    waits: [200, 1000],
     noGraph: true,
   },
 ];
