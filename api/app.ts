@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerMigrateRoutes } from './routes/migrate.ts';
 import { registerCorrelateRoutes } from './routes/correlate.ts';
+import { registerHookRoutes, type WebhookDeps } from './routes/hooks.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerDefinitionRoutes } from './routes/definition.ts';
 import { registerMachineRegistrationRoutes } from './routes/register-machine.ts';
@@ -59,6 +61,8 @@ export interface AppDeps {
   readonly log?: Logger;
   /** `GET /metrics` (Prometheus text); absent: no such route. */
   readonly metrics?: MetricsEndpoint;
+  /** Inbound webhook sources (`POST /v1/hooks/{source}`) and their delivery-id store; absent: every source is unknown. */
+  readonly webhooks?: WebhookDeps;
   /** The Stately inspector that `GET /v1/instances/{id}/inspect` replays into (else it only returns the events). */
   readonly inspector?: InspectorTarget;
 }
@@ -94,7 +98,8 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(report));
   app.notFound(createNotFoundHandler(() => app.routes));
   app.use('/v1/*', noStore());
-  app.use('/v1/*', authenticate(deps.auth));
+  // Inbound webhooks carry no bearer token: their signature, checked by the route on the raw body, is the credential.
+  app.use('/v1/*', exceptHooks(authenticate(deps.auth)));
   app.use(
     '/v1/*',
     bodyLimit({
@@ -104,7 +109,8 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use('/v1/*', rejectUnstorable());
+  // ...and their body must reach the route unread: the signature covers its bytes (the mapped values are checked there).
+  app.use('/v1/*', exceptHooks(rejectUnstorable()));
 
   registerHealthRoutes(app, deps);
   registerMachineRoutes(app, deps);
@@ -115,6 +121,7 @@ export function createApp(deps: AppDeps) {
   registerMigrateRoutes(app, deps);
   registerForkRoutes(app, deps);
   registerCorrelateRoutes(app, deps);
+  registerHookRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);
@@ -125,6 +132,11 @@ export function createApp(deps: AppDeps) {
   registerDocsRoutes(app);
   registerDashboardRoutes(app);
   return app;
+}
+
+/** `mw` for every `/v1` path but the inbound webhooks'. */
+function exceptHooks(mw: MiddlewareHandler<ApiEnv>): MiddlewareHandler<ApiEnv> {
+  return (c, next) => (c.req.path.startsWith('/v1/hooks/') ? next() : mw(c, next));
 }
 
 /** The app type (for tests and typed clients). */

@@ -26,6 +26,10 @@ const schema = z.object({
   LAB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** A folder of workflow definitions (`*.json`) registered at start, besides the bundled ones. */
   STATEKEEPER_WORKFLOWS_DIR: optionalText,
+  /** Inbound webhook sources: a JSON or YAML file `{ "sources": [...] }` (see README "Inbound webhooks")... */
+  STATEKEEPER_WEBHOOKS_FILE: optionalText,
+  /** ... and/or the same document as JSON text. */
+  STATEKEEPER_WEBHOOKS: optionalText,
   /** Largest accepted request body in bytes (default 1 MiB). */
   STATEKEEPER_BODY_LIMIT: z.coerce
     .number()

@@ -20,6 +20,10 @@ export type ApiErrorCode =
   | 'malformed_request'
   | 'request_timeout'
   | 'verification_unavailable'
+  | 'webhook_source_not_found'
+  | 'webhook_signature_invalid'
+  | 'webhook_replayed'
+  | 'webhook_mapping_failed'
   | 'internal_error';
 
 /**

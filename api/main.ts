@@ -12,6 +12,7 @@ import {
   PgInstanceStore,
   PgNotifier,
   pgGauges,
+  PgWebhookDeliveryStore,
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
 } from '../adapters/postgres/index.ts';
@@ -25,6 +26,7 @@ import { createRuntime } from '../runtime/index.ts';
 import { combineObservers } from '../runtime/observer.ts';
 import { createApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
+import { loadWebhookSources } from './webhooks/webhook-config.ts';
 import { redact } from './views.ts';
 import { loadConfig } from './config.ts';
 import { configuredSchedules } from './schedule-config.ts';
@@ -141,9 +143,13 @@ async function main(shutdown: Shutdown) {
       )
     : undefined;
   if (stopCheckpoints) shutdown.add('history checkpoints', stopCheckpoints);
+  // Inbound webhooks: sources from the configuration, their delivery ids kept in the database (replays refused across restarts).
+  const webhookSources = loadWebhookSources({ file: config.STATEKEEPER_WEBHOOKS_FILE, json: config.STATEKEEPER_WEBHOOKS });
+  if (webhookSources.length) log.info(`statekeeper: webhooks on /v1/hooks/{${webhookSources.map((s) => s.name).join(',')}}`);
   const app = createApp({
     runtime,
     ...api,
+    webhooks: { sources: webhookSources, deliveries: new PgWebhookDeliveryStore(orm) },
     definitions,
     verifyHistory: (id) => chain.verify(id),
     ready: async () => (await orm.checkConnection()).ok,

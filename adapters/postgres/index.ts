@@ -10,3 +10,4 @@ export { PgDefinitionStore } from './pg-definition-store.ts';
 export { PgOutboxStore } from './pg-outbox-store.ts';
 export { PgScheduleStore } from './pg-schedule-store.ts';
 export { liveInstances } from './pg-live-instances.ts';
+export { PgWebhookDeliveryStore } from './pg-webhook-deliveries.ts';

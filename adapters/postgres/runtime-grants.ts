@@ -22,6 +22,8 @@ export function runtimeRoleGrants(role: string): string[] {
     // Index rows come and go with the values they index (correlation.ts).
     `grant select, insert, update, delete on sk_correlation to ${role}`,
     `grant select, insert, update, delete on sk_schedule to ${role}`,
+    // Delivery ids of inbound webhooks are claimed, released after a failed delivery and swept when expired.
+    `grant select, insert, update, delete on sk_webhook_delivery to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
     `grant usage on all sequences in schema public to ${role}`,
   ];

@@ -11,6 +11,7 @@ import { Migration20261208OutboxDelivery } from './migration-20261208-outbox-del
 import { Migration20261208Correlation } from './migration-20261208-correlation.ts';
 import { Migration20261208Schedules } from './migration-20261208-schedules.ts';
 import { Migration20261208TimerKeyed } from './migration-20261208-timer-keyed.ts';
+import { Migration20261208WebhookDeliveries } from './migration-20261208-webhook-deliveries.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -27,4 +28,5 @@ export const migrationsList = [
   { name: 'Migration20261208Correlation', class: Migration20261208Correlation },
   { name: 'Migration20261208Schedules', class: Migration20261208Schedules },
   { name: 'Migration20261208TimerKeyed', class: Migration20261208TimerKeyed },
+  { name: 'Migration20261208WebhookDeliveries', class: Migration20261208WebhookDeliveries },
 ];
