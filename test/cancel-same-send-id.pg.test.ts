@@ -20,6 +20,7 @@ const bell = setup({}).createMachine({
     late: { actions: ring('late', 3000) },
     quick: { actions: ring('quick', 200) },
     silence: { actions: cancel('bell') },
+    twice: { actions: [ring('first', 500), ring('second', 500)] },
     ring: { actions: assign({ rang: ({ context, event }) => [...context.rang, (event as unknown as { n: string }).n] }) },
   },
 });
@@ -57,6 +58,43 @@ describe.each(stores)('cancel of a send id scheduled twice (%s)', (_name, newSto
     ]);
     await sim.advance(3000);
     expect((await sim.runtime.get(id)).context).toEqual({ rang: ['early'] });
+    await sim.runtime.close();
+  });
+
+  test('an instance migration that drops a send id cancels every open timer of it, held or not', async () => {
+    const sim = await open(await newStore());
+    const { id } = await sim.runtime.start({ machine: 'bell' });
+    await sim.runtime.send(id, { type: 'early' });
+    await sim.runtime.send(id, { type: 'late' });
+    // No state of the target defines the timers (they were scheduled by transitions): both are dropped by row.
+    sim.runtime.register(bell, { version: '2' });
+    const report = await sim.runtime.migrateInstance(id, { to: '2', dryRun: false });
+    expect(report.effects.cancelled.map((e) => e.id).sort()).toEqual((await sim.runtime.effects(id)).map((e) => e.id).sort());
+    expect((await rows(sim, id)).map(([, status]) => status)).toEqual(['cancelled', 'cancelled']);
+    await sim.advance(3000);
+    expect((await sim.runtime.get(id)).context).toEqual({ rang: [] });
+    await sim.runtime.close();
+  });
+
+  test('two timers of one id in one transition are two rows, also in a fork replayed from history', async () => {
+    const sim = await open(await newStore());
+    const { id } = await sim.runtime.start({ machine: 'bell' });
+    await sim.runtime.send(id, { type: 'early' });
+    await sim.runtime.send(id, { type: 'twice' });
+    expect(await rows(sim, id)).toEqual([
+      ['early', 'pending', false],
+      ['first', 'pending', false],
+      ['second', 'pending', true],
+    ]);
+    const fork = await sim.runtime.forkInstance(id, { seq: 3 });
+    expect(await rows(sim, fork.id)).toEqual([
+      ['early', 'pending', false],
+      ['first', 'pending', false],
+      ['second', 'pending', true],
+    ]);
+    for (const i of [id, fork.id]) await sim.runtime.send(i, { type: 'silence' });
+    await sim.advance(1000);
+    for (const i of [id, fork.id]) expect((await sim.runtime.get(i)).context).toEqual({ rang: ['first', 'early'] });
     await sim.runtime.close();
   });
 
