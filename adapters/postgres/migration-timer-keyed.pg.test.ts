@@ -30,7 +30,8 @@ test('open timers written before the column: the newest of each instance and sen
     ];
     for (const [id, instance, kind, name, status] of rows)
       await conn.execute(
-        `insert into sk_effect (id, instance_id, kind, name, status, attempts, created_at, updated_at) values (?, ?, ?, ?, ?, 0, now(), now())`,
+        `insert into sk_effect (id, instance_id, kind, name, status, attempts, created_at, updated_at)
+         values (?, ?, ?, ?, ?, 0, now(), now())`,
         [id, instance, kind, name, status],
       );
     await orm.migrator.up();
