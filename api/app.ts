@@ -15,6 +15,7 @@ import { createNotFoundHandler, errorHandler, validationHook, type InternalError
 import { requestId } from './middleware/request-id.ts';
 import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
+import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
 import { registerMigrateRoutes } from './routes/migrate.ts';
 import { registerCorrelateRoutes } from './routes/correlate.ts';
@@ -122,6 +123,7 @@ export function createApp(deps: AppDeps) {
   registerForkRoutes(app, deps);
   registerCorrelateRoutes(app, deps);
   registerHookRoutes(app, deps);
+  registerBulkRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerStreamRoutes(app, deps);

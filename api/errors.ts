@@ -78,6 +78,8 @@ export const RUNTIME_STATUS: Record<RuntimeErrorCode, ContentfulStatusCode> = {
   invalid_seq: 400,
   // The registered machine no longer decides as the instance's history records: forking would invent a state.
   fork_replay_mismatch: 409,
+  bulk_job_not_found: 404,
+  bulk_unavailable: 503,
   instance_paused: 409,
   event_not_allowed: 403,
   // The instance kept changing under the request: the client may retry at once.

@@ -49,7 +49,9 @@ export type RuntimeErrorCode =
   | 'schedule_not_found'
   | 'schedule_exists'
   | 'schedule_overlap'
-  | 'not_supported';
+  | 'not_supported'
+  | 'bulk_job_not_found'
+  | 'bulk_unavailable';
 
 /**
  * Base of the runtime's errors: a stable `code`, a message naming the ids

@@ -5,6 +5,20 @@ export type { TransitionRateLimit } from './transition-budget.ts';
 export type { RuntimeOptions, ListOptions } from './runtime.ts';
 export type { WaitUntilOptions } from './queries.ts';
 export type { OperationOptions } from './operations.ts';
+export type { ForkOptions } from './fork.ts';
+export type { BulkJobView, BulkPreview, BulkRequest } from './bulk-jobs.ts';
+export type {
+  BulkAction,
+  BulkFailure,
+  BulkFilter,
+  BulkJobRecord,
+  BulkJobStatus,
+  BulkProgress,
+  BulkStore,
+  WithBulkStore,
+} from './bulk-types.ts';
+export { BULK_ACTION_NAMES } from './bulk-actions.ts';
+export { MemoryBulkStore } from './memory-bulk-store.ts';
 export type { AcceptedEvent, InstanceDetails } from './views.ts';
 export { decodeCursor } from './views.ts';
 export { badString, isStorableDate, unstorable } from './storable.ts';

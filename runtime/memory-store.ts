@@ -3,6 +3,9 @@ import { cancels } from './effect-address.ts';
 import { MemoryOutboxStore, type MemoryOutboxRow } from './outbox/memory-outbox-store.ts';
 import { openEffect } from './effect-plan.ts';
 import { MemoryScheduleStore } from './memory-schedule-store.ts';
+import { matchesFilter } from './bulk-filter.ts';
+import { MemoryBulkStore } from './memory-bulk-store.ts';
+import type { BulkStore, WithBulkStore } from './bulk-types.ts';
 import { matchesTask, type TaskChanges, type TaskFilter, type TaskRecord } from './tasks.ts';
 import type {
   StoreStats,
@@ -29,7 +32,7 @@ const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
  * @remarks Values are deep-copied in and out, as a database would, so a test
  * cannot pass by sharing objects with the store.
  */
-export class MemoryStore implements InstanceStore {
+export class MemoryStore implements InstanceStore, WithBulkStore {
   private readonly instances = new Map<string, InstanceRecord>();
   private readonly events = new Map<string, EventRecord[]>();
   private readonly effectRows = new Map<string, EffectRecord>();
@@ -128,6 +131,13 @@ export class MemoryStore implements InstanceStore {
     return clone(this.instances.get(id));
   }
 
+  private bulk?: MemoryBulkStore;
+  /** Bulk jobs of simulation mode, selecting from this store's instances. */
+  bulkStore(): BulkStore {
+    this.bulk ??= new MemoryBulkStore(() => this.instances.values());
+    return this.bulk;
+  }
+
   async getByIdempotencyKey(tenant: string, key: string) {
     return clone([...this.instances.values()].find((i) => i.tenant === tenant && i.idempotencyKey === key));
   }
@@ -135,16 +145,7 @@ export class MemoryStore implements InstanceStore {
   async list(f: ListFilter): Promise<InstanceRecord[]> {
     const rows = [...this.instances.values()].filter(
       (i) =>
-        i.tenant === f.tenant &&
-        (!f.machineId || i.machineId === f.machineId) &&
-        (!f.machineVersion || i.machineVersion === f.machineVersion) &&
-        (!f.status?.length || f.status.includes(i.status)) &&
-        (!f.state || i.tags.includes(f.state) || stateNames(i.stateValue).includes(f.state)) &&
-        (!f.parentId || i.parentId === f.parentId) &&
-        (!f.createdAfter || i.createdAt >= f.createdAfter) &&
-        (!f.createdBefore || i.createdAt < f.createdBefore) &&
-        (!f.updatedAfter || i.updatedAt >= f.updatedAfter) &&
-        (!f.updatedBefore || i.updatedAt < f.updatedBefore) &&
+        matchesFilter(i, f.tenant, f) &&
         (!f.after || i.createdAt < f.after.createdAt || (i.createdAt.getTime() === f.after.createdAt.getTime() && i.id < f.after.id)),
     );
     rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
@@ -372,11 +373,4 @@ export class MemoryStore implements InstanceStore {
       this.outboxStore.fanOut(this.outbox.at(-1)!, tenant);
     }
   }
-}
-
-/** Every state name appearing in a state value (for the `state` list filter). */
-export function stateNames(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (!value || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => [k, ...stateNames(v)]);
 }

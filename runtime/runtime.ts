@@ -35,6 +35,8 @@ import type { MigrationReport } from './migration-plan.ts';
 import { MigrationRegistry, type MigrationDefinition } from './migrations.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Outbox, type DeliveryListOptions, type DeliveryView, type OutboxOptions } from './outbox/outbox.ts';
+import { BulkJobs } from './bulk-jobs.ts';
+import type { BulkStore, WithBulkStore } from './bulk-types.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 import { Schedules } from './schedules.ts';
 import type { ScheduleDefinition } from './schedule-spec.ts';
@@ -100,6 +102,13 @@ export interface RuntimeOptions {
   readonly outbox?: OutboxOptions;
   /** Schedules declared in code, defined (idempotently) by {@link createRuntime} once the machines are registered. */
   readonly schedules?: readonly ScheduleDefinition[];
+  /**
+   * Where bulk jobs are kept (see `bulk-jobs.ts`); by default the store's own (`bulkStore()` of the memory and
+   * Postgres stores, and of a store wrapping one).
+   */
+  readonly bulkStore?: BulkStore;
+  /** Instances per bulk batch (default 200). */
+  readonly bulkBatchSize?: number;
 }
 
 /**
@@ -131,6 +140,8 @@ export class Runtime {
   readonly outbox: Outbox;
   /** Durable cron schedules: define, create, list, get, pause, resume, trigger, delete (see `schedules.ts`). */
   readonly schedules: Schedules;
+  /** Bulk actions by filter: dry runs and durable jobs (see `bulk-jobs.ts`). */
+  readonly bulk: BulkJobs;
   private closed = false;
   private readonly onError: (e: unknown) => void;
   private readonly stopWakeups?: () => void;
@@ -206,6 +217,28 @@ export class Runtime {
         if (reg.inputSchema) await checkInput(reg, input);
       },
     });
+    const restartDeps = { engine: this.engine, store: this.store, registry: this.registry };
+    this.bulk = new BulkJobs({
+      store: options.bulkStore ?? (this.store as Partial<WithBulkStore>).bulkStore?.(),
+      // Each instance through the operator commands, by stored id, scoped to the job's tenant.
+      target: {
+        get: (id, o) => this.queries.get(id, o),
+        cancel: (id, o) => this.operations.cancel(id, o),
+        retry: (id, o) => this.operations.retry(id, o),
+        pause: (id, o) => this.operations.pause(id, o),
+        resume: (id, o) => this.operations.resume(id, o),
+        restart: async (id, o) => (await this.queries.get(id, o), restartInstance(restartDeps, id, o)),
+        migrate: (id, o) => migrateInstance({ ...restartDeps, migrations: this.migrations }, id, { ...o, dryRun: false }),
+      },
+      clock: this.clock,
+      owner: this.workerId,
+      onError: this.onError,
+      track: (p) => this.engine.track(p),
+      // Jobs another process left are looked for less often than due effects: a job's lease lasts a minute.
+      pollIntervalMs: (options.pollIntervalMs ?? 1000) * 10,
+      batchSize: options.bulkBatchSize,
+      storedIdOf: (id, tenant) => this.storedIdOf(id, { tenant }).catch(() => id),
+    });
     if (options.steps) this.registry.registerSteps(options.steps);
     this.stopWakeups = options.wakeups?.subscribe((w) => this.wakeUp(w));
   }
@@ -275,6 +308,7 @@ export class Runtime {
     await this.engine.poller.start();
     await this.outbox.start();
     await this.schedules.start();
+    this.bulk.resume();
   }
 
   /**
@@ -544,6 +578,8 @@ export class Runtime {
     if (this.closed) return;
     this.closed = true;
     this.stopWakeups?.();
+    // The bulk batch in hand finishes (short commands) and its job is given up before the engine stops.
+    await this.bulk.stop();
     this.engine.stopWork();
     this.outbox.stop();
     this.schedules.stop();

@@ -14,6 +14,7 @@ import type {
   VersionCount,
 } from '../../runtime/ports.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
+import type { BulkStore, WithBulkStore } from '../../runtime/bulk-types.ts';
 import type { SecretFields, SecretPolicy } from './secret-fields.ts';
 
 /**
@@ -33,7 +34,7 @@ import type { SecretFields, SecretPolicy } from './secret-fields.ts';
  * const store = new SealedStore(new PgInstanceStore(orm), new SecretFields(cipher), (id) => policies.get(id));
  * ```
  */
-export class SealedStore implements InstanceStore {
+export class SealedStore implements InstanceStore, WithBulkStore {
   private readonly machineOf = new Map<string, string>();
 
   constructor(
@@ -73,6 +74,16 @@ export class SealedStore implements InstanceStore {
       newEffects: this.sealEffects(req.newEffects, p),
       outbox: this.sealOutbox(req.outbox, p),
     });
+  }
+
+  /**
+   * The inner store's bulk jobs: they hold ids, counts and filters, never instance values. A context filter
+   * compares stored values, so it does not match a field this store encrypts.
+   */
+  bulkStore(): BulkStore {
+    const inner = (this.inner as Partial<WithBulkStore>).bulkStore;
+    if (!inner) throw new Error('the store under SealedStore keeps no bulk jobs');
+    return inner.call(this.inner);
   }
 
   async get(id: string) {

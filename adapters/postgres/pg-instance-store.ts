@@ -28,6 +28,9 @@ const RECORD_ATTEMPTS_SQL = `update sk_effect e set attempts = greatest(e.attemp
 import { json, ts } from './commit-sql.ts';
 import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
+import { instanceConditions } from './instance-filter-sql.ts';
+import { PgBulkStore } from './pg-bulk-store.ts';
+import type { BulkStore, WithBulkStore } from '../../runtime/bulk-types.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
 /**
@@ -40,7 +43,7 @@ import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
  * BEGIN / 3 statements / COMMIT it saves four round trips; concurrent events
  * of different instances are grouped into one statement (see CommitBatcher).
  */
-export class PgInstanceStore implements InstanceStore {
+export class PgInstanceStore implements InstanceStore, WithBulkStore {
   private readonly batcher: CommitBatcher;
   private pool?: Pool;
   /** Signs this store's change announcements, so that this process's notifier (`PgNotifier`) skips its own. */
@@ -99,6 +102,13 @@ export class PgInstanceStore implements InstanceStore {
     }
   }
 
+  private bulk?: PgBulkStore;
+  /** Bulk jobs on the same database (`sk_bulk_job`), selecting from `sk_instance`. */
+  bulkStore(): BulkStore {
+    this.bulk ??= new PgBulkStore(this.orm);
+    return this.bulk;
+  }
+
   async get(id: string): Promise<InstanceRecord | undefined> {
     const [row] = await this.rows(`select * from sk_instance where id = ?`, [id]);
     return row ? toInstance(row) : undefined;
@@ -110,25 +120,8 @@ export class PgInstanceStore implements InstanceStore {
   }
 
   async list(f: ListFilter): Promise<InstanceRecord[]> {
-    const where = ['tenant = ?'];
-    const params: unknown[] = [f.tenant];
+    const { where, params } = instanceConditions(f.tenant, f);
     const add = (cond: string, ...values: unknown[]) => (where.push(cond), params.push(...values));
-    if (f.machineId) add('machine_id = ?', f.machineId);
-    if (f.machineVersion) add('machine_version = ?', f.machineVersion);
-    if (f.status?.length) add(`status in (select jsonb_array_elements_text(?::jsonb))`, JSON.stringify(f.status));
-    // jsonb_exists is the "?" operator spelled as a function ("?" is the placeholder here).
-    if (f.state)
-      add(
-        `(jsonb_exists(tags, ?) or state_value = to_jsonb(?::text) or state_value::text like ?)`,
-        f.state,
-        f.state,
-        `%${JSON.stringify(f.state).replace(/[%_\\]/g, '\\$&')}%`,
-      );
-    if (f.parentId) add('parent_id = ?', f.parentId);
-    if (f.createdAfter) add('created_at >= ?::timestamptz', ts(f.createdAfter));
-    if (f.createdBefore) add('created_at < ?::timestamptz', ts(f.createdBefore));
-    if (f.updatedAfter) add('updated_at >= ?::timestamptz', ts(f.updatedAfter));
-    if (f.updatedBefore) add('updated_at < ?::timestamptz', ts(f.updatedBefore));
     if (f.after) add('(created_at, id) < (?::timestamptz, ?)', ts(f.after.createdAt), f.after.id);
     params.push(f.limit);
     const rows = await this.rows(

@@ -18,6 +18,7 @@ export function runtimeRoleGrants(role: string): string[] {
   return [
     `grant usage on schema public to ${role}`,
     `grant select, insert, update on sk_instance, sk_effect, sk_outbox, sk_api_key, sk_task, sk_subscription, sk_delivery to ${role}`,
+    `grant select, insert, update on sk_bulk_job to ${role}`,
     `grant select, insert on sk_definition to ${role}`,
     // Index rows come and go with the values they index (correlation.ts).
     `grant select, insert, update, delete on sk_correlation to ${role}`,

@@ -71,6 +71,8 @@ describe('error mapping', () => {
     schedule_exists: 409,
     schedule_overlap: 409,
     not_supported: 501,
+    bulk_job_not_found: 404,
+    bulk_unavailable: 503,
   };
 
   test('every runtime error code has its status and keeps its code and message', async () => {

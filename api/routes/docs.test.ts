@@ -56,6 +56,10 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/instances/{id}/restart',
         'POST /v1/instances/{id}/fork',
         'POST /v1/instances/{id}/migrate',
+        'POST /v1/bulk',
+        'GET /v1/bulk',
+        'GET /v1/bulk/{jobId}',
+        'POST /v1/bulk/{jobId}/cancel',
         'GET /v1/instances/{id}/history',
         'GET /v1/instances/{id}/inspect',
         'GET /v1/instances/{id}/stream',
@@ -111,7 +115,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(35);
+    expect(noscript.match(/<section /g)).toHaveLength(39);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 

@@ -21,6 +21,7 @@ export interface SimulationOptions {
   /** As the runtime's options of the same names. */
   readonly minDelayMs?: RuntimeOptions['minDelayMs'];
   readonly transitionRateLimit?: RuntimeOptions['transitionRateLimit'];
+  readonly bulkBatchSize?: RuntimeOptions['bulkBatchSize'];
   /** Told of step attempts, timer firings and claims (as `RuntimeOptions.observer`). */
   readonly observer?: RuntimeObserver;
   /** Outbox delivery options (as `RuntimeOptions.outbox`); deliveries use the memory store's outbox by default. */
@@ -70,6 +71,7 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     onError: options.onError,
     minDelayMs: options.minDelayMs,
     transitionRateLimit: options.transitionRateLimit,
+    bulkBatchSize: options.bulkBatchSize,
     observer: options.observer,
     outbox: options.outbox,
   });

@@ -12,6 +12,7 @@ import { Migration20261208Correlation } from './migration-20261208-correlation.t
 import { Migration20261208Schedules } from './migration-20261208-schedules.ts';
 import { Migration20261208TimerKeyed } from './migration-20261208-timer-keyed.ts';
 import { Migration20261208WebhookDeliveries } from './migration-20261208-webhook-deliveries.ts';
+import { Migration20261208BulkJobs } from './migration-20261208-bulk-jobs.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -29,4 +30,5 @@ export const migrationsList = [
   { name: 'Migration20261208Schedules', class: Migration20261208Schedules },
   { name: 'Migration20261208TimerKeyed', class: Migration20261208TimerKeyed },
   { name: 'Migration20261208WebhookDeliveries', class: Migration20261208WebhookDeliveries },
+  { name: 'Migration20261208BulkJobs', class: Migration20261208BulkJobs },
 ];
