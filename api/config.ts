@@ -11,6 +11,8 @@ const optionalText = z
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().optional(),
+  /** A direct connection (not through a transaction-mode pooler) for the wake-up listener's LISTEN; default DATABASE_URL. */
+  DATABASE_LISTEN_URL: z.string().url().optional(),
   STATEKEEPER_DATA_DIR: z.string().min(1).default('./.statekeeper'),
   STATEKEEPER_WORKER_ID: z.string().min(1).optional(),
   STATEKEEPER_POLL_MS: z.coerce.number().int().min(0).default(1000),

@@ -71,7 +71,11 @@ async function main(shutdown: Shutdown) {
   const store = new PgInstanceStore(orm, { onCommitBatch: observer.commitBatch });
   shutdown.add('store', () => store.close());
   // Wake-ups from the other processes on this database (LISTEN/NOTIFY on a connection of its own); polling covers gaps.
-  const wakeups = new PgNotifier({ url, origin: store.origin, onError: (e) => logBackgroundError(log, e) });
+  const wakeups = new PgNotifier({
+    url: config.DATABASE_LISTEN_URL ?? url,
+    origin: store.origin,
+    onError: (e) => logBackgroundError(log, e),
+  });
   await wakeups.start();
   shutdown.add('wake-up listener', () => wakeups.close());
   shutdown.checkpoint();

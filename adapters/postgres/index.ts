@@ -1,6 +1,7 @@
 export { openDatabase } from './orm.ts';
 export type { OpenDatabaseOptions } from './orm.ts';
 export { PgInstanceStore } from './pg-instance-store.ts';
+export type { PgInstanceStoreOptions } from './pg-instance-store.ts';
 export { PgNotifier } from './pg-notifier.ts';
 export type { PgNotifierOptions } from './pg-notifier.ts';
 export { startEmbeddedPostgres } from './embedded.ts';

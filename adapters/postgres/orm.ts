@@ -40,6 +40,10 @@ const MIGRATION_LOCK = 0x5354_4b50;
  * Applies pending migrations while holding a Postgres advisory lock, so
  * several processes starting at once against one database do not race to
  * create the same tables (seen as `pg_type_typname_nsp_index` violations).
+ *
+ * @remarks The lock is a transaction's (`pg_advisory_xact_lock` in a transaction kept open meanwhile),
+ * not a session's: through PgBouncer in transaction mode a session lock could be taken on one server
+ * connection and released on another, and stay held; an open transaction keeps its server connection.
  */
 async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
   const lock = new pg.Client({ connectionString: url });
@@ -47,10 +51,11 @@ async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
   lock.on('error', () => undefined);
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lock.query('begin');
+    await lock.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await orm.migrator.up();
   } finally {
-    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.query('commit').catch(() => undefined);
     await lock.end();
   }
 }

@@ -33,6 +33,21 @@ import { PgBulkStore } from './pg-bulk-store.ts';
 import type { BulkStore, WithBulkStore } from '../../runtime/bulk-types.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
+/** Options of {@link PgInstanceStore}. */
+export interface PgInstanceStoreOptions {
+  /** Statements carrying commits in flight at once (default 4); more: batches smaller, fewer: batches larger. */
+  readonly maxConcurrentWrites?: number;
+  readonly onCommitBatch?: (b: CommitBatchInfo) => void;
+  readonly origin?: string;
+  /**
+   * Run the hot-path statements as named prepared statements, planned once per connection (default: true,
+   * unless `DATABASE_PREPARED_STATEMENTS=off`). Turn off behind a pooler that hands a client a different
+   * server connection per transaction and does not track prepared statements (PgBouncer before 1.21 in
+   * transaction mode): the statements are then unnamed and planned on every execution.
+   */
+  readonly namedStatements?: boolean;
+}
+
 /**
  * The runtime's store on PostgreSQL through MikroORM's connection.
  *
@@ -51,15 +66,15 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
   /** Durable schedules, on the same connection pool. */
   readonly schedules: PgScheduleStore;
 
-  /**
-   * @param options.maxConcurrentWrites statements carrying commits in flight at once (default 4);
-   *   more batches smaller, fewer batches larger.
-   */
+  /** Hot-path statements run as named prepared statements (see {@link PgInstanceStoreOptions.namedStatements}). */
+  private readonly named: boolean;
+
   constructor(
     private readonly orm: MikroORM,
-    options: { maxConcurrentWrites?: number; onCommitBatch?: (b: CommitBatchInfo) => void; origin?: string } = {},
+    options: PgInstanceStoreOptions = {},
   ) {
     this.origin = options.origin ?? randomUUID();
+    this.named = options.namedStatements ?? process.env.DATABASE_PREPARED_STATEMENTS !== 'off';
     this.schedules = new PgScheduleStore(orm);
     this.batcher = new CommitBatcher(
       (stmt) => this.prepared(stmt),
@@ -85,7 +100,9 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
    */
   private async prepared(stmt: { name: string; sql: string; params: unknown[] }): Promise<Row[]> {
     this.pool ??= await this.orm.em.getConnection().getNativeClient();
-    const res = await this.pool.query({ name: stmt.name, text: stmt.sql, values: stmt.params });
+    const res = await this.pool.query(
+      this.named ? { name: stmt.name, text: stmt.sql, values: stmt.params } : { text: stmt.sql, values: stmt.params },
+    );
     return res.rows as Row[];
   }
 
