@@ -14,10 +14,14 @@ const source = (name: string) => ({
 test('sources load from a YAML or JSON file and from JSON text, with defaults and secrets from the environment', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sk-hooks-'));
   const yaml = path.join(dir, 'hooks.yaml');
-  writeFileSync(
-    yaml,
-    'sources:\n  - name: gh\n    kind: github\n    secretEnv: GH_SECRET\n    map: { key: order, value: { from: /number }, event: { type: checks.passed } }\n',
-  );
+  const lines = [
+    'sources:',
+    '  - name: gh',
+    '    kind: github',
+    '    secretEnv: GH_SECRET',
+    '    map: { key: order, value: { from: /number }, event: { type: checks.passed } }',
+  ];
+  writeFileSync(yaml, `${lines.join('\n')}\n`);
   const env = { GH_SECRET: 'gh-secret-0123456789abcdef' };
   const loaded = loadWebhookSources({ file: yaml, json: JSON.stringify({ sources: [source('gh2')] }), env });
   expect(loaded.map((s) => [s.name, s.tenant, s.toleranceSeconds, s.replayWindowSeconds, s.maxBodyBytes, s.secret])).toEqual([
