@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
 import { describe, expect, test } from 'vitest';
+import { MemoryStore } from './memory-store.ts';
 import { createSimulation } from './testing/index.ts';
 
 /** A ticket: open until closed (a cancel closes it too); `operator.retry` reopens a parked one. */
@@ -152,4 +153,26 @@ test('migrate moves the matching instances to the version given; finished ones a
   expect(await until(sim, job.id)).toMatchObject({ status: 'completed', done: 3, skipped: 1, failed: 0 });
   const versions = await Promise.all(ids.map(async (id) => (await sim.runtime.get(id, { tenant: 'acme' })).machine.version));
   expect(versions).toEqual(['1', '2', '2', '2']);
+});
+
+test('a job held by a process that crashed is taken over when its lease lapses, and goes on after its cursor', async () => {
+  const store = new MemoryStore();
+  const sim = await createSimulation({ store, machines: [{ machine: ticket, options: { version: '1' } }], bulkBatchSize: 5 });
+  for (let i = 0; i < 12; i++) await sim.runtime.start({ machine: 'ticket', input: { tier: 'gold' }, tenant: 'acme' });
+  const sorted = (await sim.runtime.list({ tenant: 'acme' })).items.map((i) => i.id).sort();
+  const now = sim.runtime.clock.now();
+  // As the crashed process left it: four instances handled, its lease running for another 30 s.
+  await store.bulkStore().createJob({
+    ...{ id: 'a1b2c3d4-0000-4000-8000-000000000001', tenant: 'acme', action: 'pause', filter: {}, params: {}, reason: null },
+    ...{ actor: 'ops:ana', status: 'running', total: 12, done: 4, failed: 0, skipped: 0, cursor: sorted[3]!, failures: [] },
+    ...{ leaseOwner: 'crashed', leaseUntil: new Date(now.getTime() + 30_000), createdAt: now, updatedAt: now },
+    ...{ finishedAt: null, cancelledBy: null },
+  });
+  sim.runtime.bulk.resume();
+  expect(await until(sim, 'a1b2c3d4-0000-4000-8000-000000000001')).toMatchObject({ status: 'running', done: 4 });
+  await sim.advance(30_001);
+  sim.runtime.bulk.resume();
+  expect(await until(sim, 'a1b2c3d4-0000-4000-8000-000000000001')).toMatchObject({ status: 'completed', done: 12 });
+  const paused = (await sim.runtime.list({ tenant: 'acme' })).items.filter((i) => i.paused).map((i) => i.id);
+  expect(paused.sort()).toEqual(sorted.slice(4));
 });

@@ -133,3 +133,36 @@ describe('bulk cancel on Postgres', () => {
     expect((await second.bulk.list(tenant)).items.map((j) => j.id)).toEqual([job.id]);
   });
 });
+
+describe('bulk job takeover on Postgres', () => {
+  test('a job whose process crashed is claimed once its lease has lapsed and goes on after its cursor', { timeout: 120_000 }, async () => {
+    const runtime = await newRuntime('takeover-a', 7);
+    for (let i = 0; i < 12; i++) await runtime.start({ machine: 'idle-order', input: { batch: 'b3' }, tenant });
+    const filter = { machineId: 'idle-order', context: { batch: 'b3' } };
+    // In the database's order, which the job's cursor follows.
+    const sorted = await store.bulkStore().matchingIds(tenant, filter, null, 100);
+    expect(sorted).toHaveLength(12);
+    const now = new Date();
+    const id = 'a1b2c3d4-0000-4000-8000-000000000002';
+    // As a crashed process left it: five instances handled, its lease lapsed a second ago.
+    await store.bulkStore().createJob({
+      ...{ id, tenant, action: 'pause', filter, params: {}, reason: null, actor: 'ops:ana', status: 'running', total: 12 },
+      ...{ done: 5, failed: 0, skipped: 0, cursor: sorted[4]!, failures: [], leaseOwner: 'crashed' },
+      ...{ leaseUntil: new Date(now.getTime() - 1000), createdAt: now, updatedAt: now, finishedAt: null, cancelledBy: null },
+    });
+    runtime.bulk.resume();
+    const job = await eventually(
+      async () => {
+        const j = await runtime.bulk.get(id, tenant);
+        return j.status === 'completed' && j;
+      },
+      'the job to be taken over and complete',
+      100_000,
+    );
+    expect(job).toMatchObject({ done: 12, failed: 0, skipped: 0 });
+    const paused = await orm.em
+      .getConnection()
+      .execute(`select id from sk_instance where paused and snapshot #> '{context,batch}' = '"b3"' order by id`, [], 'all');
+    expect((paused as { id: string }[]).map((r) => r.id)).toEqual(sorted.slice(5));
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { InstanceStore } from '../runtime/ports.ts';
 import { createLab } from '../lab/index.ts';
+import { SignUpInputSchema } from '../machines/sign-up.machine.ts';
 import { fullProvisioningInput, runUntilResting, seedSimulation } from './support/seed-harness.ts';
 
 const operator = { id: 'ops:ana', roles: ['operator'] };
@@ -103,6 +104,32 @@ export function forkSuite(name: string, makeStore: () => Promise<InstanceStore>,
       const secondHistory = await sim.runtime.history(second.id, { limit: seq + 2 });
       expect(secondHistory[seq + 1]).toMatchObject({ type: 'statekeeper.fork', stateValue: forkHistory[seq]!.stateValue });
       await runUntilResting(sim, second.id);
+      expect(sim.errors).toEqual([]);
+    });
+
+    test('a timer open at the entry is armed again with the time it had left; the steps before it are not called again', async () => {
+      const lab = createLab();
+      const sim = await seedSimulation(lab, { store: await makeStore() });
+      const input = SignUpInputSchema.parse({ email: 'lin@example.net', name: 'Lin' });
+      const { id } = await sim.runtime.start({ machine: 'sign-up', input });
+      await sim.settle();
+      const waiting = await sim.runtime.get(id);
+      expect(waiting.value).toBe('awaitingVerification');
+      // Ten hours into the 24-hour deadline, fork at the entry that started the wait: it gets the whole day again.
+      await sim.advance(10 * 3600_000);
+      const fork = await sim.runtime.forkInstance(id, { seq: waiting.version });
+      const [timer] = (await sim.runtime.effects(fork.id)).filter((e) => e.kind === 'timer');
+      expect(timer).toMatchObject({ status: 'pending', name: 'xstate.after.verificationTimeout.sign-up.awaitingVerification' });
+      expect(timer!.id.startsWith(`${fork.id}:`)).toBe(true);
+      expect(timer!.dueAt!.getTime() - fork.createdAt.getTime()).toBe(24 * 3600_000);
+      await sim.advance(14 * 3600_000 + 1000);
+      expect((await runUntilResting(sim, id)).output).toMatchObject({ outcome: 'rolled_back' });
+      expect((await sim.runtime.get(fork.id)).value).toBe('awaitingVerification');
+      await sim.runtime.send(fork.id, { type: 'email.verified' });
+      expect((await runUntilResting(sim, fork.id)).output).toMatchObject({ outcome: 'completed' });
+      // The account and the verification email of the original were reused, not made again.
+      expect(lab.calls.count('customers', 'createCustomer')).toBe(1);
+      expect(lab.calls.count('messaging', 'sendEmail')).toBe(2); // the verification, then the fork's welcome
       expect(sim.errors).toEqual([]);
     });
 

@@ -42,20 +42,14 @@ export class PgBulkStore implements BulkStore {
 
   async createJob(j: BulkJobRecord) {
     await this.rows(
-      `insert into sk_bulk_job (id, tenant, action, filter, params, reason, actor, status, total, created_at, updated_at)
-       values (?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz)`,
+      `insert into sk_bulk_job (id, tenant, action, filter, params, reason, actor, status, total, done, failed, skipped, cursor,
+          failures, lease_owner, lease_until, cancelled_by, created_at, updated_at, finished_at)
+       values (?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::timestamptz, ?, ?::timestamptz, ?::timestamptz,
+          ?::timestamptz)`,
       [
-        j.id,
-        j.tenant,
-        j.action,
-        JSON.stringify(storedFilter(j.filter)),
-        JSON.stringify(j.params),
-        j.reason,
-        j.actor,
-        j.status,
-        j.total,
-        ts(j.createdAt),
-        ts(j.updatedAt),
+        ...[j.id, j.tenant, j.action, JSON.stringify(storedFilter(j.filter)), JSON.stringify(j.params), j.reason, j.actor, j.status],
+        ...[j.total, j.done, j.failed, j.skipped, j.cursor, JSON.stringify(j.failures), j.leaseOwner, ts(j.leaseUntil)],
+        ...[j.cancelledBy, ts(j.createdAt), ts(j.updatedAt), ts(j.finishedAt)],
       ],
     );
   }
