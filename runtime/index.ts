@@ -81,3 +81,6 @@ export type { ScheduleView, TickOutcome } from './schedules.ts';
 export { MAX_CATCH_UP_TICKS, checkSchedule, renderInput } from './schedule-spec.ts';
 export type { ScheduleDefinition, OverlapPolicy, CatchUpPolicy } from './schedule-spec.ts';
 export type { ScheduleRecord, ScheduleStore, ScheduleTickUpdate, PurgeRequest, PurgeCounts } from './ports.ts';
+export { Retention, checkRetentionPolicy } from './retention.ts';
+export type { RetentionPolicy, RetentionOptions, RetentionReport, RetentionRuleReport } from './retention.ts';
+export type { RetentionInfo } from './observer.ts';

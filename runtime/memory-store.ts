@@ -21,6 +21,8 @@ import type {
   ListFilter,
   NewEffect,
   VersionCount,
+  PurgeCounts,
+  PurgeRequest,
 } from './ports.ts';
 
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
@@ -44,6 +46,63 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
   /** The correlation index: values by key, per instance (tenant and machine are the instance's). */
   private readonly correlations = new Map<string, Map<string, string>>();
   readonly schedules = new MemoryScheduleStore();
+  /** What retention moved away in `archive` mode: each row whole, as the archive tables keep them. */
+  readonly archive: { instances: InstanceRecord[]; records: { instanceId: string; kind: string; row: unknown }[] } = {
+    instances: [],
+    records: [],
+  };
+
+  /** Retention, by the rule of `PurgeRequest` (the same as the Postgres function `sk_retention_purge`). */
+  async purgeFinished(req: PurgeRequest): Promise<PurgeCounts> {
+    const all = [...this.instances.values()];
+    const active = (id: string | null) => id !== null && this.instances.get(id)?.status === 'active';
+    const picked = all
+      .filter(
+        (i) =>
+          i.status !== 'active' &&
+          !i.paused &&
+          i.updatedAt < req.before &&
+          (req.tenant === undefined || i.tenant === req.tenant) &&
+          (!req.machineIds || req.machineIds.includes(i.machineId)) &&
+          (!req.exceptMachineIds || !req.exceptMachineIds.includes(i.machineId)) &&
+          !active(i.parentId) &&
+          !all.some((k) => k.parentId === i.id && k.status === 'active') &&
+          !this.outboxStore.hasPending(i.id),
+      )
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a.id < b.id ? -1 : 1))
+      .slice(0, req.dryRun ? undefined : req.limit);
+    const ids = new Set(picked.map((i) => i.id));
+    const effects = [...this.effectRows.values()].filter((e) => ids.has(e.instanceId));
+    const outbox = this.outbox.filter((o) => ids.has(o.instanceId));
+    const tasks = [...this.tasks.values()].filter((t) => ids.has(t.instanceId));
+    const events = picked.flatMap((i) => this.events.get(i.id) ?? []);
+    const counts = { instances: ids.size, events: events.length, effects: effects.length, outbox: outbox.length, tasks: tasks.length };
+    if (req.dryRun || ids.size === 0) return { ...counts, checkpoints: 0 };
+    const deliveries = this.outboxStore.removeInstances(ids);
+    if (req.mode === 'archive') {
+      this.archive.instances.push(...clone(picked));
+      const rec = (kind: string, rows: { instanceId: string }[]) =>
+        rows.map((row) => ({ instanceId: row.instanceId, kind, row: clone(row) }));
+      this.archive.records.push(
+        ...rec('event', events),
+        ...rec('effect', effects),
+        ...rec('outbox', outbox),
+        ...rec('delivery', deliveries),
+        ...rec('task', tasks),
+      );
+    }
+    for (const e of effects) this.effectRows.delete(e.id);
+    for (const t of tasks) this.tasks.delete(t.id);
+    // In place: the outbox store holds this array.
+    for (let i = this.outbox.length - 1; i >= 0; i--) if (ids.has(this.outbox[i]!.instanceId)) this.outbox.splice(i, 1);
+    for (const id of ids) {
+      this.instances.delete(id);
+      this.events.delete(id);
+      this.byInstance.delete(id);
+      this.correlations.delete(id);
+    }
+    return { ...counts, checkpoints: 0 };
+  }
 
   async create(req: CreateRequest): Promise<CreateResult> {
     const r = req.record;

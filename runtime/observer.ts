@@ -25,6 +25,8 @@ export interface RuntimeObserver {
   delivery?(d: DeliveryInfo): void;
   /** The heartbeat found effects this process worked on taken over by another (this one stalled past their lease). */
   leaseLost?(l: LeaseLostInfo): void;
+  /** A retention batch deleted or archived finished instances and their rows. */
+  retention?(r: RetentionInfo): void;
 }
 
 /** Effects whose lease this process lost; their attempts here were dropped. */
@@ -113,6 +115,14 @@ export interface DeliveryInfo {
   error?: string;
 }
 
+/** One batch of retention that removed rows (a dry run reports nothing). */
+export interface RetentionInfo {
+  mode: 'delete' | 'archive';
+  /** The tenant the run was limited to, or null for all. */
+  tenant: string | null;
+  counts: { instances: number; events: number; effects: number; outbox: number; tasks: number; checkpoints: number };
+}
+
 /** Calls every observer; an observer that throws is ignored (observation never breaks the runtime). */
 export function combineObservers(...observers: (RuntimeObserver | undefined)[]): Required<RuntimeObserver> {
   const list = observers.filter((o): o is RuntimeObserver => o !== undefined);
@@ -135,6 +145,7 @@ export function combineObservers(...observers: (RuntimeObserver | undefined)[]):
     commitBatch: each('commitBatch'),
     delivery: each('delivery'),
     leaseLost: each('leaseLost'),
+    retention: each('retention'),
   };
 }
 

@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { stepPolicyOf, type StepPolicy } from './step.ts';
 import type { StepFn, StepImplementation, StepRegistry } from './step-types.ts';
 import { RuntimeError } from './errors.ts';
+import { checkRetentionPolicy, type RetentionPolicy } from './retention.ts';
 import { type ActorUse, checkMachine, unsupported } from './machine-check.ts';
 import { taskProblems } from './tasks.ts';
 import type { StepContext } from './step-types.ts';
@@ -27,6 +28,8 @@ export interface RegisteredMachine {
   readonly stepView?: StepViewSource;
   /** Correlation keys read from the context at each commit (see `correlation.ts`). */
   readonly correlation?: CompiledCorrelation;
+  /** Retention of its finished instances (see {@link RegisterOptions.retention}). */
+  readonly retention?: RetentionPolicy | false;
 }
 
 /** Options of `runtime.register`. */
@@ -63,6 +66,11 @@ export interface RegisterOptions {
    * values are indexed in the same commit as each state change that changes them.
    */
   readonly correlation?: CorrelationSpec;
+  /**
+   * How long finished instances of this machine are kept (`{ days, mode: 'delete' | 'archive' }`), or `false` to keep
+   * them forever whatever the runtime's default; absent: the default (see `retention.ts`).
+   */
+  readonly retention?: RetentionPolicy | false;
 }
 
 const ID_RE = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
@@ -75,6 +83,7 @@ function checkRegisterOptions(options: RegisterOptions): void {
   if (options.contextSchema !== undefined && !isStandardSchema(options.contextSchema)) {
     throw RuntimeError.invalidArgument('register', 'contextSchema must implement Standard Schema v1 (a zod, valibot or arktype schema)');
   }
+  if (options.retention !== undefined && options.retention !== false) checkRetentionPolicy('register', options.retention);
   if (options.stepView !== undefined && typeof options.stepView !== 'function') {
     throw RuntimeError.invalidArgument('register', 'stepView must be a function');
   }
@@ -156,6 +165,7 @@ export class Registry {
                 inputSchema: options.inputSchema,
                 contextSchema: options.contextSchema,
                 stepView: options.stepView,
+                retention: options.retention,
                 correlation,
                 operatorEvents: { ...OPERATOR_EVENTS, ...options.operatorEvents },
               }

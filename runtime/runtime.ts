@@ -39,6 +39,7 @@ import { BulkJobs } from './bulk-jobs.ts';
 import type { BulkStore, WithBulkStore } from './bulk-types.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 import { Schedules } from './schedules.ts';
+import { Retention, type RetentionOptions } from './retention.ts';
 import type { ScheduleDefinition } from './schedule-spec.ts';
 
 export type { ListOptions } from './queries.ts';
@@ -109,6 +110,8 @@ export interface RuntimeOptions {
   readonly bulkStore?: BulkStore;
   /** Instances per bulk batch (default 200). */
   readonly bulkBatchSize?: number;
+  /** Retention of finished instances: the default policy, how often it runs (default hourly), batch size (see `retention.ts`). */
+  readonly retention?: RetentionOptions;
 }
 
 /**
@@ -142,6 +145,8 @@ export class Runtime {
   readonly schedules: Schedules;
   /** Bulk actions by filter: dry runs and durable jobs (see `bulk-jobs.ts`). */
   readonly bulk: BulkJobs;
+  /** Retention of finished instances: `run({ tenant, dryRun })`, and periodically (see `retention.ts`). */
+  readonly retention: Retention;
   private closed = false;
   private readonly onError: (e: unknown) => void;
   private readonly stopWakeups?: () => void;
@@ -202,6 +207,15 @@ export class Runtime {
     });
     // A commit that wrote outbox rows wrote their deliveries: claim them now rather than at the next poll.
     this.engine.feed.subscribe((c) => c.emitted && this.outbox.wake());
+    this.retention = new Retention({
+      store: this.store,
+      registry: this.registry,
+      clock: this.clock,
+      options: options.retention ?? {},
+      onError: this.onError,
+      track: (p) => this.engine.track(p),
+      observer,
+    });
     this.schedules = new Schedules({
       store: this.store.schedules,
       instances: this.store,
@@ -309,6 +323,7 @@ export class Runtime {
     await this.outbox.start();
     await this.schedules.start();
     this.bulk.resume();
+    this.retention.start();
   }
 
   /**
@@ -583,6 +598,7 @@ export class Runtime {
     this.engine.stopWork();
     this.outbox.stop();
     this.schedules.stop();
+    this.retention.stop();
     await this.engine.settled();
     await this.store.releaseLeases(this.workerId).catch(this.onError);
     await this.outbox.release().catch(this.onError);

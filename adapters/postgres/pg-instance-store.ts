@@ -13,6 +13,8 @@ import type {
   InstanceRecord,
   InstanceStore,
   ListFilter,
+  PurgeCounts,
+  PurgeRequest,
   VersionCount,
 } from '../../runtime/ports.ts';
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
@@ -386,9 +388,37 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
     return rows.map((r) => ({ version: String(r.machine_version), status: r.status as InstanceRecord['status'], count: Number(r.n) }));
   }
 
+  async purgeFinished(req: PurgeRequest): Promise<PurgeCounts> {
+    // One call is one transaction: the batch's rows go together or not at all (see migration 20261208-retention).
+    const [row] = await this.rows(`select sk_retention_purge(?, ?::text[], ?::text[], ?::timestamptz, ?, ?, ?, ?::timestamptz) as counts`, [
+      req.tenant ?? null,
+      req.machineIds ? pgArray(req.machineIds) : null,
+      req.exceptMachineIds ? pgArray(req.exceptMachineIds) : null,
+      ts(req.before),
+      req.mode === 'archive',
+      req.limit,
+      req.dryRun,
+      ts(req.now),
+    ]);
+    const c = row!.counts as Record<keyof PurgeCounts, number>;
+    return {
+      instances: Number(c.instances),
+      events: Number(c.events),
+      effects: Number(c.effects),
+      outbox: Number(c.outbox),
+      tasks: Number(c.tasks),
+      checkpoints: Number(c.checkpoints),
+    };
+  }
+
   async close(): Promise<void> {
     await this.orm.close();
   }
+}
+
+/** A text[] literal: each element quoted, quotes and backslashes escaped. */
+function pgArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function isUniqueViolation(e: unknown, constraint: string): boolean {

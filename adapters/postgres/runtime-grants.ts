@@ -25,6 +25,8 @@ export function runtimeRoleGrants(role: string): string[] {
     `grant select, insert, update, delete on sk_schedule to ${role}`,
     // Delivery ids of inbound webhooks are claimed, released after a failed delivery and swept when expired.
     `grant select, insert, update, delete on sk_webhook_delivery to ${role}`,
+    // Retention deletes whole finished instances only through this function, which runs with the owner's rights.
+    `grant execute on function sk_retention_purge(text, text[], text[], timestamptz, boolean, int, boolean, timestamptz) to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
     `grant usage on all sequences in schema public to ${role}`,
   ];

@@ -168,6 +168,18 @@ export class MemoryOutboxStore implements OutboxStore {
     return { pending: pending.length, oldestPendingMs: pending.length ? Math.max(0, now.getTime() - oldest) : 0 };
   }
 
+  /** True while a delivery of the instance is pending (retention leaves such an instance alone). */
+  hasPending(instanceId: string): boolean {
+    return [...this.rows.values()].some((d) => d.instanceId === instanceId && d.status === 'pending');
+  }
+
+  /** Removes the deliveries of these instances (retention), returning them. */
+  removeInstances(ids: ReadonlySet<string>): DeliveryRecord[] {
+    const removed = [...this.rows.values()].filter((d) => ids.has(d.instanceId));
+    for (const d of removed) this.rows.delete(d.id);
+    return removed;
+  }
+
   private deliveriesOf(outboxId: number): DeliveryRecord[] {
     return [...this.rows.values()].filter((d) => d.outboxId === outboxId);
   }

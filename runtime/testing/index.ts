@@ -28,6 +28,8 @@ export interface SimulationOptions {
   readonly outbox?: RuntimeOptions['outbox'];
   /** Schedules declared in code (as `RuntimeOptions.schedules`): they tick on the simulated clock. */
   readonly schedules?: RuntimeOptions['schedules'];
+  /** Retention (as `RuntimeOptions.retention`); it runs on its own only when `intervalMs` is given. */
+  readonly retention?: RuntimeOptions['retention'];
 }
 
 /** A runtime on an in-memory store and a simulated clock. */
@@ -72,6 +74,8 @@ export async function createSimulation(options: SimulationOptions = {}): Promise
     minDelayMs: options.minDelayMs,
     transitionRateLimit: options.transitionRateLimit,
     bulkBatchSize: options.bulkBatchSize,
+    // A periodic run would fire every simulated hour: only when asked for.
+    retention: { ...options.retention, intervalMs: options.retention?.intervalMs ?? 0 },
     observer: options.observer,
     outbox: options.outbox,
   });

@@ -13,6 +13,7 @@ import { Migration20261208Schedules } from './migration-20261208-schedules.ts';
 import { Migration20261208TimerKeyed } from './migration-20261208-timer-keyed.ts';
 import { Migration20261208WebhookDeliveries } from './migration-20261208-webhook-deliveries.ts';
 import { Migration20261208BulkJobs } from './migration-20261208-bulk-jobs.ts';
+import { Migration20261208Retention } from './migration-20261208-retention.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -31,4 +32,5 @@ export const migrationsList = [
   { name: 'Migration20261208TimerKeyed', class: Migration20261208TimerKeyed },
   { name: 'Migration20261208WebhookDeliveries', class: Migration20261208WebhookDeliveries },
   { name: 'Migration20261208BulkJobs', class: Migration20261208BulkJobs },
+  { name: 'Migration20261208Retention', class: Migration20261208Retention },
 ];
