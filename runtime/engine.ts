@@ -288,48 +288,59 @@ export class Engine {
         const record = await this.o.store.get(instanceId);
         if (!record || (opts.tenant !== undefined && record.tenant !== opts.tenant)) throw RuntimeError.instanceNotFound(instanceId);
         if (record.status !== 'active') throw RuntimeError.notActive(instanceId, record.status);
-        const now = this.o.clock.now();
-        const effects = await this.o.store.effects(instanceId);
-        const planning = (reg: RegisteredMachine) => this.planning(reg, record.id, record.parentId, record.version + 1, now);
-        const m = await prepare({ record, effects, planning });
-        if (opts.dryRun) return m.report;
-        // While paused, new effects are written unleased and not run (as for any commit of a paused instance).
-        const plan = record.paused ? unleased(m.plan) : m.plan;
-        // The target version may read other keys: its values replace the index rows (a bad one refuses the migration).
-        const correlation = indexedNow(m.target, m.snapshot);
-        const res = await this.o.store.commit({
-          instanceId,
-          expectedVersion: record.version,
-          change: m.update,
-          machineVersion: m.target.version,
-          event: {
-            type: MIGRATED_EVENT,
-            payload: { ...opts.payload, from: record.machineVersion, to: m.target.version, migration: m.report.migration },
-            source: 'operator',
-            actor: opts.caller?.id ?? null,
-            handled: true,
-            idempotencyKey: null,
-          },
-          newEffects: plan.newEffects,
-          cancel: plan.cancel,
-          cancelReason: { code: 'migrated', message: `cancelled by the migration from ${record.machineVersion} to ${m.target.version}` },
-          outbox: [],
-          tasks: m.tasks,
-          correlation,
-          now,
-        });
-        if (!res.ok)
-          throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the migration; run it again.`, {
+        const attrs = {
+          [ATTR.instanceId]: record.id,
+          [ATTR.machine]: `${record.machineId}@${record.machineVersion}`,
+          [ATTR.tenant]: record.tenant,
+          [ATTR.migrationFrom]: record.machineVersion,
+          [ATTR.migrationDryRun]: opts.dryRun,
+        };
+        // A span of the instance's own trace, like its events: "show me this workflow" shows the migration too.
+        return inSpan(SPAN.migrate, storedContext(record.traceContext), attrs, async (span) => {
+          const now = this.o.clock.now();
+          const effects = await this.o.store.effects(instanceId);
+          const planning = (reg: RegisteredMachine) => this.planning(reg, record.id, record.parentId, record.version + 1, now);
+          const m = await prepare({ record, effects, planning });
+          span.setAttribute(ATTR.migrationTo, m.target.version);
+          if (opts.dryRun) return m.report;
+          // While paused, new effects are written unleased and not run (as for any commit of a paused instance).
+          const plan = record.paused ? unleased(m.plan) : m.plan;
+          // The target version may read other keys: its values replace the index rows (a bad one refuses the migration).
+          const correlation = indexedNow(m.target, m.snapshot);
+          const res = await this.o.store.commit({
             instanceId,
+            expectedVersion: record.version,
+            change: m.update,
+            machineVersion: m.target.version,
+            event: {
+              type: MIGRATED_EVENT,
+              payload: { ...opts.payload, from: record.machineVersion, to: m.target.version, migration: m.report.migration },
+              source: 'operator',
+              actor: opts.caller?.id ?? null,
+              handled: true,
+              idempotencyKey: null,
+            },
+            newEffects: plan.newEffects,
+            cancel: plan.cancel,
+            cancelReason: { code: 'migrated', message: `cancelled by the migration from ${record.machineVersion} to ${m.target.version}` },
+            outbox: [],
+            tasks: m.tasks,
+            correlation,
+            now,
           });
-        const loaded = this.instances.remember({
-          record: { ...record, ...m.update, machineVersion: m.target.version, version: res.version, updatedAt: now },
-          reg: m.target,
-          snapshot: m.snapshot,
-          lastUsed: Date.now(),
+          if (!res.ok)
+            throw new RuntimeError('concurrency_exhausted', `Instance "${instanceId}" changed during the migration; run it again.`, {
+              instanceId,
+            });
+          const loaded = this.instances.remember({
+            record: { ...record, ...m.update, machineVersion: m.target.version, version: res.version, updatedAt: now },
+            reg: m.target,
+            snapshot: m.snapshot,
+            lastUsed: Date.now(),
+          });
+          this.dispatch(loaded, plan, MIGRATED_EVENT, { source: 'operator' }, res.cancelledTimers);
+          return m.report;
         });
-        this.dispatch(loaded, plan, MIGRATED_EVENT, { source: 'operator' }, res.cancelledTimers);
-        return m.report;
       }),
     );
   }

@@ -53,3 +53,25 @@ test('each applied event and each step attempt is a span with instance, machine,
   const start = spans.find((s) => s.name === SPAN.start)!;
   expect(new Set([...events, ...steps].map((s) => s.spanContext().traceId))).toEqual(new Set([start.spanContext().traceId]));
 });
+
+test('a migration is a span of the instance\u2019s trace, with the versions and whether it was a dry run', async () => {
+  const sim = await createSimulation({
+    machines: [{ machine: threeSteps, options: { version: '1' } }],
+    steps: { stepA: () => new Promise(() => {}), stepB: async () => ({ b: 1 }), stepC: async () => ({ c: 1 }) },
+  });
+  const { id } = await sim.runtime.start({ machine: 'three-steps', input: { n: 1 } });
+  sim.runtime.register(threeSteps.provide({}), { version: '2' });
+  await sim.runtime.migrateInstance(id, { to: '2' });
+  await sim.runtime.migrateInstance(id, { to: '2', dryRun: false });
+  const spans = exporter.getFinishedSpans();
+  const migrations = spans.filter((s) => s.name === SPAN.migrate && s.attributes[ATTR.instanceId] === id);
+  expect(
+    migrations.map((s) => [s.attributes[ATTR.migrationFrom], s.attributes[ATTR.migrationTo], s.attributes[ATTR.migrationDryRun]]),
+  ).toEqual([
+    ['1', '2', true],
+    ['1', '2', false],
+  ]);
+  const start = spans.find((s) => s.name === SPAN.start && s.attributes[ATTR.instanceId] === id)!;
+  expect(new Set(migrations.map((s) => s.spanContext().traceId))).toEqual(new Set([start.spanContext().traceId]));
+  await sim.runtime.close();
+});

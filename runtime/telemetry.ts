@@ -33,6 +33,8 @@ export const SPAN = {
   timer: 'statekeeper.timer',
   /** One group-commit statement (several instances' commits in one round trip). */
   commitBatch: 'statekeeper.commit_batch',
+  /** An operator's migration of an instance to another version (its dry run too). */
+  migrate: 'statekeeper.migrate',
 } as const;
 
 /** `statekeeper.*` attribute names (README: "Tracing, metrics and logs"). */
@@ -54,6 +56,9 @@ export const ATTR = {
   timerName: 'statekeeper.timer.name',
   timerLagMs: 'statekeeper.timer.lag_ms',
   batchKind: 'statekeeper.commit.kind',
+  migrationFrom: 'statekeeper.migration.from',
+  migrationTo: 'statekeeper.migration.to',
+  migrationDryRun: 'statekeeper.migration.dry_run',
 } as const;
 
 /** The runtime's tracer (a no-op until an SDK is registered). */
