@@ -8,7 +8,8 @@
  * (c) send an event to a waiting instance → committed, p50/p99.
  * Each result is printed with its ratio to the raw reference. DATABASE_URL
  * selects a server; otherwise an embedded one is started in a temp folder.
- * `--processes` (or BENCH_PROCESSES=1) adds the multi-process rows (bench/processes.ts).
+ * `--processes` (or BENCH_PROCESSES=1) adds the multi-process rows (bench/processes.ts); `--million` runs
+ * only the large-store measurements (bench/million.ts) on a database of their own.
  */
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import pg from 'pg';
 import { openDatabase, PgInstanceStore, startEmbeddedPostgres } from '../adapters/postgres/index.ts';
 import { Runtime } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
+import { million } from './million.ts';
 import { crossProcessSends, throughputWith, type ProcessRow } from './processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -41,6 +43,12 @@ async function main() {
   u.pathname = '/sk_bench';
   const dbUrl = u.toString();
 
+  if (process.argv.includes('--million')) {
+    const rows = await million(dbUrl);
+    const w = Math.max(...rows.map((r) => r[0].length));
+    for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+    return cleanup();
+  }
   const version = await one(dbUrl, 'show server_version');
   console.log(`PostgreSQL ${version.server_version}, ${SECONDS}s per measurement, node ${process.version}\n`);
 
