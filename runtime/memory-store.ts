@@ -64,7 +64,7 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
           i.updatedAt < req.before &&
           (req.tenant === undefined || i.tenant === req.tenant) &&
           (!req.machineIds || req.machineIds.includes(i.machineId)) &&
-          (!req.exceptMachineIds || !req.exceptMachineIds.includes(i.machineId)) &&
+          !req.exceptMachineIds?.includes(i.machineId) &&
           !active(i.parentId) &&
           !all.some((k) => k.parentId === i.id && k.status === 'active') &&
           !this.outboxStore.hasPending(i.id),

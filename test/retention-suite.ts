@@ -43,7 +43,7 @@ export function retentionSuite(name: string, makeStore: () => Promise<InstanceSt
     createSim({ machines, retention: { default: { days: 30, mode: 'archive' } }, ...o, store: o.store ?? (await makeStore()) });
 
   describe(`retention on ${name}`, () => {
-    test('only finished instances older than their machine’s policy go, with their history and effects; a dry run changes nothing', async () => {
+    test('only finished instances older than their machine’s policy go, with history and effects; a dry run changes nothing', async () => {
       const sim = await simulate();
       const { runtime } = sim;
       const start = async (machine: string, finish = true, tenant?: string) => {
