@@ -260,7 +260,9 @@ function notFound(jobId: string): RuntimeError {
 
 function viewOf(j: BulkJobRecord): BulkJobView {
   const { leaseOwner: _owner, leaseUntil: _until, cursor: _cursor, tenant: _tenant, ...view } = j;
-  return view;
+  // The filter keeps the parent's stored id; callers name instances by their public id.
+  const { parentId } = view.filter;
+  return parentId === undefined ? view : { ...view, filter: { ...view.filter, parentId: publicId(j.tenant, parentId) } };
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */

@@ -62,3 +62,31 @@ describe('POST /v1/instances/{id}/fork?seq=N', () => {
     expect(await api.runtime.history(id, { tenant: 'acme' })).toHaveLength(2);
   });
 });
+
+describe('fork with a child instance', () => {
+  const title = 'a child open at the entry is started afresh for the fork; the original child is left alone; a child is not forked alone';
+  test(title, async () => {
+    const api = await createStandardTestApi();
+    const started = await api.call('POST', '/v1/machines/parent-flow/instances?wait=settled', { body: {} });
+    const id = started.body.id;
+    const [child] = (await api.runtime.list({ tenant: 'acme', parentId: id })).items;
+    expect(child).toMatchObject({ status: 'active', value: 'waiting' });
+    const refused = await api.call('POST', `/v1/instances/${child!.id}/fork?seq=1`, {});
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'invalid_argument']);
+
+    const fork = await api.call('POST', `/v1/instances/${id}/fork?seq=1`, {});
+    expect(fork.status).toBe(201);
+    await api.sim.settle();
+    const [forkChild] = (await api.runtime.list({ tenant: 'acme', parentId: fork.body.id })).items;
+    expect(forkChild).toMatchObject({ status: 'active', value: 'waiting' });
+    expect(forkChild!.id).not.toBe(child!.id);
+    await api.runtime.send(forkChild!.id, { type: 'go' }, { tenant: 'acme' });
+    await api.sim.settle();
+    expect(await api.runtime.get(fork.body.id, { tenant: 'acme' })).toMatchObject({
+      status: 'done',
+      context: { childOutput: { label: 'HELLO' }, progress: 1 },
+    });
+    expect(await api.runtime.get(child!.id, { tenant: 'acme' })).toMatchObject({ status: 'active', value: 'waiting' });
+    expect(await api.runtime.get(id, { tenant: 'acme' })).toMatchObject({ status: 'active', value: 'running' });
+  });
+});
