@@ -20,7 +20,7 @@ import { createActor } from 'xstate';
 import type { CancelKey } from './effect-address.ts';
 import { planEffects, type EffectPlan, type PlanContext } from './effect-plan.ts';
 import { MigrationRefusedError } from './errors.ts';
-import { type ActionObject, findMissingState, persist, restore } from './machine-snapshot.ts';
+import { type ActionObject, findMissingState, restore } from './machine-snapshot.ts';
 import { logicOf } from './machine-check.ts';
 import { applyChain, describePath, leafPaths, type MigrationDefinition, MigrationStepError, type MigrationPath } from './migrations.ts';
 import type { EffectKind, EffectRecord, InstanceRecord, InstanceUpdate } from './ports.ts';
@@ -379,7 +379,7 @@ function statePaths(before: unknown, after: unknown): { from: string; to: string
 const MAX_DIFF_PATHS = 200;
 
 /** Paths added, removed and changed between two contexts (compared in their stored form: Dates as tagged values). */
-export function contextDiff(before: unknown, after: unknown): MigrationReport['context'] {
+function contextDiff(before: unknown, after: unknown): MigrationReport['context'] {
   const out = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
   const a = encodeStored(before ?? null, 'context');
   const b = encodeStored(after ?? null, 'context');
@@ -399,9 +399,4 @@ export function contextDiff(before: unknown, after: unknown): MigrationReport['c
   };
   walk(a, b, '');
   return out;
-}
-
-/** The stored form of a migrated snapshot (as every commit writes it). */
-export function persistedForm(target: RegisteredMachine, snapshot: AnyMachineSnapshot): unknown {
-  return persist(target.machine, snapshot);
 }
