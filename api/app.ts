@@ -17,6 +17,8 @@ import { hstsOverHttps, noStore } from './middleware/response-headers.ts';
 import { rejectUnstorable } from './middleware/unstorable.ts';
 import { registerBulkRoutes } from './routes/bulk.ts';
 import { registerCommandRoutes } from './routes/commands.ts';
+import { registerDeliveryRoutes } from './routes/deliveries.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 import { registerMigrateRoutes } from './routes/migrate.ts';
 import { registerCorrelateRoutes } from './routes/correlate.ts';
 import { registerHookRoutes, type WebhookDeps } from './routes/hooks.ts';
@@ -126,6 +128,8 @@ export function createApp(deps: AppDeps) {
   registerBulkRoutes(app, deps);
   registerHistoryRoutes(app, deps);
   registerTaskRoutes(app, deps);
+  registerSubscriptionRoutes(app, deps);
+  registerDeliveryRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerScheduleRoutes(app, deps);
   registerStatsRoutes(app, deps);

@@ -78,6 +78,15 @@ const schema = z.object({
   STATEKEEPER_BILLING_TIMEZONE: z.string().trim().min(1).default('UTC'),
   /** A JSON or YAML file with a list of schedules to declare at start. */
   STATEKEEPER_SCHEDULES_FILE: optionalText,
+  /** How often due outbox deliveries are claimed besides wake-ups (default: STATEKEEPER_POLL_MS). */
+  STATEKEEPER_OUTBOX_POLL_MS: z.coerce.number().int().min(10).optional(),
+  /** Attempts of one webhook delivery before it is dead-lettered. */
+  STATEKEEPER_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Time limit of one webhook request, in ms. */
+  STATEKEEPER_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Back-off before the second attempt (doubling for each further one, with jitter), and the longest back-off, in ms. */
+  STATEKEEPER_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(86_400_000).default(1000),
+  STATEKEEPER_WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1).max(604_800_000).default(3_600_000),
   /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
   STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
   /** Allowed clock skew between the token issuer and this server, in seconds. */

@@ -3,7 +3,15 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import type { AnyStateMachine } from 'xstate';
-import { FieldCipher, parseEncryptionKeys, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
+import {
+  FieldCipher,
+  parseEncryptionKeys,
+  SealedOutboxStore,
+  SealedStore,
+  SecretFields,
+  secretPolicyOf,
+} from '../adapters/encryption/index.ts';
+import type { OutboxStore } from '../runtime/index.ts';
 import type { InstanceStore } from '../runtime/ports.ts';
 import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
 import {
@@ -11,6 +19,7 @@ import {
   PgDefinitionStore,
   PgInstanceStore,
   PgNotifier,
+  PgOutboxStore,
   pgGauges,
   PgWebhookDeliveryStore,
   startEmbeddedPostgres,
@@ -65,7 +74,12 @@ async function main(shutdown: Shutdown) {
   }
   shutdown.checkpoint();
   const orm = await openDatabase({ url });
-  const metrics = createMetrics(pgGauges(orm));
+  // Subscriptions and deliveries of the outbox; its backlog feeds the lag gauges.
+  let outboxStore: OutboxStore | undefined;
+  const metrics = createMetrics({
+    ...pgGauges(orm),
+    outboxBacklog: async () => (outboxStore ? outboxStore.backlog(new Date()) : { pending: 0, oldestPendingMs: 0 }),
+  });
   // What the runtime reports as it happens (step attempts, timers, claims, commit batches): metrics and log lines.
   const observer = combineObservers(metrics.observer, logObserver(log));
   const store = new PgInstanceStore(orm, { onCommitBatch: observer.commitBatch });
@@ -91,8 +105,20 @@ async function main(shutdown: Shutdown) {
   shutdown.add('lab', () => workflows.close());
   if (workflows.lab) log.info(`statekeeper: lab of external systems on ${workflows.lab.server.url} (GET /lab/records, POST /lab/faults)`);
   shutdown.checkpoint();
+  const sealed = sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines);
+  // Webhook secrets are encrypted at rest and sealed payload fields opened for delivery when keys are configured.
+  const pgOutbox = new PgOutboxStore(orm, store.origin);
+  outboxStore = sealed.fields ? new SealedOutboxStore(pgOutbox, sealed.fields) : pgOutbox;
   const runtime = await createRuntime({
-    store: sealSecrets(store, config.STATEKEEPER_ENCRYPTION_KEYS, workflows.machines),
+    store: sealed.store,
+    outbox: {
+      store: outboxStore,
+      pollIntervalMs: config.STATEKEEPER_OUTBOX_POLL_MS,
+      maxAttempts: config.STATEKEEPER_WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: config.STATEKEEPER_WEBHOOK_TIMEOUT_MS,
+      backoffMs: config.STATEKEEPER_WEBHOOK_BACKOFF_MS,
+      maxBackoffMs: config.STATEKEEPER_WEBHOOK_MAX_BACKOFF_MS,
+    },
     workerId,
     pollIntervalMs: config.STATEKEEPER_POLL_MS,
     leaseMs: config.STATEKEEPER_LEASE_MS,
@@ -173,13 +199,19 @@ async function main(shutdown: Shutdown) {
 
 /**
  * With `STATEKEEPER_ENCRYPTION_KEYS`, what machines mark secret (`meta.secrets`) is
- * encrypted before it reaches the database and decrypted only in this process.
+ * encrypted before it reaches the database and decrypted only in this process; the
+ * same fields also seal webhook secrets (see `SealedOutboxStore`).
  */
-function sealSecrets(store: InstanceStore, keys: string | undefined, machines: readonly { machine: AnyStateMachine }[]): InstanceStore {
-  if (!keys) return store;
+function sealSecrets(
+  store: InstanceStore,
+  keys: string | undefined,
+  machines: readonly { machine: AnyStateMachine }[],
+): { store: InstanceStore; fields?: SecretFields } {
+  if (!keys) return { store };
   const policies = new Map(machines.map(({ machine }) => [machine.id, secretPolicyOf(machine)]));
   console.log(`statekeeper: encrypting secret fields of ${[...policies.values()].filter(Boolean).length} machines at rest`);
-  return new SealedStore(store, new SecretFields(new FieldCipher(parseEncryptionKeys(keys))), (id) => policies.get(id));
+  const fields = new SecretFields(new FieldCipher(parseEncryptionKeys(keys)));
+  return { store: new SealedStore(store, fields, (id) => policies.get(id)), fields };
 }
 
 /** Background failures (pollers, steps): one line while the database is away, the whole error otherwise. */

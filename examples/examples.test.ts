@@ -62,6 +62,10 @@ describe('examples', () => {
   }, async () => {
     expect(await runExample('order-migration.ts', db.url)).toContain('migrated to version 2: the deadline fired on time');
   });
+
+  test('outbox-webhooks.ts runs: the webhook is signed, verified and delivered, the subscriber called', { timeout: 150_000 }, async () => {
+    expect(await runExample('outbox-webhooks.ts', db.url)).toContain('webhook verified and delivered: payment.captured');
+  });
 });
 
 describe('README', () => {

@@ -97,6 +97,12 @@ export function logObserver(log: Logger): RuntimeObserver {
         );
       else log.error(fields, s.compensation ? 'compensation step failed after its retries' : 'step failed after its retries');
     },
+    delivery(d) {
+      if (d.outcome === 'delivered') return;
+      const fields = { delivery_id: d.deliveryId, kind: d.subscriptionKind, attempt: d.attempt, error: d.error };
+      if (d.outcome === 'dead') log.error(fields, 'outbox delivery dead-lettered after its attempts (POST /v1/deliveries/{id}/redeliver)');
+      else log.warn(fields, 'outbox delivery attempt failed, retrying');
+    },
     claimed(c) {
       for (const e of c.effects)
         if (e.takeover)

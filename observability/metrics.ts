@@ -8,6 +8,8 @@ export interface MetricsSources {
   instanceCounts?: () => Promise<{ machineId: string; status: string; count: number }[]>;
   /** Open effects leased to a live owner. */
   openLeases?: () => Promise<number>;
+  /** Pending outbox deliveries and the age of the oldest one's row. */
+  outboxBacklog?: () => Promise<{ pending: number; oldestPendingMs: number }>;
 }
 
 /** The Prometheus side of the server: a registry to scrape and the runtime observer that feeds it. */
@@ -147,6 +149,35 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     registers: reg,
   });
 
+  const deliveries = new Counter({
+    name: 'statekeeper_outbox_deliveries_total',
+    help: 'Outbox delivery attempts, by subscription kind (webhook, handler) and outcome (delivered; failed: retried; dead)',
+    labelNames: ['kind', 'outcome'],
+    registers: reg,
+  });
+  const deliveryLag = new Histogram({
+    name: 'statekeeper_outbox_delivery_lag_seconds',
+    help: 'From the commit that emitted an outbox row to its delivery',
+    buckets: LAG_SECONDS,
+    registers: reg,
+  });
+  new Gauge({
+    name: 'statekeeper_outbox_pending',
+    help: 'Outbox deliveries not yet delivered or dead-lettered (read from the store at scrape time)',
+    registers: reg,
+    async collect() {
+      if (sources.outboxBacklog) this.set((await sources.outboxBacklog()).pending);
+    },
+  });
+  new Gauge({
+    name: 'statekeeper_outbox_oldest_pending_seconds',
+    help: 'Age of the oldest pending delivery: how far delivery lags behind the commits (read at scrape time)',
+    registers: reg,
+    async collect() {
+      if (sources.outboxBacklog) this.set((await sources.outboxBacklog()).oldestPendingMs / 1000);
+    },
+  });
+
   const observer: RuntimeObserver = {
     transition(t) {
       const f = factsOf(t);
@@ -174,6 +205,10 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     commitBatch(b) {
       batchSize.observe({ kind: b.kind }, b.size);
       batchLatency.observe({ kind: b.kind }, b.durationMs / 1000);
+    },
+    delivery(d) {
+      deliveries.inc({ kind: d.subscriptionKind, outcome: d.outcome });
+      if (d.outcome === 'delivered') deliveryLag.observe(Math.max(0, d.lagMs) / 1000);
     },
   };
   return { registry, observer, render: () => registry.metrics(), contentType: registry.contentType };

@@ -84,3 +84,22 @@ export type { ScheduleRecord, ScheduleStore, ScheduleTickUpdate, PurgeRequest, P
 export { Retention, checkRetentionPolicy } from './retention.ts';
 export type { RetentionPolicy, RetentionOptions, RetentionReport, RetentionRuleReport } from './retention.ts';
 export type { RetentionInfo } from './observer.ts';
+export { Outbox } from './outbox/outbox.ts';
+export type { OutboxOptions, SubscriptionView, DeliveryView, DeliveryListOptions } from './outbox/outbox.ts';
+export type { OutboxHandler, OutboxHandlerContext, OutboxMessage } from './outbox/outbox-dispatcher.ts';
+export type {
+  AttemptOutcome,
+  ClaimedDelivery,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  OutboxBacklog,
+  OutboxStore,
+  SubscriptionKind,
+  SubscriptionRecord,
+} from './outbox/outbox-ports.ts';
+export { DEFAULT_DELIVERY_POLICY } from './outbox/delivery-policy.ts';
+export type { DeliveryPolicy } from './outbox/delivery-policy.ts';
+export { signWebhook, verifyWebhook, newWebhookSecret } from './outbox/webhook-signature.ts';
+export { MemoryOutboxStore } from './outbox/memory-outbox-store.ts';
+export type { DeliveryInfo } from './observer.ts';

@@ -76,6 +76,14 @@ describe('OpenAPI document and docs', () => {
         'POST /v1/schedules/{id}/pause',
         'POST /v1/schedules/{id}/resume',
         'POST /v1/schedules/{id}/trigger',
+        'POST /v1/subscriptions',
+        'GET /v1/subscriptions',
+        'GET /v1/subscriptions/{id}',
+        'DELETE /v1/subscriptions/{id}',
+        'GET /v1/deliveries',
+        'GET /v1/deliveries/{id}',
+        'POST /v1/deliveries/{id}/redeliver',
+        'GET /v1/instances/{id}/deliveries',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -115,7 +123,7 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    expect(noscript.match(/<section /g)).toHaveLength(39);
+    expect(noscript.match(/<section /g)).toHaveLength(47);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 

@@ -127,7 +127,8 @@ export class OutboxDispatcher {
       const room = this.o.concurrency - this.inflight.size;
       if (room > 0) {
         const now = this.o.clock.now();
-        const leaseUntil = new Date(now.getTime() + this.o.policy.timeoutMs + 30_000);
+        // A request never outlives its time limit (it is aborted then): the margin covers recording the outcome.
+        const leaseUntil = new Date(now.getTime() + this.o.policy.timeoutMs + 5000);
         const claimed = await this.o.store.claimDeliveries(this.o.owner, [...this.o.handlers.keys()], now, leaseUntil, room);
         // Claimed while stopping: not started; close() releases their leases.
         for (const d of claimed) if (!this.stopped) this.start1(d);
@@ -211,7 +212,8 @@ export class OutboxDispatcher {
       if (typeof s.secret !== 'string' || !s.url)
         return { ok: false, status: null, error: 'the subscription has no URL or readable secret' };
       const body = webhookBody(message);
-      return this.o.sender({ url: s.url, secret: s.secret, id: d.id, body, timeoutMs, signal: stop, now: this.o.clock.now() });
+      // Wall time, also in simulation mode: receivers check webhook-timestamp against their own clock (replays).
+      return this.o.sender({ url: s.url, secret: s.secret, id: d.id, body, timeoutMs, signal: stop, now: new Date() });
     }
     const handler = this.o.handlers.get(s.id);
     if (!handler) return { ok: false, status: null, error: `no handler "${s.id}" is subscribed in this process` };
