@@ -33,6 +33,7 @@ import { registerInspectRoutes, type InspectorTarget } from './routes/inspect.ts
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerMachineRoutes } from './routes/machines.ts';
 import { registerMetricsRoutes, type MetricsEndpoint } from './routes/metrics.ts';
+import { registerRetentionRoutes } from './routes/retention.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
@@ -132,6 +133,7 @@ export function createApp(deps: AppDeps) {
   registerDeliveryRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerScheduleRoutes(app, deps);
+  registerRetentionRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerInspectRoutes(app, deps);
   registerMetricsRoutes(app, deps);

@@ -87,6 +87,14 @@ const schema = z.object({
   /** Back-off before the second attempt (doubling for each further one, with jitter), and the longest back-off, in ms. */
   STATEKEEPER_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(86_400_000).default(1000),
   STATEKEEPER_WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1).max(604_800_000).default(3_600_000),
+  /** Days finished instances of machines without a retention policy of their own are kept; unset: forever. */
+  STATEKEEPER_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** What retention does with them: delete, or archive (copy to the archive tables, then delete). */
+  STATEKEEPER_RETENTION_MODE: z.enum(['delete', 'archive']).default('delete'),
+  /** How often retention runs (ms; 0: only on demand, POST /v1/retention/run). */
+  STATEKEEPER_RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Instances per retention batch (one transaction each). */
+  STATEKEEPER_RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Longest accepted JWT lifetime in seconds (iat required; older, future-dated or longer-lived tokens are refused). */
   STATEKEEPER_JWT_MAX_AGE: z.coerce.number().int().min(1).default(3600),
   /** Allowed clock skew between the token issuer and this server, in seconds. */

@@ -130,6 +130,13 @@ async function main(shutdown: Shutdown) {
     onError: (e) => logBackgroundError(log, e),
     observer,
     wakeups,
+    retention: {
+      default: config.STATEKEEPER_RETENTION_DAYS
+        ? { days: config.STATEKEEPER_RETENTION_DAYS, mode: config.STATEKEEPER_RETENTION_MODE }
+        : undefined,
+      intervalMs: config.STATEKEEPER_RETENTION_INTERVAL_MS,
+      batchSize: config.STATEKEEPER_RETENTION_BATCH,
+    },
     // Definitions are registered first: instances of them may be waiting to resume.
     resume: false,
   });

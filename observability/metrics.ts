@@ -177,6 +177,12 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       if (sources.outboxBacklog) this.set((await sources.outboxBacklog()).oldestPendingMs / 1000);
     },
   });
+  const retentionRows = new Counter({
+    name: 'statekeeper_retention_rows_total',
+    help: 'Rows retention removed from the live tables, by table (instances, events, effects, outbox, tasks, checkpoints) and mode',
+    labelNames: ['table', 'mode'],
+    registers: reg,
+  });
 
   const observer: RuntimeObserver = {
     transition(t) {
@@ -201,6 +207,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
         claims.inc({ kind: e.kind });
         if (e.takeover) takeovers.inc({ kind: e.kind });
       }
+    },
+    retention(r) {
+      for (const [table, n] of Object.entries(r.counts)) if (n > 0) retentionRows.inc({ table, mode: r.mode }, n);
     },
     commitBatch(b) {
       batchSize.observe({ kind: b.kind }, b.size);
