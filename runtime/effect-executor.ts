@@ -122,13 +122,16 @@ export class EffectExecutor {
    * Disarms timers another process took over while this one stalled past their lease (it fires them now).
    * A delivery under way cannot be taken back: its commit, or the other process's, finds the row closed.
    */
-  drop(lost: Map<string, object>): void {
+  drop(lost: Map<string, object>): string[] {
+    const dropped: string[] = [];
     for (const [id, entry] of lost) {
       const t = this.timers.get(id);
       if (t !== entry || !t) continue;
       t.cancel();
       this.timers.delete(id);
+      dropped.push(id);
     }
+    return dropped;
   }
 
   /** No more effects start; armed timers are disarmed (their rows stay open for the next process). */

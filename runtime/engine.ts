@@ -183,9 +183,10 @@ export class Engine {
         return held;
       },
       lost: (entries) => {
-        this.steps.drop(entries);
-        this.executor.drop(entries);
-        observer.leaseLost({ owner: o.owner, effectIds: [...entries.keys()] });
+        // Reported are only the attempts and timers dropped: a delivery whose commit closed its row while the
+        // renewal ran (the usual way a lease ends) is no loss.
+        const dropped = [...this.steps.drop(entries), ...this.executor.drop(entries)];
+        if (dropped.length) observer.leaseLost({ owner: o.owner, effectIds: dropped });
       },
       onError,
     });

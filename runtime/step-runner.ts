@@ -96,14 +96,17 @@ export class StepRunner {
    * Drops the attempts (or pending retries) of steps another process took over while this one stalled past
    * their lease: the attempt is aborted and its result never offered for commit.
    */
-  drop(lost: Map<string, object>): void {
+  drop(lost: Map<string, object>): string[] {
+    const dropped: string[] = [];
     for (const [id, entry] of lost) {
       const r = this.running.get(id);
       if (r !== entry || !r) continue;
       r.cancelTimer?.();
       r.controller.abort(new Error('step lease lost: another process took the step over'));
       this.running.delete(id);
+      dropped.push(id);
     }
+    return dropped;
   }
 
   /** Aborts everything; interrupted steps stay open and are re-run after restart with the same key. */
