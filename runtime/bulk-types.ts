@@ -110,5 +110,22 @@ export interface WithBulkStore {
   bulkStore(): BulkStore;
 }
 
+/**
+ * The bulk store a store keeps, if it keeps one: undefined for a store without it, or for a wrapper that
+ * forwards the call but not a usable store (one turning every method async, say). Bulk actions then answer
+ * `bulk_unavailable`; nothing else changes.
+ */
+export function bulkStoreOf(store: object): BulkStore | undefined {
+  const make = (store as Partial<WithBulkStore>).bulkStore;
+  let bulk: Partial<BulkStore> | undefined;
+  try {
+    bulk = typeof make === 'function' ? (make.call(store) as Partial<BulkStore> | undefined) : undefined;
+  } catch {
+    // A wrapper over a store that keeps none (SealedStore says so by throwing).
+    return undefined;
+  }
+  return typeof bulk?.claimJob === 'function' && typeof bulk.matchingIds === 'function' ? (bulk as BulkStore) : undefined;
+}
+
 /** Statuses an instance can have, for filter validation. */
 export const INSTANCE_STATUSES: readonly InstanceStatus[] = ['active', 'done', 'error', 'stopped'];

@@ -36,7 +36,7 @@ import { MigrationRegistry, type MigrationDefinition } from './migrations.ts';
 import { MemoryStore } from './memory-store.ts';
 import { Outbox, type DeliveryListOptions, type DeliveryView, type OutboxOptions } from './outbox/outbox.ts';
 import { BulkJobs } from './bulk-jobs.ts';
-import type { BulkStore, WithBulkStore } from './bulk-types.ts';
+import { bulkStoreOf, type BulkStore } from './bulk-types.ts';
 import { hashInput, recordView, view, type InstanceDetails } from './views.ts';
 import { Schedules } from './schedules.ts';
 import { Retention, type RetentionOptions } from './retention.ts';
@@ -233,7 +233,7 @@ export class Runtime {
     });
     const restartDeps = { engine: this.engine, store: this.store, registry: this.registry };
     this.bulk = new BulkJobs({
-      store: options.bulkStore ?? (this.store as Partial<WithBulkStore>).bulkStore?.(),
+      store: options.bulkStore ?? bulkStoreOf(this.store),
       // Each instance through the operator commands, by stored id, scoped to the job's tenant.
       target: {
         get: (id, o) => this.queries.get(id, o),
