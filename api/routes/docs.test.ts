@@ -124,8 +124,11 @@ describe('OpenAPI document and docs', () => {
       '/docs/assets/docs.js',
     ]);
     const noscript = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
-    // One section per operation of the route list above.
-    expect(noscript.match(/<section /g)).toHaveLength(48);
+    // One section per operation of the OpenAPI document, whatever routes exist.
+    const doc = (await (await api.request('GET', '/openapi.json', { key: null })).json()) as { paths: Record<string, object> };
+    const operations = Object.values(doc.paths).flatMap((item) => Object.keys(item)).length;
+    expect(operations).toBeGreaterThan(40);
+    expect(noscript.match(/<section /g)).toHaveLength(operations);
     expect(noscript).toContain('<code>/v1/instances/{id}/events</code>');
     expect(noscript).toContain('href="/openapi.json"');
 
