@@ -9,7 +9,8 @@
  * Each result is printed with its ratio to the raw reference. DATABASE_URL
  * selects a server; otherwise an embedded one is started in a temp folder.
  * `--processes` (or BENCH_PROCESSES=1) adds the multi-process rows (bench/processes.ts); `--million` runs
- * only the large-store measurements (bench/million.ts) on a database of their own.
+ * only the large-store measurements (bench/million.ts) on a database of their own; `--outbox` only outbox
+ * delivery (bench/outbox.ts).
  */
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { openDatabase, PgInstanceStore, startEmbeddedPostgres } from '../adapter
 import { Runtime } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
 import { million } from './million.ts';
+import { outboxRows } from './outbox.ts';
 import { crossProcessSends, throughputWith, type ProcessRow } from './processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -45,6 +47,12 @@ async function main() {
 
   if (process.argv.includes('--million')) {
     const rows = await million(dbUrl);
+    const w = Math.max(...rows.map((r) => r[0].length));
+    for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+    return cleanup();
+  }
+  if (process.argv.includes('--outbox')) {
+    const rows = await outboxRows(dbUrl, SECONDS);
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
     return cleanup();
