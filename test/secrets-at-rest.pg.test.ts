@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FieldCipher, parseEncryptionKeys, reencrypt, SealedStore, SecretFields, secretPolicyOf } from '../adapters/encryption/index.ts';
 import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
+import { createSimulation } from '../runtime/testing/index.ts';
+import { quick } from './schedule-suite.ts';
 import { runtimeRoleGrants } from '../adapters/postgres/runtime-grants.ts';
 import { createLab } from '../lab/index.ts';
 import { bundledMachines } from '../machines/index.ts';
@@ -110,6 +112,31 @@ describe('secrets at rest, with the runtime as a limited role', () => {
     } finally {
       await asRuntime.end();
     }
+  });
+
+  test('the runtime role keeps schedules and runs retention (through sk_retention_purge) yet still cannot delete history', async () => {
+    const sim = await createSimulation({
+      store: new PgInstanceStore(ormAsRuntime),
+      machines: [{ machine: quick, options: { version: '1', retention: { days: 1, mode: 'archive' } } }],
+      schedules: [{ id: 'rt-hourly', machine: 'quick', cron: '0 * * * *', overlap: 'allow' }],
+    });
+    await sim.advance(3_600_000);
+    const [row] = (await owner.query(`select id from sk_instance where idempotency_key like 'schedule:rt-hourly:%'`)).rows;
+    expect(row).toBeDefined();
+    sim.runtime.schedules.stop();
+    await sim.advance(2 * 86_400_000);
+    expect((await sim.runtime.retention.run()).totals.instances).toBe(1);
+    expect((await owner.query(`select count(*)::int as n from sk_instance where id = $1`, [row.id])).rows[0].n).toBe(0);
+    expect((await owner.query(`select count(*)::int as n from sk_archive_instance where id = $1`, [row.id])).rows[0].n).toBe(1);
+    const asRuntime = new pg.Client({ connectionString: roleUrl });
+    await asRuntime.connect();
+    try {
+      await expect(asRuntime.query(`delete from sk_event`)).rejects.toThrow(/permission denied/);
+      await expect(asRuntime.query(`select * from sk_archive_record`)).rejects.toThrow(/permission denied/);
+    } finally {
+      await asRuntime.end();
+    }
+    await sim.runtime.close();
   });
 
   test('control: without field encryption the same run does leave the password in plain text', async () => {
