@@ -149,6 +149,49 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
     }
   });
 
+  test('two processes share the deliveries: none is lost, none overtakes an earlier row of its instance', {
+    timeout: 120_000,
+  }, async () => {
+    await fresh();
+    receiver.respond = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return 200;
+    };
+    await webhook();
+    // A second runtime on the same database, with a pool of its own: both claim (SKIP LOCKED) and deliver.
+    const orm2 = await openDatabase({ url: db.url, poolSize: 4 });
+    const store2 = new PgInstanceStore(orm2);
+    const second = await createRuntime({
+      store: store2,
+      workerId: 'outbox-test-2',
+      pollIntervalMs: 50,
+      machines: [{ machine: emitter, options: { version: '1' } }],
+      outbox: { store: new PgOutboxStore(orm2, store2.origin), backoffMs: 20, timeoutMs: 5000 },
+    });
+    try {
+      const ids = await Promise.all([1, 2, 3, 4].map(async (i) => (await (i % 2 ? runtime : second).start({ machine: 'emitter' })).id));
+      await Promise.all(
+        ids.map(async (id, i) => {
+          for (let n = 1; n <= 6; n++) await (i % 2 ? runtime : second).send(id, go('order.step', n));
+        }),
+      );
+      await eventually(
+        async () => (await runtime.outbox.deliveries({ tenant: 'default', status: ['pending'] })).items.length === 0,
+        'every delivery to end',
+        90_000,
+      );
+      for (const id of ids) {
+        const ns = receiver.received.filter((r) => r.json.instanceId === id).map((r) => r.json.data.n);
+        expect(ns).toEqual([1, 2, 3, 4, 5, 6]);
+      }
+      // No delivery was claimed by both processes: without failures, each row is sent exactly once.
+      expect(receiver.received).toHaveLength(24);
+    } finally {
+      await second.close();
+      await orm2.close();
+    }
+  });
+
   test('event type filters and tenants decide which subscriptions get a row', { timeout: 60_000 }, async () => {
     await fresh();
     const orders = await webhook({ eventTypes: ['order.*'] });
