@@ -13,7 +13,10 @@ export function instanceConditions(tenant: string, f: BulkFilter): { where: stri
   const add = (cond: string, ...values: unknown[]) => (where.push(cond), params.push(...values));
   if (f.machineId) add('machine_id = ?', f.machineId);
   if (f.machineVersion) add('machine_version = ?', f.machineVersion);
-  if (f.status?.length) add(`status in (select jsonb_array_elements_text(?::jsonb))`, JSON.stringify(f.status));
+  // A literal list (equality for one status) the planner matches to the (tenant, status, created_at, id) index;
+  // a subquery over a jsonb array cannot be matched to any index and read the whole table.
+  if (f.status?.length === 1) add('status = ?', f.status[0]);
+  else if (f.status?.length) add(`status in (${f.status.map(() => '?').join(', ')})`, ...f.status);
   // jsonb_exists is the "?" operator spelled as a function ("?" is the placeholder here).
   if (f.state)
     add(

@@ -14,6 +14,7 @@ import { Migration20261208TimerKeyed } from './migration-20261208-timer-keyed.ts
 import { Migration20261208WebhookDeliveries } from './migration-20261208-webhook-deliveries.ts';
 import { Migration20261208BulkJobs } from './migration-20261208-bulk-jobs.ts';
 import { Migration20261208Retention } from './migration-20261208-retention.ts';
+import { Migration20261208ListIndexes } from './migration-20261208-list-indexes.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -33,4 +34,5 @@ export const migrationsList = [
   { name: 'Migration20261208WebhookDeliveries', class: Migration20261208WebhookDeliveries },
   { name: 'Migration20261208BulkJobs', class: Migration20261208BulkJobs },
   { name: 'Migration20261208Retention', class: Migration20261208Retention },
+  { name: 'Migration20261208ListIndexes', class: Migration20261208ListIndexes },
 ];
