@@ -58,7 +58,12 @@ describe('outbox delivery across SIGKILL', () => {
       'every delivery to be recorded as delivered',
       120_000,
     );
-    expect((await q(`select count(*)::int as n from sk_outbox where published_at is null`))[0].n).toBe(0);
+    // published_at is set by a statement after the delivery's own: wait for it rather than race it.
+    await eventually(
+      async () => (await q(`select count(*)::int as n from sk_outbox where published_at is null`))[0].n === 0,
+      'every outbox row to be published',
+      30_000,
+    );
 
     // Every request is signed; every row got a 2xx answer at least once.
     for (const r of receiver.received) expect(verifyWebhook(secret, r, r.body)).toBe(true);
