@@ -340,7 +340,8 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
   }
 
   async stats(tenant: string): Promise<StoreStats> {
-    const [instances, steps, outcomes, durations] = await Promise.all([
+    const [instances, steps, finished] = await Promise.all([
+      // An index-only scan of (tenant, machine_id, status, created_at, id) once the visibility map is current.
       this.rows(`select machine_id, status, count(*)::int as n from sk_instance where tenant = ? group by 1, 2 order by 1, 2`, [tenant]),
       this.rows(
         `select coalesce(e.target, e.name) as name, count(*)::int as total,
@@ -348,19 +349,24 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
          from sk_effect e join sk_instance i on i.id = e.instance_id where i.tenant = ? and e.kind = 'step' group by 1 order by 1`,
         [tenant],
       ),
+      // Outcomes and durations both read every finished row (output, updated_at): one scan grouped by machine and
+      // outcome (null when not a string) serves both; the durations are summed per machine below.
       this.rows(
-        `select machine_id, output->>'outcome' as outcome,
-            count(*)::int as n from sk_instance where tenant = ? and status <> 'active'
-            and jsonb_typeof(output->'outcome') = 'string' group by 1, 2 order by 1, 2`,
-        [tenant],
-      ),
-      this.rows(
-        `select machine_id, count(*)::int as n, avg(extract(epoch from updated_at - created_at) * 1000)::float8 as mean_ms,
+        `select machine_id, case when jsonb_typeof(output->'outcome') = 'string' then output->>'outcome' end as outcome,
+            count(*)::int as n, sum(extract(epoch from updated_at - created_at) * 1000)::float8 as sum_ms,
             max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
-         from sk_instance where tenant = ? and status <> 'active' group by 1 order by 1`,
+         from sk_instance where tenant = ? and status <> 'active' group by 1, 2 order by 1, 2`,
         [tenant],
       ),
     ]);
+    const durations = new Map<string, { finished: number; sumMs: number; maxMs: number }>();
+    for (const r of finished) {
+      const d = durations.get(String(r.machine_id)) ?? { finished: 0, sumMs: 0, maxMs: Number.NEGATIVE_INFINITY };
+      d.finished += Number(r.n);
+      d.sumMs += Number(r.sum_ms);
+      d.maxMs = Math.max(d.maxMs, Number(r.max_ms));
+      durations.set(String(r.machine_id), d);
+    }
     return {
       instances: instances.map((r) => ({
         machineId: String(r.machine_id),
@@ -368,12 +374,14 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
         count: Number(r.n),
       })),
       steps: steps.map((r) => ({ name: String(r.name), total: Number(r.total), failed: Number(r.failed), retries: Number(r.retries) })),
-      outcomes: outcomes.map((r) => ({ machineId: String(r.machine_id), outcome: String(r.outcome), count: Number(r.n) })),
-      durations: durations.map((r) => ({
-        machineId: String(r.machine_id),
-        finished: Number(r.n),
-        meanMs: Number(r.mean_ms),
-        maxMs: Number(r.max_ms),
+      outcomes: finished
+        .filter((r) => r.outcome !== null)
+        .map((r) => ({ machineId: String(r.machine_id), outcome: String(r.outcome), count: Number(r.n) })),
+      durations: [...durations].map(([machineId, d]) => ({
+        machineId,
+        finished: d.finished,
+        meanMs: d.sumMs / d.finished,
+        maxMs: d.maxMs,
       })),
     };
   }
