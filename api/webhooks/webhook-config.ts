@@ -28,7 +28,10 @@ const SourceSchema = z
       .regex(/^[A-Za-z0-9._-]{1,100}$/)
       .default('default'),
     /** Roles of the webhook as a caller: events guarded by `meta.roles` need one of them (default none). */
-    roles: z.array(z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/)).max(20).default([]),
+    roles: z
+      .array(z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/))
+      .max(20)
+      .default([]),
     /** How far a signed timestamp may be from this server's clock (hmac, stripe), in seconds. */
     toleranceSeconds: z.number().int().min(1).max(3600).default(300),
     /** How long a delivery id is remembered to refuse it again (at least twice the tolerance), in seconds. */
