@@ -3,6 +3,7 @@ import type { EventObject } from 'xstate';
 import { effectId } from './effect-address.ts';
 import type { EffectPlan, PlanContext } from './effect-plan.ts';
 import { noEffects } from './effect-plan.ts';
+import { derivableOriginal, freeDerivedKey } from './derived-instance.ts';
 import type { Engine } from './engine.ts';
 import { RuntimeError } from './errors.ts';
 import { replayHistory, type OpenEffect } from './history-replay.ts';
@@ -21,8 +22,6 @@ export interface ForkOptions {
   readonly reason?: string;
 }
 
-/** Suffix of a fork's idempotency key: `<original key>#fork-<n>`. */
-const FORK_KEY = /#fork-\d+$/;
 /** History rows read per page while collecting the entries to replay. */
 const PAGE = 500;
 
@@ -45,27 +44,13 @@ export async function forkInstance(
   storedId: string,
   options: ForkOptions,
 ): Promise<string> {
-  const original = await o.store.get(storedId);
-  if (!original) throw RuntimeError.instanceNotFound(storedId);
+  const { original, reg } = await derivableOriginal(o, storedId, 'fork');
   const { seq } = options;
   if (!Number.isSafeInteger(seq) || seq < 1 || seq > original.version) {
     throw new RuntimeError(
       'invalid_seq',
       `Instance "${storedId}" has history entries 1 to ${original.version}; seq ${String(seq)} is not one of them.`,
       { instanceId: storedId, seq, last: original.version },
-    );
-  }
-  if (original.parentId) {
-    throw RuntimeError.invalidArgument('fork', `instance "${storedId}" is a child instance; fork its parent instead`, {
-      instanceId: storedId,
-    });
-  }
-  const reg = o.registry.find(original.machineId, original.machineVersion);
-  if (!reg) {
-    throw new RuntimeError(
-      'machine_version_not_found',
-      `Instance "${storedId}" runs ${original.machineId}@${original.machineVersion}, which is not registered here.`,
-      { machine: original.machineId, version: original.machineVersion },
     );
   }
   const entries = await historyThrough(o.store, storedId, seq);
@@ -88,7 +73,7 @@ export async function forkInstance(
     id,
     tenant: original.tenant,
     input,
-    idempotencyKey: original.idempotencyKey ? await freeForkKey(o.store, original.tenant, original.idempotencyKey) : null,
+    idempotencyKey: original.idempotencyKey ? await freeDerivedKey(o.store, original.tenant, original.idempotencyKey, 'fork') : null,
     inputHash: original.inputHash ?? hashInput(reg.id, input),
     parentId: null,
     parentRef: null,
@@ -168,10 +153,3 @@ function replan(open: readonly OpenEffect[], at: Date, ctx: PlanContext): Effect
 }
 
 /** The first `<root>#fork-<n>` key the tenant has not used. */
-async function freeForkKey(store: InstanceStore, tenant: string, key: string): Promise<string> {
-  const root = key.replace(FORK_KEY, '');
-  for (let n = 1; ; n++) {
-    const candidate = `${root}#fork-${n}`;
-    if (!(await store.getByIdempotencyKey(tenant, candidate))) return candidate;
-  }
-}

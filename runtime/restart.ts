@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventObject } from 'xstate';
 import type { Engine } from './engine.ts';
-import { RuntimeError } from './errors.ts';
+import { derivableOriginal, freeDerivedKey } from './derived-instance.ts';
 import { publicId } from './instance-ids.ts';
 import type { InstanceStore } from './ports.ts';
 import type { Registry } from './registry.ts';
@@ -14,9 +14,6 @@ export interface RestartOptions {
   readonly caller?: Caller;
   readonly reason?: string;
 }
-
-/** Suffix of a restart's idempotency key: `<original key>#restart-<n>`. */
-const RESTART_KEY = /#restart-\d+$/;
 
 /**
  * Starts a fresh instance of the same machine version with the same input, linked to the original
@@ -33,24 +30,12 @@ export async function restartInstance(
   storedId: string,
   options: RestartOptions,
 ): Promise<string> {
-  const original = await o.store.get(storedId);
-  if (!original) throw RuntimeError.instanceNotFound(storedId);
-  if (original.parentId) {
-    throw RuntimeError.invalidArgument('restart', `instance "${storedId}" is a child instance; restart its parent instead`, {
-      instanceId: storedId,
-    });
-  }
-  const reg = o.registry.find(original.machineId, original.machineVersion);
-  if (!reg) {
-    throw new RuntimeError(
-      'machine_version_not_found',
-      `Instance "${storedId}" runs ${original.machineId}@${original.machineVersion}, which is not registered here.`,
-      { machine: original.machineId, version: original.machineVersion },
-    );
-  }
+  const { original, reg } = await derivableOriginal(o, storedId, 'restart');
   const [init] = await o.store.history(storedId, 0, 1);
   const input = (init?.payload as { input?: unknown } | null)?.input;
-  const idempotencyKey = original.idempotencyKey ? await freeRestartKey(o.store, original.tenant, original.idempotencyKey) : null;
+  const idempotencyKey = original.idempotencyKey
+    ? await freeDerivedKey(o.store, original.tenant, original.idempotencyKey, 'restart')
+    : null;
   const id = randomUUID();
   await o.engine.create({
     reg,
@@ -71,10 +56,3 @@ export async function restartInstance(
 }
 
 /** The first `<root>#restart-<n>` key the tenant has not used. */
-async function freeRestartKey(store: InstanceStore, tenant: string, key: string): Promise<string> {
-  const root = key.replace(RESTART_KEY, '');
-  for (let n = 1; ; n++) {
-    const candidate = `${root}#restart-${n}`;
-    if (!(await store.getByIdempotencyKey(tenant, candidate))) return candidate;
-  }
-}
