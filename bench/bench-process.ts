@@ -10,6 +10,7 @@
 import { openDatabase, PgInstanceStore, PgNotifier } from '../adapters/postgres/index.ts';
 import { createRuntime, type InstanceStore } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
+import { workflowRunner } from './run-one.ts';
 
 const url = process.env.DATABASE_URL!;
 const orm = await openDatabase({ url, poolSize: 16 });
@@ -46,15 +47,7 @@ const runtime = await createRuntime({
 /** Wall time in ms with sub-millisecond resolution, comparable between processes of one machine. */
 const wall = () => performance.timeOrigin + performance.now();
 
-const finished = new Map<string, () => void>();
-runtime.subscribe((c) => c.status !== 'active' && finished.get(c.instanceId)?.());
-const runOne = async () => {
-  const id = crypto.randomUUID();
-  const done = new Promise<void>((r) => finished.set(id, r));
-  await runtime.start({ machine: 'three-steps', instanceId: id, input: { n: 1 } });
-  await done;
-  finished.delete(id);
-};
+const runOne = workflowRunner(runtime);
 
 /** Versions other processes committed, as announced, and who waits for which. */
 const heardAt = new Map<string, { version: number; at: number }>();

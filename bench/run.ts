@@ -21,6 +21,7 @@ import { Runtime } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
 import { million } from './million.ts';
 import { outboxRows } from './outbox.ts';
+import { workflowRunner } from './run-one.ts';
 import { crossProcessSends, throughputWith, type ProcessRow } from './processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -166,15 +167,7 @@ async function newRuntime(url: string, poolSize: number) {
 /** Start → three steps → done, measured until the final commit. */
 async function workflows(url: string) {
   const { runtime, close } = await newRuntime(url, 32);
-  const finished = new Map<string, () => void>();
-  runtime.subscribe((c) => c.status !== 'active' && finished.get(c.instanceId)?.());
-  const runOne = async () => {
-    const id = crypto.randomUUID();
-    const done = new Promise<void>((r) => finished.set(id, r));
-    await runtime.start({ machine: 'three-steps', instanceId: id, input: { n: 1 } });
-    await done;
-    finished.delete(id);
-  };
+  const runOne = workflowRunner(runtime);
   for (let i = 0; i < 200; i++) await runOne(); // warm-up
   const seq = await latency(runOne);
   const par = await throughput(64, runOne);
