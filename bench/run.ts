@@ -10,7 +10,8 @@
  * selects a server; otherwise an embedded one is started in a temp folder.
  * `--processes` (or BENCH_PROCESSES=1) adds the multi-process rows (bench/processes.ts); `--million` runs
  * only the large-store measurements (bench/million.ts) on a database of their own; `--outbox` only outbox
- * delivery (bench/outbox.ts).
+ * delivery (bench/outbox.ts); `--stuck` only the throughput under a held xmin horizon (bench/stuck.ts); `--churn` only
+ * table sizes and vacuum under steady load with retention (bench/churn.ts).
  */
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ import { Runtime } from '../runtime/index.ts';
 import { counter, threeSteps } from '../test/fixtures/machines.ts';
 import { million } from './million.ts';
 import { outboxRows } from './outbox.ts';
+import { stuck } from './stuck.ts';
+import { churn } from './churn.ts';
 import { workflowRunner } from './run-one.ts';
 import { crossProcessSends, throughputWith, type ProcessRow } from './processes.ts';
 
@@ -56,6 +59,14 @@ async function main() {
     const rows = await outboxRows(dbUrl, SECONDS);
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [a, b] of rows) console.log(`${a.padEnd(w)}  ${b}`);
+    return cleanup();
+  }
+  if (process.argv.includes('--stuck')) {
+    await stuck(dbUrl); // prints as it goes: the windows are the point
+    return cleanup();
+  }
+  if (process.argv.includes('--churn')) {
+    await churn(dbUrl); // prints as it goes, a sample a minute
     return cleanup();
   }
   const version = await one(dbUrl, 'show server_version');

@@ -15,6 +15,7 @@ import { Migration20261208WebhookDeliveries } from './migration-20261208-webhook
 import { Migration20261208BulkJobs } from './migration-20261208-bulk-jobs.ts';
 import { Migration20261208Retention } from './migration-20261208-retention.ts';
 import { Migration20261208ListIndexes } from './migration-20261208-list-indexes.ts';
+import { Migration20261209OpenTimerIndex } from './migration-20261209-open-timer-index.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -35,4 +36,5 @@ export const migrationsList = [
   { name: 'Migration20261208BulkJobs', class: Migration20261208BulkJobs },
   { name: 'Migration20261208Retention', class: Migration20261208Retention },
   { name: 'Migration20261208ListIndexes', class: Migration20261208ListIndexes },
+  { name: 'Migration20261209OpenTimerIndex', class: Migration20261209OpenTimerIndex },
 ];
