@@ -108,7 +108,10 @@ export class EffectExecutor {
       ? { type: `xstate.done.actor.${child.parentRef}`, output: child.output ?? undefined }
       : { type: `xstate.error.actor.${child.parentRef}`, error: child.error ?? { message: `child instance ${child.id} ${child.status}` } };
     const id = effect?.id ?? child.id;
-    const close = ok ? { id, status: 'done' as const, result: child.output } : { id, status: 'failed' as const, error: event.error };
+    const kind = 'child' as const;
+    const close = ok
+      ? { id, kind, status: 'done' as const, result: child.output }
+      : { id, kind, status: 'failed' as const, error: event.error };
     void this.o.track(this.o.apply(child.parentId, event as EventObject, { source: 'child', closeEffect: close })).catch(this.o.onError);
   }
 
@@ -252,7 +255,7 @@ export class EffectExecutor {
       const error = { message: `target ${effect.target} of ${effect.kind} ${effect.name} not found` };
       return this.o.store.closeEffect(effect.id, 'failed', error, this.o.clock.now());
     }
-    const closeEffect = { id: effect.id, status: 'done' as const };
+    const closeEffect = { id: effect.id, kind: effect.kind, status: 'done' as const };
     const src = source === 'timer' ? 'timer' : 'child';
     return this.o.apply(instanceId, effect.event as EventObject, { source: src, closeEffect, heldWhilePaused: true });
   }

@@ -100,6 +100,11 @@ export type NewEffect = Pick<
 /** Closing the effect whose result this event carries, in the same transaction. */
 export interface EffectClose {
   id: string;
+  /**
+   * The closed effect's kind, when the caller knows it. Only a timer's close frees a send id, so a store may skip
+   * that work for any other kind; left out, the close is treated as possibly a timer's.
+   */
+  kind?: EffectKind;
   status: 'done' | 'failed';
   result?: unknown;
   error?: unknown;

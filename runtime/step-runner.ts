@@ -192,7 +192,7 @@ export class StepRunner {
       const done = { type: `xstate.done.actor.${effect.name}`, output: outcome.output, actorId: effect.name };
       await this.o.apply(effect.instanceId, done, {
         source: 'step',
-        closeEffect: { id: effect.id, status: 'done', result: outcome.output ?? null },
+        closeEffect: { id: effect.id, kind: 'step', status: 'done', result: outcome.output ?? null },
       });
       return;
     }
@@ -241,7 +241,10 @@ export class StepRunner {
       [STEP_OUTCOME_FIELD]: stepOutcome,
     };
     const error = { ...serializeError(rejection), attempts, outcome: stepOutcome.outcome };
-    await this.o.apply(effect.instanceId, failed, { source: 'step', closeEffect: { id: effect.id, status: 'failed', error } });
+    await this.o.apply(effect.instanceId, failed, {
+      source: 'step',
+      closeEffect: { id: effect.id, kind: 'step', status: 'failed', error },
+    });
   }
 }
 

@@ -1,6 +1,8 @@
 import { effectOf } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult, CreateRequest, CreateResult } from '../../runtime/ports.ts';
-import { commitBatchSql, createBatchSql, type BatchSql } from './commit-sql.ts';
+import type { BatchSql } from './batch-statement.ts';
+import { commitBatchSql } from './commit-sql.ts';
+import { createBatchSql } from './create-sql.ts';
 import type { Row } from './rows.ts';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { CommitBatchInfo } from '../../runtime/observer.ts';

@@ -1,6 +1,6 @@
 import { contextPath } from '../../runtime/bulk-filter.ts';
 import type { BulkFilter } from '../../runtime/bulk-types.ts';
-import { ts } from './commit-sql.ts';
+import { ts } from './sql-values.ts';
 
 /**
  * The conditions of an instance filter as SQL over `sk_instance` (with `?` placeholders): the list's filters

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { filterFromStored, storedFilter } from '../../runtime/bulk-filter.ts';
 import { MAX_REPORTED_FAILURES, type BulkFilter, type BulkJobRecord, type BulkProgress, type BulkStore } from '../../runtime/bulk-types.ts';
-import { ts } from './commit-sql.ts';
+import { ts } from './sql-values.ts';
 import { instanceConditions } from './instance-filter-sql.ts';
 import type { Row } from './rows.ts';
 

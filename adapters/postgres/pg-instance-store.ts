@@ -27,7 +27,7 @@ const RECORD_ATTEMPTS_SQL = `update sk_effect e set attempts = greatest(e.attemp
   from jsonb_to_recordset($1::jsonb) as r(id text, attempt int, at timestamptz)
   where e.id = r.id and e.status = 'pending'
   returning e.id`;
-import { json, ts } from './commit-sql.ts';
+import { json, ts } from './sql-values.ts';
 import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
 import { instanceConditions } from './instance-filter-sql.ts';

@@ -8,7 +8,7 @@ import type {
   OutboxStore,
   SubscriptionRecord,
 } from '../../runtime/outbox/outbox-ports.ts';
-import { json, ts } from './commit-sql.ts';
+import { json, ts } from './sql-values.ts';
 import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import type { Row } from './rows.ts';
 

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ScheduleRecord, ScheduleStore, ScheduleTickUpdate } from '../../runtime/ports.ts';
-import { ts } from './commit-sql.ts';
+import { ts } from './sql-values.ts';
 import type { Row } from './rows.ts';
 
 const COLUMNS = `tenant, id, machine, input, cron, timezone, overlap, catch_up, paused, origin, next_tick, last_tick,
