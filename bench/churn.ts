@@ -35,6 +35,9 @@ export async function churn(url: string): Promise<string[]> {
 
   const monitor = new pg.Client({ connectionString: url });
   await monitor.connect();
+  say(`64 three-step workflows in flight for ${totalS} s; finished instances older than ${retainS} s purged every ${purgeS} s`);
+
+  const load = await startSteadyLoad(url, 64, `bench-churn-${process.pid}`); // migrates the database first
   const { rows: settings } = await monitor.query(
     `select name, setting from pg_settings where name in ('autovacuum', 'autovacuum_naptime', 'autovacuum_vacuum_scale_factor',
        'autovacuum_vacuum_threshold', 'autovacuum_vacuum_insert_scale_factor', 'autovacuum_vacuum_cost_limit',
@@ -46,9 +49,6 @@ export async function churn(url: string): Promise<string[]> {
   );
   say(`Server: ${settings.map((s) => `${s.name}=${s.setting}`).join(', ')}`);
   say(`Tables: ${options.map((o) => `${o.relname} (${o.o})`).join('; ') || 'no storage parameters'}`);
-  say(`64 three-step workflows in flight for ${totalS} s; finished instances older than ${retainS} s purged every ${purgeS} s`);
-
-  const load = await startSteadyLoad(url, 64, `bench-churn-${process.pid}`);
   const t0 = performance.now();
   let purged = 0;
   let purging = true;
@@ -65,13 +65,24 @@ export async function churn(url: string): Promise<string[]> {
     }
   })();
 
-  const samples: { at: number; stats: TableStat[] }[] = [{ at: 0, stats: await tableStats(monitor) }];
+  // Sizes go up and down with each vacuum: each table's peak within each sample period (looked at every
+  // CHURN_POLL_S) is what the disk must hold, and is compared rather than a value at one instant.
+  const pollS = Math.min(sampleS, env('CHURN_POLL_S', 10));
+  const first = await tableStats(monitor);
+  const samples: { at: number; stats: TableStat[]; peak: Map<string, number> }[] = [
+    { at: 0, stats: first, peak: new Map(first.map((t) => [t.table, t.total])) },
+  ];
   let lastPurged = 0;
-  for (let s = sampleS; s <= totalS + 0.001; s += sampleS) {
+  let peak = new Map<string, number>();
+  for (let s = pollS; s <= totalS + 0.001; s += pollS) {
     await sleep(Math.max(0, t0 + s * 1000 - performance.now()));
     const stats = await tableStats(monitor);
-    samples.push({ at: s, stats });
-    const rate = between(load.workflows, t0 + (s - sampleS) * 1000, t0 + s * 1000).length / sampleS;
+    for (const t of stats) peak.set(t.table, Math.max(peak.get(t.table) ?? 0, t.total));
+    if (Math.round(s * 1000) % Math.round(sampleS * 1000) !== 0 && s + pollS <= totalS + 0.001) continue;
+    samples.push({ at: s, stats, peak });
+    peak = new Map();
+    const from = samples.at(-2)!.at;
+    const rate = between(load.workflows, t0 + from * 1000, t0 + s * 1000).length / (s - from);
     say(
       '',
       `${s} s: ${rate.toFixed(0)} wf/s, ${purged - lastPurged} instances purged, load ${loadavg()[0]!.toFixed(1)}`,
@@ -86,11 +97,11 @@ export async function churn(url: string): Promise<string[]> {
 
   // Total size (with indexes) per table and sample, then the verdict.
   const tables = samples[0]!.stats.map((t) => t.table);
-  const sizeOf = (i: number, table: string) => samples[i]!.stats.find((t) => t.table === table)?.total ?? 0;
+  const sizeOf = (i: number, table: string) => samples[i]!.peak.get(table) ?? 0;
   const mid = Math.floor((samples.length - 1) / 2);
   const last = samples.length - 1;
   const w = Math.max(...tables.map((t) => t.length));
-  say('', `Total size with indexes (MB) per ${sampleS} s; growth from ${samples[mid]!.at} s to ${samples[last]!.at} s:`);
+  say('', `Peak total size with indexes (MB) in each ${sampleS} s; growth from ${samples[mid]!.at} s to ${samples[last]!.at} s:`);
   say(`  ${'table'.padEnd(w)}  ${samples.map((x) => `${x.at}s`.padStart(7)).join('')}   growth  autovacuums`);
   let before = 0;
   let after = 0;
@@ -108,7 +119,7 @@ export async function churn(url: string): Promise<string[]> {
   const growth = (after - before) / before;
   say(
     '',
-    `All hot tables: ${mb(before)} at ${samples[mid]!.at} s, ${mb(after)} at ${samples[last]!.at} s: ` +
+    `All hot tables (peaks): ${mb(before)} at ${samples[mid]!.at} s, ${mb(after)} at ${samples[last]!.at} s: ` +
       `${(growth * 100).toFixed(1)}% growth, ${growth < STABLE_GROWTH ? 'stable' : 'NOT stable'} ` +
       `(threshold ${STABLE_GROWTH * 100}%); ${purged} instances purged, ${load.errors} workflows failed`,
   );
