@@ -31,7 +31,7 @@ export class CommitBatcher {
 
   constructor(
     private readonly exec: (stmt: { name: string; sql: string; params: unknown[] }) => Promise<Row[]>,
-    private readonly maxInFlight = 4,
+    private readonly maxInFlight = 2,
     private readonly maxBatch = 48,
     /** Told of every statement (size, latency, success) for the commit batch metrics. */
     private readonly onBatch?: (b: CommitBatchInfo) => void,

@@ -37,7 +37,12 @@ import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
 /** Options of {@link PgInstanceStore}. */
 export interface PgInstanceStoreOptions {
-  /** Statements carrying commits in flight at once (default 4); more: batches smaller, fewer: batches larger. */
+  /**
+   * Statements carrying commits in flight at once (default 2); more: batches smaller, fewer: batches larger.
+   * A lone commit goes out at once whatever the limit, so this bounds only how load is grouped. With 64
+   * workflows in flight on 2 cores, 2 statements gave 1.3-1.5x the throughput of 4, and 8 or 16 less still:
+   * every statement pays its round trip, WAL flush and NOTIFY, and concurrent ones contend for them.
+   */
   readonly maxConcurrentWrites?: number;
   readonly onCommitBatch?: (b: CommitBatchInfo) => void;
   readonly origin?: string;
@@ -80,7 +85,7 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
     this.schedules = new PgScheduleStore(orm);
     this.batcher = new CommitBatcher(
       (stmt) => this.prepared(stmt),
-      options.maxConcurrentWrites ?? 4,
+      options.maxConcurrentWrites ?? 2,
       48,
       options.onCommitBatch,
       this.origin,
