@@ -9,6 +9,13 @@ export interface BatchSql<R> {
   read(rows: Row[]): R[];
 }
 
+/** One text of a batch statement: its prepared statement name, its SQL, and which features it has. */
+export interface StatementText<F extends string> {
+  name: string;
+  sql: string;
+  has(f: F): boolean;
+}
+
 /**
  * The texts of one batch statement, one per set of features a batch uses.
  *
@@ -19,10 +26,13 @@ export interface BatchSql<R> {
  * request of the batch needs it, which changes nothing a batch writes. Each
  * feature set is its own named prepared statement (a name per set, stable
  * across processes), planned once per connection; in practice a workload
- * uses a handful of sets.
+ * uses a handful of sets. Each plan a server connection keeps costs memory
+ * (about 0.3 MB for the commit statement's smallest text, 1.3 MB for its
+ * full one), so the sets are capped: past `maxTexts`, a new set runs the
+ * text with every feature, which writes the same rows.
  */
 export class FeatureStatements<F extends string> {
-  private readonly texts = new Map<number, { name: string; sql: string }>();
+  private readonly texts = new Map<number, StatementText<F>>();
 
   constructor(
     /** Statement name prefix; bump its version when any text changes, so no connection runs an old plan. */
@@ -30,10 +40,11 @@ export class FeatureStatements<F extends string> {
     /** Every feature, in a fixed order: a set's name is its bit mask over this list. */
     private readonly features: readonly F[],
     private readonly build: (has: (f: F) => boolean) => string,
+    private readonly maxTexts = 16,
   ) {}
 
-  /** The statement for a batch using `used`. */
-  text(used: ReadonlySet<F>): { name: string; sql: string } {
+  /** The statement for a batch using `used`: its text may have more features (see the cap), never fewer. */
+  text(used: ReadonlySet<F>): StatementText<F> {
     let mask = 0;
     for (const f of used) {
       const bit = this.features.indexOf(f);
@@ -41,9 +52,12 @@ export class FeatureStatements<F extends string> {
       if (bit < 0) throw new Error(`${this.prefix}: feature ${f} is not declared`);
       mask |= 1 << bit;
     }
+    if (!this.texts.has(mask) && this.texts.size >= this.maxTexts) mask = 2 ** this.features.length - 1;
     let t = this.texts.get(mask);
     if (!t) {
-      t = { name: `${this.prefix}_${mask.toString(36)}`, sql: this.build((f) => used.has(f)) };
+      const m = mask;
+      const has = (f: F) => (m & (1 << this.features.indexOf(f))) !== 0;
+      t = { name: `${this.prefix}_${m.toString(36)}`, sql: this.build(has), has };
       this.texts.set(mask, t);
     }
     return t;

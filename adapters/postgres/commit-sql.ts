@@ -53,7 +53,8 @@ export const COMMIT_FEATURES: readonly CommitFeature[] = [
  * thousands of rows. The instance update's \`= any(array(...))\` and the effect lookup's lateral subquery make
  * both index scans at any size.
  */
-const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
+// Exported for the test that prepares every text.
+export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, expected int, snapshot jsonb, status text, state_value jsonb, tags jsonb, output jsonb, error jsonb, at timestamptz,
     machine_version text,
@@ -227,8 +228,8 @@ select r.i, u.version, ${has('close') ? 'c.status' : 'null::text'} as effect_sta
   }
   cross join (select count(*) as notes from note) nt${has('outbox') ? ' cross join (select count(*) as dl_notes from dl_note) dn' : ''}`;
 
-/** The statement texts, by the features a batch uses (exported for the test that plans every one). */
-export const COMMIT_STATEMENTS = new FeatureStatements('sk_commit_v9', COMMIT_FEATURES, commitText);
+/** The statement texts, by the features a batch uses. */
+const COMMIT_STATEMENTS = new FeatureStatements('sk_commit_v9', COMMIT_FEATURES, commitText);
 
 /** The statement committing `reqs` (at most one per instance), announced as coming from `origin`. */
 export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): BatchSql<CommitResult> {
@@ -282,8 +283,10 @@ export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): 
     if (r.task_open !== null) used.add('taskOpen');
     if (r.corr_write) used.add('correlation');
   }
+  const { name, sql } = COMMIT_STATEMENTS.text(used);
   return {
-    ...COMMIT_STATEMENTS.text(used),
+    name,
+    sql,
     params: [JSON.stringify(rows), origin],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));

@@ -14,7 +14,8 @@ export const CREATE_FEATURES: readonly CreateFeature[] = ['prior', 'effects', 'o
  * effects, outbox, and clearing the due time of the parent's child effect. Like the commit statement
  * (commit-sql.ts), a CTE is written only when a request of the batch needs it.
  */
-const createText = (has: (f: CreateFeature) => boolean) => `with req as (
+// Exported for the test that prepares every text.
+export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
     i int, id text, tenant text, machine_id text, machine_version text, status text, state_value jsonb, tags jsonb, snapshot jsonb,
     parent_id text, parent_ref text, idempotency_key text, input_hash text, output jsonb, error jsonb, trace_context jsonb, at timestamptz,
@@ -91,8 +92,8 @@ select r.i, (m.id is not null) as created from req r left join made m on m.i = r
   has('outbox') ? '\n  cross join (select count(*) as dl_notes from dl_note) dn' : ''
 }`;
 
-/** The statement texts, by the features a batch uses (exported for the test that plans every one). */
-export const CREATE_STATEMENTS = new FeatureStatements('sk_create_v7', CREATE_FEATURES, createText);
+/** The statement texts, by the features a batch uses. */
+const CREATE_STATEMENTS = new FeatureStatements('sk_create_v7', CREATE_FEATURES, createText);
 
 /** The statement creating `reqs`. */
 export function createBatchSql(reqs: readonly CreateRequest[], origin: string): BatchSql<CreateResult> {
@@ -138,10 +139,12 @@ export function createBatchSql(reqs: readonly CreateRequest[], origin: string): 
     if (r.task_open !== null) used.add('taskOpen');
     if (r.corr !== null) used.add('correlation');
   }
+  const { name, sql, has } = CREATE_STATEMENTS.text(used);
   return {
-    ...CREATE_STATEMENTS.text(used),
+    name,
+    sql,
     // Only the outbox's notification names the origin ($2); a statement must use every parameter it is given.
-    params: used.has('outbox') ? [JSON.stringify(rows), origin] : [JSON.stringify(rows)],
+    params: has('outbox') ? [JSON.stringify(rows), origin] : [JSON.stringify(rows)],
     read: (result) => {
       const byIndex = new Map(result.map((r) => [Number(r.i), r]));
       return reqs.map((_, i): CreateResult => (byIndex.get(i)?.created === true ? { ok: true } : { ok: false, reason: 'exists' }));
