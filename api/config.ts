@@ -64,6 +64,8 @@ const schema = z.object({
   STATEKEEPER_HISTORY_KEYS: optionalText,
   /** How often the heads of changed histories are signed (default 60 s). */
   STATEKEEPER_CHECKPOINT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often the stats deltas are folded into the counters (default 5 s; see README "Stats"). */
+  STATEKEEPER_STATS_FOLD_MS: z.coerce.number().int().min(100).default(5_000),
   /** AES-256 keys for secret fields at rest, `id:base64(32 bytes)[,…]` (the last encrypts; all decrypt). Without: plain text. */
   STATEKEEPER_ENCRYPTION_KEYS: optionalText,
   /** Shortest timer delay in ms: fixed delays below it refuse the machine, computed ones end the instance in error. */

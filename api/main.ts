@@ -14,6 +14,7 @@ import {
 import type { OutboxStore } from '../runtime/index.ts';
 import type { InstanceStore } from '../runtime/ports.ts';
 import { PgHistoryChain, parseCheckpointKeys, startHistoryCheckpoints } from '../adapters/postgres/history-chain.ts';
+import { startStatsFolding } from '../adapters/postgres/stats-counters.ts';
 import {
   openDatabase,
   PgDefinitionStore,
@@ -84,6 +85,9 @@ async function main(shutdown: Shutdown) {
   const observer = combineObservers(metrics.observer, logObserver(log));
   const store = new PgInstanceStore(orm, { onCommitBatch: observer.commitBatch });
   shutdown.add('store', () => store.close());
+  // The stats counters: deltas written by the triggers are folded every few seconds (one process at a time).
+  const stopStatsFolding = startStatsFolding(store, config.STATEKEEPER_STATS_FOLD_MS, (e) => logBackgroundError(log, e));
+  shutdown.add('stats folding', stopStatsFolding);
   // Wake-ups from the other processes on this database (LISTEN/NOTIFY on a connection of its own); polling covers gaps.
   const wakeups = new PgNotifier({
     url: config.DATABASE_LISTEN_URL ?? url,

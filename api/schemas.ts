@@ -326,7 +326,14 @@ export const StatsSchema = z
     instances: z.array(z.object({ machineId: z.string(), status: StatusSchema, count: z.number().int() })),
     steps: z.array(z.object({ name: z.string(), total: z.number().int(), failed: z.number().int(), retries: z.number().int() })),
     outcomes: z.array(z.object({ machineId: z.string(), outcome: z.string(), count: z.number().int() })),
-    durations: z.array(z.object({ machineId: z.string(), finished: z.number().int(), meanMs: z.number(), maxMs: z.number() })),
+    durations: z.array(
+      z.object({
+        machineId: z.string(),
+        finished: z.number().int(),
+        meanMs: z.number(),
+        maxMs: z.number().describe('The longest run seen, including instances since purged'),
+      }),
+    ),
   })
   .openapi('Stats');
 

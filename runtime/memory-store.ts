@@ -40,6 +40,8 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
   private readonly effectRows = new Map<string, EffectRecord>();
   private readonly byInstance = new Map<string, Set<string>>();
   private readonly tasks = new Map<string, TaskRecord>();
+  /** Longest run time of a finished instance by tenant and machine: a high-water mark that purges do not lower. */
+  private readonly longestRuns = new Map<string, number>();
   readonly outbox: MemoryOutboxRow[] = [];
   /** Subscriptions and deliveries; a commit writes the deliveries of its outbox rows. */
   readonly outboxStore = new MemoryOutboxStore(this.outbox);
@@ -110,6 +112,7 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
     if (r.idempotencyKey && [...this.instances.values()].some((i) => i.tenant === r.tenant && i.idempotencyKey === r.idempotencyKey))
       return { ok: false, reason: 'exists' };
     this.instances.set(r.id, { ...clone(r), paused: r.paused ?? false });
+    this.noteRun(r);
     // A fork's history up to the entry it was forked from comes first; its own first row follows (seq = its version).
     const prior = (req.priorEvents ?? []).map((e) => ({ ...clone(e), instanceId: r.id }));
     this.events.set(r.id, [
@@ -142,6 +145,7 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
       req.machineVersion ? { machineVersion: req.machineVersion } : {},
       paused === undefined ? {} : { paused },
     );
+    this.noteRun(inst);
     this.events.get(req.instanceId)!.push({
       ...clone(req.event),
       instanceId: req.instanceId,
@@ -312,6 +316,13 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
       for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
       return m;
     };
+    // Sorted by their keys in code-point order, as the Postgres store returns them (collate "C").
+    const order = <T>(rows: T[], keys: (r: T) => string[]) =>
+      rows.sort((x, y) => {
+        const [a, b] = [keys(x), keys(y)];
+        const n = a.findIndex((k, i) => k !== b[i]);
+        return n < 0 ? 0 : a[n]! < b[n]! ? -1 : 1;
+      });
     const instances = [...count(mine.map((i) => `${i.machineId}\u0000${i.status}`))].map(([k, n]) => {
       const [machineId, status] = k.split('\u0000') as [string, InstanceRecord['status']];
       return { machineId, status, count: n };
@@ -339,9 +350,26 @@ export class MemoryStore implements InstanceStore, WithBulkStore {
     });
     const durations = [...new Set(finished.map((i) => i.machineId))].map((machineId) => {
       const ms = finished.filter((i) => i.machineId === machineId).map((i) => i.updatedAt.getTime() - i.createdAt.getTime());
-      return { machineId, finished: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, maxMs: Math.max(...ms) };
+      // The longest run seen, including instances since purged (as the Postgres counters keep it).
+      const maxMs = this.longestRuns.get(`${tenant}\u0000${machineId}`)!;
+      return { machineId, finished: ms.length, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, maxMs };
     });
-    return { instances, steps, outcomes, durations };
+    return {
+      instances: order(instances, (r) => [r.machineId, r.status]),
+      steps: order(steps, (r) => [r.name]),
+      outcomes: order(outcomes, (r) => [r.machineId, r.outcome]),
+      durations: order(durations, (r) => [r.machineId]),
+    };
+  }
+
+  /** Keeps the high-water mark of a finished instance's run time, by tenant and machine (see `StoreStats.durations`). */
+  private noteRun(i: InstanceRecord) {
+    if (i.status === 'active') return;
+    const key = `${i.tenant}\u0000${i.machineId}`;
+    this.longestRuns.set(
+      key,
+      Math.max(this.longestRuns.get(key) ?? Number.NEGATIVE_INFINITY, i.updatedAt.getTime() - i.createdAt.getTime()),
+    );
   }
 
   async countByVersion(tenant: string, machineId: string): Promise<VersionCount[]> {

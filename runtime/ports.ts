@@ -388,14 +388,20 @@ export interface ScheduleStore {
   releaseScheduleLeases(owner: string): Promise<void>;
 }
 
-/** Counts and durations the stats endpoint reports. */
+/**
+ * Counts and durations the stats endpoint reports. Keys are sorted in code-point order; a key whose count is 0 is
+ * left out.
+ */
 export interface StoreStats {
   instances: { machineId: string; status: InstanceStatus; count: number }[];
   /** Step effects by step name: how many ran, failed for good, and extra attempts (retries) taken. */
   steps: { name: string; total: number; failed: number; retries: number }[];
   /** Finished instances by `output.outcome` (sagas: completed, rolled_back, cancelled). */
   outcomes: { machineId: string; outcome: string; count: number }[];
-  /** Mean and max run time of finished instances, by machine. */
+  /**
+   * Run time (created to last update) of the finished instances, by machine: how many, their mean, and `maxMs`, the
+   * longest run seen, including instances since purged (a maximum cannot be subtracted when a row goes).
+   */
   durations: { machineId: string; finished: number; meanMs: number; maxMs: number }[];
 }
 

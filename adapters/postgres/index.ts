@@ -12,3 +12,5 @@ export { PgOutboxStore } from './pg-outbox-store.ts';
 export { PgScheduleStore } from './pg-schedule-store.ts';
 export { liveInstances } from './pg-live-instances.ts';
 export { PgWebhookDeliveryStore } from './pg-webhook-deliveries.ts';
+export { startStatsFolding } from './stats-counters.ts';
+export type { StatsFolder } from './stats-counters.ts';

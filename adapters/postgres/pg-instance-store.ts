@@ -32,6 +32,7 @@ import { encodeWakeup, WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { toEffect, toEvent, toInstance, toTask, type Row } from './rows.ts';
 import { instanceConditions } from './instance-filter-sql.ts';
 import { PgBulkStore } from './pg-bulk-store.ts';
+import { STATS_SQL } from './stats-counters.ts';
 import type { BulkStore, WithBulkStore } from '../../runtime/bulk-types.ts';
 import type { TaskFilter, TaskRecord } from '../../runtime/tasks.ts';
 
@@ -345,50 +346,29 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
   }
 
   async stats(tenant: string): Promise<StoreStats> {
-    const [instances, steps, finished] = await Promise.all([
-      // An index-only scan of (tenant, machine_id, status, created_at, id) once the visibility map is current.
-      this.rows(`select machine_id, status, count(*)::int as n from sk_instance where tenant = ? group by 1, 2 order by 1, 2`, [tenant]),
-      this.rows(
-        `select coalesce(e.target, e.name) as name, count(*)::int as total,
-            count(*) filter (where e.status = 'failed')::int as failed, coalesce(sum(greatest(e.attempts - 1, 0)), 0)::int as retries
-         from sk_effect e join sk_instance i on i.id = e.instance_id where i.tenant = ? and e.kind = 'step' group by 1 order by 1`,
-        [tenant],
-      ),
-      // Outcomes and durations both read every finished row (output, updated_at): one scan grouped by machine and
-      // outcome (null when not a string) serves both; the durations are summed per machine below.
-      this.rows(
-        `select machine_id, case when jsonb_typeof(output->'outcome') = 'string' then output->>'outcome' end as outcome,
-            count(*)::int as n, sum(extract(epoch from updated_at - created_at) * 1000)::float8 as sum_ms,
-            max(extract(epoch from updated_at - created_at) * 1000)::float8 as max_ms
-         from sk_instance where tenant = ? and status <> 'active' group by 1, 2 order by 1, 2`,
-        [tenant],
-      ),
-    ]);
-    const durations = new Map<string, { finished: number; sumMs: number; maxMs: number }>();
-    for (const r of finished) {
-      const d = durations.get(String(r.machine_id)) ?? { finished: 0, sumMs: 0, maxMs: Number.NEGATIVE_INFINITY };
-      d.finished += Number(r.n);
-      d.sumMs += Number(r.sum_ms);
-      d.maxMs = Math.max(d.maxMs, Number(r.max_ms));
-      durations.set(String(r.machine_id), d);
-    }
+    // Counters plus the deltas not folded yet, in one snapshot: exact at any moment (migration 20261209-stats-counters).
+    const rows = await this.rows(STATS_SQL, [tenant, tenant]);
+    const of = (part: string) => rows.filter((r) => r.part === part);
     return {
-      instances: instances.map((r) => ({
-        machineId: String(r.machine_id),
-        status: r.status as InstanceRecord['status'],
-        count: Number(r.n),
-      })),
-      steps: steps.map((r) => ({ name: String(r.name), total: Number(r.total), failed: Number(r.failed), retries: Number(r.retries) })),
-      outcomes: finished
-        .filter((r) => r.outcome !== null)
-        .map((r) => ({ machineId: String(r.machine_id), outcome: String(r.outcome), count: Number(r.n) })),
-      durations: [...durations].map(([machineId, d]) => ({
-        machineId,
-        finished: d.finished,
-        meanMs: d.sumMs / d.finished,
-        maxMs: d.maxMs,
+      instances: of('instances').map((r) => ({ machineId: String(r.k1), status: r.k2 as InstanceRecord['status'], count: Number(r.n) })),
+      steps: of('steps').map((r) => ({ name: String(r.k1), total: Number(r.n), failed: Number(r.failed), retries: Number(r.retries) })),
+      outcomes: of('outcomes').map((r) => ({ machineId: String(r.k1), outcome: String(r.k2), count: Number(r.n) })),
+      durations: of('durations').map((r) => ({
+        machineId: String(r.k1),
+        finished: Number(r.n),
+        meanMs: Number(r.sum_ms) / Number(r.n),
+        maxMs: Number(r.max_ms),
       })),
     };
+  }
+
+  /**
+   * Moves the stats deltas written since the last fold into the counters; returns how many it folded, or null
+   * when another process is folding. Run periodically (see `startStatsFolding`).
+   */
+  async foldStats(): Promise<number | null> {
+    const [row] = await this.rows(`select sk_stats_fold() as folded`, []);
+    return row!.folded === null ? null : Number(row!.folded);
   }
 
   async countByVersion(tenant: string, machineId: string): Promise<VersionCount[]> {
