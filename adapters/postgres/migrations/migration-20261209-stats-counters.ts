@@ -48,7 +48,8 @@ const FOLD = `with gone as (
  * its attempts beyond the first. Their `when` clauses keep the hot path free: an ordinary transition (status and,
  * while active, nothing counted changes) and a step closed after one attempt queue no trigger at all. An update
  * subtracts the old row's contribution and adds the new one (a retry moves error → active). The delta table is
- * append-only and has no index the writers maintain but a partial one on the rows of deleted instances.
+ * append-only; its `id` primary key is there for logical replication (a table without one cannot publish the
+ * fold's deletes), and a partial index holds the rows of deleted instances only.
  *
  * `sk_stats_fold()` (security definer, granted to the runtime role) moves the deltas into `sk_stats_counter`, one
  * row per key, under `pg_try_advisory_xact_lock`: one fold at a time, a second caller returns null at once. The
@@ -72,7 +73,9 @@ export class Migration20261209StatsCounters extends Migration {
         "tenant" text not null, "kind" text not null, "machine_id" text not null, "status" text not null,
         "outcome" jsonb not null, "name" text not null, "n" bigint not null, "sum_ms" numeric not null, "max_ms" numeric null,
         "failed" bigint not null, "retries" bigint not null
-        ${table === 'sk_stats_counter' ? `, primary key (${KEY})` : ', "instance_id" text null'});`);
+        ${table === 'sk_stats_counter' ? `, primary key (${KEY})` : ', "instance_id" text null, "id" bigserial primary key'});`);
+    // Every fold deletes what it read, and the stats read scans what is left: vacuumed as soon as autovacuum looks.
+    this.addSql(`alter table "sk_stats_delta" set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);`);
     this.addSql(
       `create index if not exists "sk_stats_delta_instance_id_index" on "sk_stats_delta" ("instance_id") where "instance_id" is not null;`,
     );
