@@ -17,7 +17,7 @@ export interface TableStat {
   autovacuums: number;
 }
 
-/** The tables the three-step workflow and retention write, and those of the rest of the hot path (outbox, tasks). */
+/** The tables the three-step workflow and retention write (with the stats counters' triggers), and the rest of the hot path. */
 export const HOT_TABLES = [
   'sk_instance',
   'sk_effect',

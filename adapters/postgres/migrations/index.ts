@@ -17,6 +17,7 @@ import { Migration20261208Retention } from './migration-20261208-retention.ts';
 import { Migration20261208ListIndexes } from './migration-20261208-list-indexes.ts';
 import { Migration20261209OpenTimerIndex } from './migration-20261209-open-timer-index.ts';
 import { Migration20261209StatsCounters } from './migration-20261209-stats-counters.ts';
+import { Migration20261209OpenEffectLookups } from './migration-20261209-open-effect-lookups.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -39,4 +40,5 @@ export const migrationsList = [
   { name: 'Migration20261208ListIndexes', class: Migration20261208ListIndexes },
   { name: 'Migration20261209OpenTimerIndex', class: Migration20261209OpenTimerIndex },
   { name: 'Migration20261209StatsCounters', class: Migration20261209StatsCounters },
+  { name: 'Migration20261209OpenEffectLookups', class: Migration20261209OpenEffectLookups },
 ];
