@@ -22,6 +22,8 @@ export const HOT_TABLES = [
   'sk_instance',
   'sk_effect',
   'sk_event',
+  'sk_stats_delta',
+  'sk_stats_counter',
   'sk_history_checkpoint',
   'sk_outbox',
   'sk_delivery',
