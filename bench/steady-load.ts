@@ -5,7 +5,7 @@
  * runtime's call to the store until it was committed. `claimDue` and `finishedChildren`, the poller's
  * queries, are timed too: they are what a held-back xmin horizon slows first.
  */
-import { openDatabase, PgInstanceStore } from '../adapters/postgres/index.ts';
+import { openDatabase, PgInstanceStore, startStatsFolding } from '../adapters/postgres/index.ts';
 import { createRuntime, type InstanceStore, type Runtime } from '../runtime/index.ts';
 import { threeSteps } from '../test/fixtures/machines.ts';
 import { workflowRunner } from './run-one.ts';
@@ -67,6 +67,8 @@ export async function startSteadyLoad(url: string, inFlight: number, workerId: s
     },
     machines: [{ machine: threeSteps, options: { version: '1' } }],
   });
+  // As npm start does: the stats deltas the triggers write are folded into the counters every 5 s.
+  const stopFolding = startStatsFolding(store, 5_000, (e) => console.error(e));
   const runOne = workflowRunner(runtime);
   for (let i = 0; i < 200; i++) await runOne(); // warm-up: prepared statements, JIT
   commits.length = 0;
@@ -83,6 +85,7 @@ export async function startSteadyLoad(url: string, inFlight: number, workerId: s
     stop: async () => {
       running = false;
       await lanes;
+      await stopFolding();
       await runtime.close();
       await store.close();
     },
