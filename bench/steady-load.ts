@@ -2,7 +2,8 @@
  * Steady load for the long-running bench modes (`--stuck`, `--churn`): one runtime as a server runs it (its
  * own pool, the effect poller every second) with `inFlight` three-step workflows always in flight, recording
  * when each workflow finished and how long it took, and how long each commit (and create) took from the
- * runtime's call to the store until it was committed. `claimDue` and `finishedChildren`, the poller's
+ * runtime's call to the store until it was committed. The stats deltas are folded every 5 s, as the server
+ * does (api/main.ts, STATEKEEPER_STATS_FOLD_MS). `claimDue` and `finishedChildren`, the poller's
  * queries, are timed too: they are what a held-back xmin horizon slows first.
  */
 import { openDatabase, PgInstanceStore, startStatsFolding } from '../adapters/postgres/index.ts';
