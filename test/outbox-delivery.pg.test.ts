@@ -19,6 +19,7 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
   let orm: MikroORM;
   let runtime: Runtime;
   let receiver: WebhookReceiver;
+  let outboxStore: PgOutboxStore;
   const q = async (sql: string, params: unknown[] = []) => (await orm.em.getConnection().execute(sql, params, 'all')) as any[];
   const go = (kind: string, n: number, twice = false) => ({ type: 'go', kind, n, twice });
 
@@ -26,12 +27,13 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
     db = await createTestDatabase();
     orm = await openDatabase({ url: db.url, poolSize: 6 });
     const store = new PgInstanceStore(orm);
+    outboxStore = new PgOutboxStore(orm, store.origin);
     runtime = await createRuntime({
       store,
       workerId: 'outbox-test',
       pollIntervalMs: 200,
       machines: [{ machine: emitter, options: { version: '1' } }],
-      outbox: { store: new PgOutboxStore(orm, store.origin), maxAttempts: 3, backoffMs: 20, maxBackoffMs: 100, timeoutMs: 5000 },
+      outbox: { store: outboxStore, maxAttempts: 3, backoffMs: 20, maxBackoffMs: 100, timeoutMs: 5000 },
     });
   });
   afterAll(async () => {
@@ -76,6 +78,31 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
     }, 'published_at');
     expect(published.attempts).toBe(1);
     expect(await deliveriesOf(id)).toMatchObject([{ status: 'delivered', attempts: 1, lastStatus: 200, subscriptionId: subscription.id }]);
+  });
+
+  test("the statement recording a row's last delivery publishes it: a kill right after leaves nothing unpublished", {
+    timeout: 60_000,
+  }, async () => {
+    await fresh();
+    await webhook();
+    // Every statement the outbox store runs, by its text.
+    const spied = outboxStore as unknown as { rows: (sql: string, params: unknown[]) => Promise<unknown[]> };
+    const rows = spied.rows.bind(outboxStore);
+    const statements: string[] = [];
+    spied.rows = (sql, params) => (statements.push(sql), rows(sql, params));
+    try {
+      const { id } = await runtime.start({ machine: 'emitter' });
+      await runtime.send(id, go('order.shipped', 3));
+      await eventually(
+        async () => (await q(`select published_at from sk_outbox where instance_id = ?`, [id]))[0]?.published_at,
+        'published',
+      );
+      expect(statements.some((sql) => sql.includes('update sk_delivery set status'))).toBe(true);
+      // No statement of its own after the delivery's: the one that recorded it published the row.
+      expect(statements.filter((sql) => sql.trimStart().startsWith('update sk_outbox o set published_at'))).toEqual([]);
+    } finally {
+      delete (spied as { rows?: unknown }).rows;
+    }
   });
 
   test('a 500 is retried with the same webhook-id until it succeeds', { timeout: 60_000 }, async () => {

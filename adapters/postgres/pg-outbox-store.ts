@@ -149,24 +149,30 @@ export class PgOutboxStore implements OutboxStore {
   async recordAttempt(id: string, owner: string, outcome: AttemptOutcome, now: Date): Promise<boolean> {
     const error = outcome.status === 'delivered' ? null : outcome.error;
     const next = outcome.status === 'delivered' ? null : outcome.nextAttemptAt;
-    // The row's attempts are counted with the delivery's, under the lease: a lost lease records nothing.
+    // The row's attempts are counted with the delivery's, under the lease: a lost lease records nothing. When no
+    // other delivery of the row is pending, the same statement publishes it: a process killed right after this
+    // commit leaves no delivered row unpublished (no later attempt would come to publish it).
     const [r] = await this.rows(
       `with d as (
          update sk_delivery set status = ?, attempts = attempts + 1, last_status = ?, last_error = coalesce(?, last_error),
            next_attempt_at = ?::timestamptz, delivered_at = case when ? = 'delivered' then ?::timestamptz else delivered_at end,
            lease_owner = null, lease_until = null, updated_at = ?::timestamptz
          where id = ? and lease_owner = ? and status = 'pending'
-         returning outbox_id, status
+         returning id, outbox_id, status
        ), o as (
-         update sk_outbox o set attempts = o.attempts + 1 from d where o.id = d.outbox_id
+         update sk_outbox o set attempts = o.attempts + 1,
+           published_at = case when d.status <> 'pending' and o.published_at is null and not exists (select 1 from sk_delivery x
+             where x.outbox_id = o.id and x.status = 'pending' and x.id <> d.id) then ?::timestamptz else o.published_at end
+         from d where o.id = d.outbox_id
+         returning o.published_at
        )
-       select outbox_id, status from d`,
-      [outcome.status, outcome.httpStatus, error, ts(next), outcome.status, ts(now), ts(now), id, owner],
+       select d.outbox_id, d.status, (select published_at from o) as published_at from d`,
+      [outcome.status, outcome.httpStatus, error, ts(next), outcome.status, ts(now), ts(now), id, owner, ts(now)],
     );
     if (!r) return false;
-    // A statement of its own, after the delivery's is committed: of two deliveries of one row ending at once,
-    // the later statement sees both ended (inside one statement each would still see the other pending).
-    if (r.status !== 'pending')
+    // Two deliveries of one row ending at once each still see the other pending in their own statement: a statement
+    // of its own, after this one is committed, sees both ended. (A kill between the two leaves that row unpublished.)
+    if (r.status !== 'pending' && r.published_at == null)
       await this.rows(
         `update sk_outbox o set published_at = ?::timestamptz where o.id = ? and o.published_at is null
            and not exists (select 1 from sk_delivery x where x.outbox_id = o.id and x.status = 'pending')`,
