@@ -1,6 +1,7 @@
 import { cancelFilter } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult } from '../../runtime/ports.ts';
 import { type BatchSql, FeatureStatements } from './batch-statement.ts';
+import { effectsCte, tasksOpenedCte } from './insert-ctes.ts';
 import { outboxCtes } from './outbox-sql.ts';
 import { WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { effectJson, taskJson } from './request-json.ts';
@@ -147,20 +148,7 @@ export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   where r.release_timers and e.instance_id = r.id and e.status = 'pending' and e.kind = 'timer'
 )`
     : ''
-}${
-  has('effects')
-    ? `, eff as (
-  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
-      lease_owner, lease_until, keyed)
-  select r.at, r.at, e.id, u.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
-      e."leaseUntil", coalesce(e.keyed, false)
-  from upd u join req r on r.i = u.i
-  cross join lateral jsonb_to_recordset(coalesce(r.effects, '[]'::jsonb))
-    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
-        "leaseOwner" text, "leaseUntil" timestamptz, keyed boolean)
-)`
-    : ''
-}${
+}${has('effects') ? `, ${effectsCte('(select u.id, r.at, r.effects from upd u join req r on r.i = u.i) x')}` : ''}${
   has('outbox')
     ? `, ${outboxCtes('(select u.id, u.version, u.tenant, r.at, r.outbox, u.i from upd u join req r on r.i = u.i) x', 'upd')}`
     : ''
@@ -175,18 +163,8 @@ export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
 )`
     : ''
 }${
-  has('taskOpen')
-    ? `, task_opened as (
-  -- ...and of the states it entered: never the same state as one closed above.
-  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at,
-      status, created_at)
-  select t.id, u.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', r.at
-  from upd u join req r on r.i = u.i cross join lateral jsonb_to_recordset(coalesce(r.task_open, '[]'::jsonb)) as t(
-    id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
-    form jsonb, "dueAt" timestamptz)
-  on conflict (id) do nothing
-)`
-    : ''
+  // ...and of the states it entered: never the same state as one closed above.
+  has('taskOpen') ? `, ${tasksOpenedCte('(select u.id, r.at, r.task_open from upd u join req r on r.i = u.i) x')}` : ''
 }${
   has('correlation')
     ? `, corr_gone as (

@@ -1,5 +1,6 @@
 import type { CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import { type BatchSql, FeatureStatements } from './batch-statement.ts';
+import { effectsCte, tasksOpenedCte } from './insert-ctes.ts';
 import { outboxCtes } from './outbox-sql.ts';
 import { effectJson, taskJson } from './request-json.ts';
 import { ts } from './sql-values.ts';
@@ -49,37 +50,13 @@ export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
   insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
   select id, version, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made`
 }
-)${
-  has('effects')
-    ? `, eff as (
-  insert into sk_effect (created_at, updated_at, id, instance_id, kind, name, target, status, input, event, attempts, due_at,
-      lease_owner, lease_until, keyed)
-  select m.at, m.at, e.id, m.id, e.kind, e.name, e.target, 'pending', e.input, e.event, e.attempts, e."dueAt", e."leaseOwner",
-      e."leaseUntil", coalesce(e.keyed, false)
-  from made m cross join lateral jsonb_to_recordset(coalesce(m.effects, '[]'::jsonb))
-    as e(id text, kind text, name text, target text, input jsonb, event jsonb, attempts int, "dueAt" timestamptz,
-        "leaseOwner" text, "leaseUntil" timestamptz, keyed boolean)
-)`
-    : ''
-}${has('outbox') ? `, ${outboxCtes('made x', 'made')}` : ''}${
+)${has('effects') ? `, ${effectsCte('made x')}` : ''}${has('outbox') ? `, ${outboxCtes('made x', 'made')}` : ''}${
   has('startedBy')
     ? `, started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
 )`
     : ''
-}${
-  has('taskOpen')
-    ? `, task_opened as (
-  insert into sk_task (id, instance_id, tenant, machine_id, state, title, description, event, roles, assignee, form, due_at,
-      status, created_at)
-  select t.id, m.id, t.tenant, t."machineId", t.state, t.title, t.description, t.event, t.roles, t.assignee, t.form, t."dueAt", 'open', m.at
-  from made m cross join lateral jsonb_to_recordset(coalesce(m.task_open, '[]'::jsonb)) as t(
-    id text, tenant text, "machineId" text, state text, title text, description text, event text, roles jsonb, assignee text,
-    form jsonb, "dueAt" timestamptz)
-  on conflict (id) do nothing
-)`
-    : ''
-}${
+}${has('taskOpen') ? `, ${tasksOpenedCte('made x')}` : ''}${
   has('correlation')
     ? `, corr_set as (
   insert into sk_correlation (instance_id, key, tenant, machine_id, value, updated_at)
