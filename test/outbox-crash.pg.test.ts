@@ -58,7 +58,7 @@ describe('outbox delivery across SIGKILL', () => {
       'every delivery to be recorded as delivered',
       120_000,
     );
-    // published_at is set by a statement after the delivery's own: wait for it rather than race it.
+    // published_at is set in the transaction recording the last delivery, which may still be committing.
     await eventually(
       async () => (await q(`select count(*)::int as n from sk_outbox where published_at is null`))[0].n === 0,
       'every outbox row to be published',

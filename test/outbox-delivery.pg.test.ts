@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
@@ -80,29 +80,68 @@ describe('outbox delivery to webhooks (PostgreSQL)', () => {
     expect(await deliveriesOf(id)).toMatchObject([{ status: 'delivered', attempts: 1, lastStatus: 200, subscriptionId: subscription.id }]);
   });
 
-  test("the statement recording a row's last delivery publishes it: a kill right after leaves nothing unpublished", {
+  test("the transaction recording a row's last delivery publishes it, also when two deliveries end at once", {
     timeout: 60_000,
   }, async () => {
-    await fresh();
-    await webhook();
-    // Every statement the outbox store runs, by its text.
-    const spied = outboxStore as unknown as { rows: (sql: string, params: unknown[]) => Promise<unknown[]> };
-    const rows = spied.rows.bind(outboxStore);
-    const statements: string[] = [];
-    spied.rows = (sql, params) => (statements.push(sql), rows(sql, params));
-    try {
-      const { id } = await runtime.start({ machine: 'emitter' });
-      await runtime.send(id, go('order.shipped', 3));
-      await eventually(
-        async () => (await q(`select published_at from sk_outbox where instance_id = ?`, [id]))[0]?.published_at,
-        'published',
-      );
-      expect(statements.some((sql) => sql.includes('update sk_delivery set status'))).toBe(true);
-      // No statement of its own after the delivery's: the one that recorded it published the row.
-      expect(statements.filter((sql) => sql.trimStart().startsWith('update sk_outbox o set published_at'))).toEqual([]);
-    } finally {
-      delete (spied as { rows?: unknown }).rows;
+    // Two subscriptions of handlers this process does not run: their deliveries are leased here by hand only.
+    // Deleted at the end: a live subscription would get a delivery of every later test's rows.
+    const subs = ['race-a', 'race-b'];
+    onTestFinished(async () => {
+      for (const sub of subs) await outboxStore.deleteSubscription(sub, new Date());
+    });
+    for (const id of subs) {
+      const [tenant, url, secret, description, deletedAt] = ['default', null, null, null, null];
+      await outboxStore.saveSubscription({
+        id,
+        tenant,
+        kind: 'handler',
+        url,
+        eventTypes: [],
+        secret,
+        description,
+        createdAt: new Date(),
+        deletedAt,
+      });
     }
+    const outboxRow = async (instance: string) =>
+      Number(
+        (
+          await q(`insert into sk_outbox (instance_id, seq, type, payload, created_at) values (?, 1, 'order', '{}', now()) returning id`, [
+            instance,
+          ])
+        )[0].id,
+      );
+    const leased = (outboxId: number, sub: string, instance: string, owner: string) =>
+      q(
+        `insert into sk_delivery (id, outbox_id, subscription_id, instance_id, tenant, event_type, status, attempts,
+          next_attempt_at, lease_owner, lease_until, created_at, updated_at)
+        values (?, ?, ?, ?, 'default', 'order', 'pending', 0, now(), ?, now() + interval '1 minute', now(), now())`,
+        [`${outboxId}-${sub}`, outboxId, sub, instance, owner],
+      );
+    const outboxState = async (id: number) => (await q(`select published_at, attempts from sk_outbox where id = ?`, [id]))[0];
+    const owner = 'race-owner';
+    const unpublished: number[] = [];
+    for (let round = 0; round < 25; round++) {
+      const id = await outboxRow(`race-${round}`);
+      for (const sub of subs) await leased(id, sub, `race-${round}`, owner);
+      // Both end together; each statement alone still sees the other pending unless they run one after another.
+      const ends = [
+        { status: 'delivered', httpStatus: 200 },
+        { status: 'dead', httpStatus: 500, error: 'gave up', nextAttemptAt: null },
+      ] as const;
+      const recorded = await Promise.all(subs.map((sub, i) => outboxStore.recordAttempt(`${id}-${sub}`, owner, ends[i]!, new Date())));
+      expect(recorded).toEqual([true, true]);
+      // Nothing runs after recordAttempt: when both have returned, the row must be published already.
+      const after = await outboxState(id);
+      expect(after.attempts).toBe(2);
+      if (!after.published_at) unpublished.push(id);
+    }
+    expect(unpublished).toEqual([]);
+    // A lease that is not the caller's records nothing and publishes nothing.
+    const lost = await outboxRow('race-lost');
+    await leased(lost, 'race-a', 'race-lost', 'someone-else');
+    expect(await outboxStore.recordAttempt(`${lost}-race-a`, owner, { status: 'delivered', httpStatus: 200 }, new Date())).toBe(false);
+    expect(await outboxState(lost)).toEqual({ published_at: null, attempts: 0 });
   });
 
   test('a 500 is retried with the same webhook-id until it succeeds', { timeout: 60_000 }, async () => {

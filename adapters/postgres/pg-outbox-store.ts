@@ -149,36 +149,37 @@ export class PgOutboxStore implements OutboxStore {
   async recordAttempt(id: string, owner: string, outcome: AttemptOutcome, now: Date): Promise<boolean> {
     const error = outcome.status === 'delivered' ? null : outcome.error;
     const next = outcome.status === 'delivered' ? null : outcome.nextAttemptAt;
-    // The row's attempts are counted with the delivery's, under the lease: a lost lease records nothing. When no
-    // other delivery of the row is pending, the same statement publishes it: a process killed right after this
-    // commit leaves no delivered row unpublished (no later attempt would come to publish it).
-    const [r] = await this.rows(
-      `with d as (
-         update sk_delivery set status = ?, attempts = attempts + 1, last_status = ?, last_error = coalesce(?, last_error),
-           next_attempt_at = ?::timestamptz, delivered_at = case when ? = 'delivered' then ?::timestamptz else delivered_at end,
-           lease_owner = null, lease_until = null, updated_at = ?::timestamptz
-         where id = ? and lease_owner = ? and status = 'pending'
-         returning id, outbox_id, status
-       ), o as (
+    return this.orm.em.fork().transactional(async (tx) => {
+      // The delivery and its outbox row are locked first, under the lease (a lost lease records nothing), so the
+      // attempts of one row's deliveries end one after another. The second statement then starts after every earlier
+      // one is committed and sees whether another delivery of the row is still pending: the delivery that ends last
+      // publishes the row in its own transaction, and a process killed right after leaves no ended row unpublished.
+      // Locks are taken delivery first, then outbox row (in the order listed), as cancelling and redelivering do.
+      const locked = await tx.execute(
+        `select o.id from sk_delivery d join sk_outbox o on o.id = d.outbox_id
+         where d.id = ? and d.lease_owner = ? and d.status = 'pending' for update of d, o`,
+        [id, owner],
+        'all',
+      );
+      if (locked.length === 0) return false;
+      const recorded = await tx.execute(
+        `with d as (
+           update sk_delivery set status = ?, attempts = attempts + 1, last_status = ?, last_error = coalesce(?, last_error),
+             next_attempt_at = ?::timestamptz, delivered_at = case when ? = 'delivered' then ?::timestamptz else delivered_at end,
+             lease_owner = null, lease_until = null, updated_at = ?::timestamptz
+           where id = ? and lease_owner = ? and status = 'pending'
+           returning id, outbox_id, status
+         )
          update sk_outbox o set attempts = o.attempts + 1,
            published_at = case when d.status <> 'pending' and o.published_at is null and not exists (select 1 from sk_delivery x
              where x.outbox_id = o.id and x.status = 'pending' and x.id <> d.id) then ?::timestamptz else o.published_at end
          from d where o.id = d.outbox_id
-         returning o.published_at
-       )
-       select d.outbox_id, d.status, (select published_at from o) as published_at from d`,
-      [outcome.status, outcome.httpStatus, error, ts(next), outcome.status, ts(now), ts(now), id, owner, ts(now)],
-    );
-    if (!r) return false;
-    // Two deliveries of one row ending at once each still see the other pending in their own statement: a statement
-    // of its own, after this one is committed, sees both ended. (A kill between the two leaves that row unpublished.)
-    if (r.status !== 'pending' && r.published_at == null)
-      await this.rows(
-        `update sk_outbox o set published_at = ?::timestamptz where o.id = ? and o.published_at is null
-           and not exists (select 1 from sk_delivery x where x.outbox_id = o.id and x.status = 'pending')`,
-        [ts(now), Number(r.outbox_id)],
+         returning o.id`,
+        [outcome.status, outcome.httpStatus, error, ts(next), outcome.status, ts(now), ts(now), id, owner, ts(now)],
+        'all',
       );
-    return true;
+      return recorded.length > 0;
+    });
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
