@@ -21,6 +21,7 @@ import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
 import { GroupWriter } from './group-writer.ts';
 import { PgScheduleStore } from './pg-schedule-store.ts';
+import { PlanRefresh } from './plan-refresh.ts';
 
 /** Records the attempts about to be made of open steps; returns the ids that were still open. */
 const RECORD_ATTEMPTS_SQL = `update sk_effect e set attempts = greatest(e.attempts, r.attempt), updated_at = r.at
@@ -54,6 +55,12 @@ export interface PgInstanceStoreOptions {
    * transaction mode): the statements are then unnamed and planned on every execution.
    */
   readonly namedStatements?: boolean;
+  /**
+   * Numbers of instances created by this store at which the named statements' cached plans are made again
+   * (default 1,000, 10,000 and 100,000): plans made on near-empty tables would otherwise read them in full
+   * until autovacuum analyzes them (plan-refresh.ts).
+   */
+  readonly planRefreshAt?: readonly number[];
 }
 
 /**
@@ -76,6 +83,8 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
 
   /** Hot-path statements run as named prepared statements (see {@link PgInstanceStoreOptions.namedStatements}). */
   private readonly named: boolean;
+  /** When their cached plans are made again, as the store grows (plan-refresh.ts). */
+  private readonly plans: PlanRefresh;
 
   constructor(
     private readonly orm: MikroORM,
@@ -83,6 +92,7 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
   ) {
     this.origin = options.origin ?? randomUUID();
     this.named = options.namedStatements ?? process.env.DATABASE_PREPARED_STATEMENTS !== 'off';
+    this.plans = new PlanRefresh(options.planRefreshAt);
     this.schedules = new PgScheduleStore(orm);
     this.batcher = new CommitBatcher(
       (stmt) => this.prepared(stmt),
@@ -108,14 +118,26 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
    */
   private async prepared(stmt: { name: string; sql: string; params: unknown[] }): Promise<Row[]> {
     this.pool ??= await this.orm.em.getConnection().getNativeClient();
-    const res = await this.pool.query(
-      this.named ? { name: stmt.name, text: stmt.sql, values: stmt.params } : { text: stmt.sql, values: stmt.params },
-    );
-    return res.rows as Row[];
+    // Unnamed statements are planned at every run: nothing cached can be stale.
+    if (!this.named) return (await this.pool.query({ text: stmt.sql, values: stmt.params })).rows as Row[];
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
+    try {
+      if (this.plans.stale(client)) await client.query('discard plans');
+      return (await client.query({ name: stmt.name, text: stmt.sql, values: stmt.params })).rows as Row[];
+    } catch (e) {
+      failed = e as Error;
+      throw e;
+    } finally {
+      // As pool.query does: a client whose statement failed is not reused.
+      client.release(failed);
+    }
   }
 
   async create(req: CreateRequest): Promise<CreateResult> {
-    return this.batcher.submit<CreateResult>({ kind: 'create', req });
+    const res = await this.batcher.submit<CreateResult>({ kind: 'create', req });
+    if (res.ok) this.plans.created(1);
+    return res;
   }
 
   async commit(req: CommitRequest): Promise<CommitResult> {

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Runtime } from '../../runtime/index.ts';
+import { counter } from '../../test/fixtures/machines.ts';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { openDatabase } from './orm.ts';
+import { PgInstanceStore } from './pg-instance-store.ts';
+import { PlanRefresh } from './plan-refresh.ts';
+
+describe('plan refresh', () => {
+  test('a connection is stale once per threshold crossed, and never on first sight', () => {
+    const plans = new PlanRefresh([10, 100]);
+    const [a, b] = [{}, {}];
+    expect(plans.stale(a)).toBe(false);
+    plans.created(9);
+    expect(plans.stale(a)).toBe(false);
+    plans.created(1);
+    expect(plans.stale(b)).toBe(false); // no plans older than the threshold: first seen after it
+    expect([plans.stale(a), plans.stale(a)]).toEqual([true, false]);
+    plans.created(500); // crosses 100 (two thresholds at once would still be one re-plan)
+    expect([plans.stale(a), plans.stale(b), plans.stale(b)]).toEqual([true, true, false]);
+    plans.created(10_000);
+    expect(plans.stale(a)).toBe(false);
+  });
+});
+
+/**
+ * The commit's generic plan, made while sk_instance is near empty, reads the table in full; once the store has
+ * created its threshold of instances, the connection's plans are made again, for the table's size.
+ */
+describe('plan refresh on PostgreSQL', () => {
+  let db: TestDatabase;
+  let orm: MikroORM;
+  let runtime: Runtime;
+  let store: PgInstanceStore;
+  const q = async (sql: string, params: unknown[] = []) => (await orm.em.getConnection().execute(sql, params, 'all')) as any[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // One connection: the statements, their plans and the EXPLAINs below share it.
+    orm = await openDatabase({ url: db.url, poolSize: 1 });
+    // Autovacuum's analyze would re-plan too: this is about the store's own refresh.
+    for (const t of ['sk_instance', 'sk_event', 'sk_effect']) await q(`alter table ${t} set (autovacuum_enabled = false)`);
+    store = new PgInstanceStore(orm, { planRefreshAt: [300], namedStatements: true });
+    runtime = new Runtime({ store, workerId: 'plans', pollIntervalMs: 0 });
+    runtime.register(counter, { version: '1' });
+  }, 60_000);
+  afterAll(async () => {
+    await runtime?.close();
+    await store?.close();
+    await db?.drop();
+  });
+
+  test('a plan made on a near-empty sk_instance is made again after the threshold', { timeout: 120_000 }, async () => {
+    // The last commit statement sent, to EXPLAIN its cached plan on the same connection.
+    const spied = store as unknown as { prepared: (s: { name: string; sql: string; params: unknown[] }) => Promise<unknown> };
+    const prepared = spied.prepared.bind(store);
+    let last: { name: string; params: unknown[] } | undefined;
+    spied.prepared = (s) => ((last = s.name.startsWith('sk_commit') ? s : last), prepared(s));
+    const literal = (v: unknown) => (v == null ? 'null' : `'${String(v).replaceAll("'", "''")}'`);
+    const plan = async () =>
+      (await q(`explain execute ${last!.name}(${last!.params.map(literal).join(', ')})`)).map((r) => r['QUERY PLAN']);
+    const readsInFull = async () => (await plan()).some((line: string) => line.includes('Seq Scan on sk_instance'));
+
+    const { id } = await runtime.start({ machine: 'counter' });
+    // Past the five custom plans: the generic one is made now, on a table of one row.
+    for (let i = 0; i < 8; i++) await runtime.send(id, { type: 'add', item: `x${i}` });
+    expect(await readsInFull()).toBe(true);
+    await q(
+      `insert into sk_instance select (jsonb_populate_record(null::sk_instance, to_jsonb(i) || jsonb_build_object('id', 'bulk-' || g,
+         'idempotency_key', null))).* from sk_instance i, generate_series(1, 20000) g where i.id = ?`,
+      [id],
+    );
+    await runtime.send(id, { type: 'add', item: 'y' });
+    expect(await readsInFull()).toBe(true); // the cached plan does not know the table grew
+
+    for (let i = 0; i < 300; i++) await runtime.start({ machine: 'counter' });
+    for (let i = 0; i < 8; i++) await runtime.send(id, { type: 'add', item: `z${i}` });
+    expect(await readsInFull()).toBe(false);
+    expect((await plan()).join('\n')).toMatch(/Index Scan|Bitmap Index Scan/);
+  });
+});
