@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { PgHistoryChain, parseCheckpointKeys } from '../adapters/postgres/history-chain.ts';
-import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import { createSimulation } from '../runtime/testing/index.ts';
 import { threeSteps } from './fixtures/machines.ts';
@@ -10,7 +9,7 @@ import { createApp } from '../api/app.ts';
 import { verifyCommand } from '../api/cli-verify.ts';
 import { ApiKeyAuthenticator, createApiKey } from '../api/auth/api-keys.ts';
 import { MemoryApiKeyStore } from '../api/auth/memory-key-store.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { openStoreDatabase, type StoreDatabase } from './support/store-database.ts';
 
 const steps = {
   stepA: async ({ n }: { n: number }) => ({ a: n + 1 }),
@@ -19,22 +18,18 @@ const steps = {
 };
 const keys = parseCheckpointKeys(`k1:${Buffer.alloc(32, 1).toString('base64')},k2:${Buffer.alloc(32, 2).toString('base64')}`);
 
-let db: TestDatabase;
+let opened: StoreDatabase;
 let orm: MikroORM;
 let raw: pg.Client;
 let chain: PgHistoryChain;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await openDatabase({ url: db.url, poolSize: 4 });
-  raw = new pg.Client({ connectionString: db.url });
-  await raw.connect();
+  opened = await openStoreDatabase();
+  ({ orm, raw } = opened);
   chain = new PgHistoryChain(orm, keys);
 });
 afterAll(async () => {
-  await raw.end();
-  await orm.close();
-  await db.drop();
+  await opened?.close();
 });
 
 async function simulation() {

@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openDatabase } from '../adapters/postgres/orm.ts';
+import type pg from 'pg';
 import { instanceConditions } from '../adapters/postgres/instance-filter-sql.ts';
-import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
+import type { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import type { InstanceStatus } from '../runtime/ports.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { openStoreDatabase, type StoreDatabase } from './support/store-database.ts';
 
 // Enough rows that a full read costs the planner more than the index: 30k, 2% active, 1% error, two machines.
 const ROWS = 30_000;
 
-let db: TestDatabase;
-let orm: MikroORM;
+let opened: StoreDatabase;
 let raw: pg.Client;
 let store: PgInstanceStore;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await openDatabase({ url: db.url, poolSize: 2 });
-  raw = new pg.Client({ connectionString: db.url });
-  await raw.connect();
-  store = new PgInstanceStore(orm);
+  opened = await openStoreDatabase(2);
+  ({ raw, store } = opened);
   await raw.query(
     `insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version,
        created_at, updated_at)
@@ -34,9 +28,7 @@ beforeAll(async () => {
   await raw.query('analyze sk_instance');
 }, 60_000);
 afterAll(async () => {
-  await raw?.end();
-  await orm?.close();
-  await db?.drop();
+  await opened?.close();
 });
 
 /** The plan of the list query the store runs for this filter (the store's own conditions, newest first, one page). */

@@ -1,11 +1,10 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openDatabase } from '../adapters/postgres/orm.ts';
-import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
+import type { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import { runtimeRoleGrants } from '../adapters/postgres/runtime-grants.ts';
 import type { StoreStats } from '../runtime/ports.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import type { TestDatabase } from './support/database.ts';
+import { openStoreDatabase, type StoreDatabase } from './support/store-database.ts';
 
 /**
  * The stats counters (migration 20261209-stats-counters) against a full recount by the scans they replaced:
@@ -13,22 +12,17 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
  * every change, folded or not; concurrent folds; deletes in either order; the runtime role's grants.
  */
 
+let opened: StoreDatabase;
 let db: TestDatabase;
-let orm: MikroORM;
 let raw: pg.Client;
 let store: PgInstanceStore;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await openDatabase({ url: db.url, poolSize: 4 });
-  raw = new pg.Client({ connectionString: db.url });
-  await raw.connect();
-  store = new PgInstanceStore(orm);
+  opened = await openStoreDatabase();
+  ({ db, raw, store } = opened);
 }, 60_000);
 afterAll(async () => {
-  await raw?.end();
-  await orm?.close();
-  await db?.drop();
+  await opened?.close();
 });
 
 const TENANTS = ['acme', 'other'];

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { openDatabase } from '../adapters/postgres/orm.ts';
-import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
-import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import type pg from 'pg';
+import type { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
+import { openStoreDatabase, type StoreDatabase } from './support/store-database.ts';
 
-let db: TestDatabase;
-let orm: MikroORM;
+let opened: StoreDatabase;
 let raw: pg.Client;
 let store: PgInstanceStore;
 
@@ -25,11 +22,8 @@ const rows: Row[] = [
 ];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await openDatabase({ url: db.url, poolSize: 4 });
-  raw = new pg.Client({ connectionString: db.url });
-  await raw.connect();
-  store = new PgInstanceStore(orm);
+  opened = await openStoreDatabase();
+  ({ raw, store } = opened);
   for (const [id, tenant, machine, status, output, ms] of rows) {
     await raw.query(
       `insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, output,
@@ -59,9 +53,7 @@ beforeAll(async () => {
   );
 }, 60_000);
 afterAll(async () => {
-  await raw?.end();
-  await orm?.close();
-  await db?.drop();
+  await opened?.close();
 });
 
 describe('stats on Postgres', () => {
