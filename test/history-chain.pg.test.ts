@@ -56,6 +56,27 @@ describe('history hash chain on Postgres', () => {
     expect(await chain.verify('no-such-instance')).toBeUndefined();
   });
 
+  test('a row written without its hash (another writer) is linked by the trigger; one given its hash is kept', async () => {
+    const id = await finishedInstance();
+    const insert = (seq: number, hash: string | null) =>
+      raw.query(
+        `insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, created_at, hash)
+         values ($1, $2, 'by-hand', '{}', 'operator', 'ops', '"done"', true, now(), $3::bytea) returning prev_hash, hash`,
+        [id, seq, hash],
+      );
+    const digest = `sk_event_digest(prev_hash, instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key,
+      created_at)`;
+    const [linked] = (await insert(5, null)).rows;
+    const [four] = (await raw.query(`select hash from sk_event where instance_id = $1 and seq = 4`, [id])).rows;
+    expect(linked.prev_hash).toEqual(four.hash);
+    const [check] = (await raw.query(`select hash = ${digest} as ok from sk_event where instance_id = $1 and seq = 5`, [id])).rows;
+    expect(check.ok).toBe(true);
+    // A writer giving a hash of its own is not overwritten: the verifier is what judges it.
+    const [kept] = (await insert(6, '\\x00')).rows;
+    expect(kept).toEqual({ prev_hash: null, hash: Buffer.from([0]) });
+    await raw.query(`delete from sk_event where instance_id = $1 and seq > 4`, [id]); // the count of broken ones below
+  });
+
   test('an edited row is reported as the first broken link', async () => {
     const id = await finishedInstance();
     await raw.query(`update sk_event set payload = '{"output":{"b":999}}' where instance_id = $1 and seq = 3`, [id]);
@@ -127,7 +148,7 @@ describe('history hash chain on Postgres', () => {
     const seen: string[] = [];
     const { instances, broken } = await chain.verifyAll((v) => seen.push(v.instanceId), 2);
     expect(instances).toBe(seen.length);
-    expect(instances).toBe(6);
+    expect(instances).toBe(7);
     expect(broken).toBe(5);
   });
 

@@ -1,7 +1,7 @@
 import { cancelFilter } from '../../runtime/effect-address.ts';
 import type { CommitRequest, CommitResult } from '../../runtime/ports.ts';
 import { type BatchSql, FeatureStatements } from './batch-statement.ts';
-import { effectsCte, tasksOpenedCte } from './insert-ctes.ts';
+import { chainedEvent, EVENT_COLUMNS, effectsCte, previousEvent, tasksOpenedCte } from './insert-ctes.ts';
 import { outboxCtes } from './outbox-sql.ts';
 import { WAKEUP_CHANNEL } from './pg-notifier.ts';
 import { effectJson, taskJson } from './request-json.ts';
@@ -81,9 +81,10 @@ export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   }
   returning r.i, t.id, t.version, t.tenant, t.status, t.machine_id
 ), ev as (
-  insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-  select u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at
-  from upd u join req r on r.i = u.i
+  insert into sk_event (${EVENT_COLUMNS}, prev_hash, hash)
+  select ${chainedEvent(['u.id', 'u.version', 'r.ev_type', 'r.ev_payload', 'r.ev_source', 'r.ev_actor', 'r.state_value', 'r.ev_handled',
+    'r.ev_key', 'r.at'])}
+  from upd u join req r on r.i = u.i ${previousEvent('u.id', 'u.version')}
 )${
   has('close')
     ? `, closed as (
@@ -148,7 +149,7 @@ export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   where r.release_timers and e.instance_id = r.id and e.status = 'pending' and e.kind = 'timer'
 )`
     : ''
-}${has('effects') ? `, ${effectsCte('(select u.id, r.at, r.effects from upd u join req r on r.i = u.i) x')}` : ''}${
+}${has('effects') ? `, ${effectsCte('(select u.id, r.at, r.effects from upd u join req r on r.i = u.i) x', 'upd')}` : ''}${
   has('outbox')
     ? `, ${outboxCtes('(select u.id, u.version, u.tenant, r.at, r.outbox, u.i from upd u join req r on r.i = u.i) x', 'upd')}`
     : ''
@@ -207,7 +208,7 @@ select r.i, u.version, ${has('close') ? 'c.status' : 'null::text'} as effect_sta
   cross join (select count(*) as notes from note) nt${has('outbox') ? ' cross join (select count(*) as dl_notes from dl_note) dn' : ''}`;
 
 /** The statement texts, by the features a batch uses. */
-const COMMIT_STATEMENTS = new FeatureStatements('sk_commit_v9', COMMIT_FEATURES, commitText);
+const COMMIT_STATEMENTS = new FeatureStatements('sk_commit_v10', COMMIT_FEATURES, commitText);
 
 /** The statement committing `reqs` (at most one per instance), announced as coming from `origin`. */
 export function commitBatchSql(reqs: readonly CommitRequest[], origin: string): BatchSql<CommitResult> {

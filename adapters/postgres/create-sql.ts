@@ -1,6 +1,7 @@
 import type { CreateRequest, CreateResult } from '../../runtime/ports.ts';
 import { type BatchSql, FeatureStatements } from './batch-statement.ts';
-import { effectsCte, tasksOpenedCte } from './insert-ctes.ts';
+import { chainedEvent, EVENT_COLUMNS, effectsCte, previousEvent, tasksOpenedCte } from './insert-ctes.ts';
+import { instancesCountedCte } from './stats-delta-sql.ts';
 import { outboxCtes } from './outbox-sql.ts';
 import { effectJson, taskJson } from './request-json.ts';
 import { ts } from './sql-values.ts';
@@ -25,13 +26,14 @@ export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
     corr jsonb)
 ), ins as (
   insert into sk_instance (id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of, fork_of, fork_of_seq)
+    idempotency_key, input_hash, output, error, trace_context, created_at, updated_at, restart_of, fork_of, fork_of_seq,
+    counted_on_insert)
   select id, tenant, machine_id, machine_version, status, state_value, tags, snapshot, version, parent_id, parent_ref,
-    idempotency_key, input_hash, output, error, trace_context, at, at, restart_of, fork_of, fork_of_seq
+    idempotency_key, input_hash, output, error, trace_context, at, at, restart_of, fork_of, fork_of_seq, true
   from req order by i
   on conflict do nothing
-  returning id
-), made as (
+  returning id, tenant, machine_id, status, output, created_at, updated_at
+), ${instancesCountedCte('ins')}, made as (
   select r.* from req r join ins on ins.id = r.id
 ), ev as (${
   has('prior')
@@ -47,10 +49,12 @@ export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
     select id, version, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made
   ) x order by 1, 2`
     : `
-  insert into sk_event (instance_id, seq, type, payload, source, actor, state_value, handled, idempotency_key, created_at)
-  select id, version, ev_type, ev_payload, ev_source, ev_actor, state_value, true, null, at from made`
+  insert into sk_event (${EVENT_COLUMNS}, prev_hash, hash)
+  select ${chainedEvent(['m.id', 'm.version', 'm.ev_type', 'm.ev_payload', 'm.ev_source', 'm.ev_actor', 'm.state_value', 'true',
+    'null::text', 'm.at'])}
+  from made m ${previousEvent('m.id', 'm.version')}`
 }
-)${has('effects') ? `, ${effectsCte('made x')}` : ''}${has('outbox') ? `, ${outboxCtes('made x', 'made')}` : ''}${
+)${has('effects') ? `, ${effectsCte('made x', 'made')}` : ''}${has('outbox') ? `, ${outboxCtes('made x', 'made')}` : ''}${
   has('startedBy')
     ? `, started as (
   update sk_effect e set due_at = null from made m where e.id = m.started_by
@@ -70,7 +74,7 @@ select r.i, (m.id is not null) as created from req r left join made m on m.i = r
 }`;
 
 /** The statement texts, by the features a batch uses. */
-const CREATE_STATEMENTS = new FeatureStatements('sk_create_v7', CREATE_FEATURES, createText);
+const CREATE_STATEMENTS = new FeatureStatements('sk_create_v8', CREATE_FEATURES, createText);
 
 /** The statement creating `reqs`. */
 export function createBatchSql(reqs: readonly CreateRequest[], origin: string): BatchSql<CreateResult> {

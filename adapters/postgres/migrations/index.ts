@@ -18,6 +18,8 @@ import { Migration20261208ListIndexes } from './migration-20261208-list-indexes.
 import { Migration20261209OpenTimerIndex } from './migration-20261209-open-timer-index.ts';
 import { Migration20261209StatsCounters } from './migration-20261209-stats-counters.ts';
 import { Migration20261209OpenEffectLookups } from './migration-20261209-open-effect-lookups.ts';
+import { Migration20261210StatsInStatements } from './migration-20261210-stats-in-statements.ts';
+import { Migration20261210HistoryChainInStatements } from './migration-20261210-history-chain-in-statements.ts';
 
 /** Every migration, in order. Add new ones at the end; never edit a released one. */
 export const migrationsList = [
@@ -41,4 +43,6 @@ export const migrationsList = [
   { name: 'Migration20261209OpenTimerIndex', class: Migration20261209OpenTimerIndex },
   { name: 'Migration20261209StatsCounters', class: Migration20261209StatsCounters },
   { name: 'Migration20261209OpenEffectLookups', class: Migration20261209OpenEffectLookups },
+  { name: 'Migration20261210StatsInStatements', class: Migration20261210StatsInStatements },
+  { name: 'Migration20261210HistoryChainInStatements', class: Migration20261210HistoryChainInStatements },
 ];
