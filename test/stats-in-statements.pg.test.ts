@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { Runtime } from '../runtime/index.ts';
-import { step } from '../runtime/step.ts';
 import { counter } from './fixtures/machines.ts';
+import { statsJob, statsJobSteps } from './fixtures/stats-job.ts';
 import { eventually } from './support/poll.ts';
 import { recount } from './support/stats-recount.ts';
 import { openStoreDatabase, type StoreDatabase } from './support/store-database.ts';
@@ -17,36 +17,7 @@ import { openStoreDatabase, type StoreDatabase } from './support/store-database.
 let opened: StoreDatabase;
 let runtime: Runtime;
 
-const job = setup({
-  types: { input: {} as { mode: 'ok' | 'flaky' | 'bad' }, context: {} as { mode: string; outcome?: string } },
-  actors: {
-    work: step<{ mode: string }, { ok: true }>({ maxAttempts: 2, initialDelayMs: 10, backoffFactor: 1, jitter: 0 }),
-    charge: step<{ mode: string }, { ok: true }>(),
-  },
-}).createMachine({
-  id: 'job',
-  context: ({ input }) => ({ mode: input.mode }),
-  initial: 'working',
-  states: {
-    working: {
-      invoke: {
-        src: 'work',
-        input: ({ context }) => ({ mode: context.mode }),
-        onDone: 'charging',
-        onError: { target: 'over', actions: assign({ outcome: 'failed' }) },
-      },
-    },
-    charging: {
-      invoke: {
-        src: 'charge',
-        input: ({ context }) => ({ mode: context.mode }),
-        onDone: { target: 'over', actions: assign({ outcome: 'paid' }) },
-      },
-    },
-    over: { type: 'final' },
-  },
-  output: ({ context }) => ({ outcome: context.outcome }),
-});
+const job = statsJob({ maxAttempts: 2, delayMs: 10, armed: () => true });
 
 /** Finished by its creation: the create statement counts a finished instance, with its outcome and a run of 0 ms. */
 const instant = setup({}).createMachine({
@@ -59,13 +30,7 @@ const instant = setup({}).createMachine({
 beforeAll(async () => {
   opened = await openStoreDatabase(4);
   runtime = new Runtime({ store: opened.store, workerId: 'stats', pollIntervalMs: 100 });
-  runtime.registerSteps({
-    work: async (input: { mode: string }, ctx: { attempt: number }) => {
-      if (input.mode === 'bad' || (input.mode === 'flaky' && ctx.attempt < 2)) throw new Error(`${input.mode} attempt ${ctx.attempt}`);
-      return { ok: true as const };
-    },
-    charge: async () => ({ ok: true as const }),
-  });
+  runtime.registerSteps(statsJobSteps);
   for (const machine of [job, instant, counter]) runtime.register(machine, { version: '1' });
 }, 60_000);
 afterAll(async () => {
@@ -83,9 +48,16 @@ test('instances and steps inserted by the statements are counted once, aggregate
     ...Array.from({ length: 6 }, (_, i) => runtime.start({ machine: 'counter', tenant: tenants[i % 2] })),
   ]);
   await Promise.all(started.slice(60).map((s) => runtime.send(s.id, { type: 'add', item: 'x' })));
-  const active = async () =>
-    Number((await raw.query(`select count(*) from sk_instance where machine_id = 'job' and status = 'active'`)).rows[0].count);
-  await eventually(async () => (await active()) === 0, 'every job to finish');
+  const jobs = async (where: string) =>
+    Number((await raw.query(`select count(*) from sk_instance where machine_id = 'job' and ${where}`)).rows[0].count);
+  await eventually(async () => (await jobs(`state_value = '"working"'`)) === 0, 'every job past its step');
+  // ok and flaky jobs wait for their outcome; bad ones ended with `failed`.
+  await Promise.all(
+    started
+      .slice(0, 48)
+      .map((s, i) => modes[i % 3] !== 'bad' && runtime.send(s.id, { type: 'finish', outcome: 'paid' }, { tenant: tenants[i % 2] })),
+  );
+  expect(await jobs(`status = 'active'`)).toBe(0);
 
   // Every row the runtime inserted was counted by its statement, none by a trigger.
   const uncounted = async (table: string) =>
@@ -99,10 +71,7 @@ test('instances and steps inserted by the statements are counted once, aggregate
     { machineId: 'job', outcome: 'paid', count: 16 },
   ]);
   // acme has 8 jobs of each mode: ok and flaky succeed (flaky on its retry), bad fails both attempts.
-  expect(acme.steps).toEqual([
-    { name: 'charge', total: 16, failed: 0, retries: 0 },
-    { name: 'work', total: 24, failed: 8, retries: 16 },
-  ]);
+  expect(acme.steps).toEqual([{ name: 'work', total: 24, failed: 8, retries: 16 }]);
   // Aggregated: a statement creating several instances of one key wrote one delta for them.
   const deltas = Number(
     (await raw.query(`select count(*) from sk_stats_delta where kind = 'instance' and status = 'active' and n > 0`)).rows[0].count,

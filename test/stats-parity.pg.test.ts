@@ -1,9 +1,8 @@
 import { afterAll, expect, test } from 'vitest';
-import { assign, setup } from 'xstate';
 import { openDatabase } from '../adapters/postgres/orm.ts';
 import { PgInstanceStore } from '../adapters/postgres/pg-instance-store.ts';
 import type { InstanceStore, StoreStats } from '../runtime/ports.ts';
-import { step } from '../runtime/step.ts';
+import { statsJob, statsJobSteps } from './fixtures/stats-job.ts';
 import { createSimulation, MemoryStore } from '../runtime/testing/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 
@@ -17,49 +16,8 @@ const DAY = 86_400_000;
 /** While set, `boom` throws in a guard: the instance goes to status error until an operator retry. */
 let armed = true;
 
-const job = setup({
-  types: {
-    input: {} as { mode: 'ok' | 'flaky' | 'bad' },
-    context: {} as { mode: 'ok' | 'flaky' | 'bad'; outcome?: unknown },
-    events: {} as { type: 'finish'; outcome: unknown } | { type: 'boom' },
-  },
-  actors: { work: step<{ mode: string }, { ok: true }>({ maxAttempts: 3, initialDelayMs: 1000, backoffFactor: 1, jitter: 0 }) },
-  guards: {
-    disarmed: () => {
-      if (armed) throw new Error('armed');
-      return true;
-    },
-  },
-}).createMachine({
-  id: 'job',
-  context: ({ input }) => ({ mode: input.mode }),
-  initial: 'working',
-  states: {
-    working: {
-      invoke: {
-        src: 'work',
-        input: ({ context }) => ({ mode: context.mode }),
-        onDone: 'waiting',
-        onError: { target: 'over', actions: assign({ outcome: 'failed' }) },
-      },
-    },
-    waiting: {
-      on: {
-        finish: { target: 'over', actions: assign({ outcome: ({ event }) => event.outcome }) },
-        boom: { guard: 'disarmed', target: 'over', actions: assign({ outcome: 'recovered' }) },
-      },
-    },
-    over: { type: 'final' },
-  },
-  output: ({ context }) => ({ outcome: context.outcome }),
-});
-
-const steps = {
-  work: async (input: { mode: string }, ctx: { attempt: number }) => {
-    if (input.mode === 'bad' || (input.mode === 'flaky' && ctx.attempt < 2)) throw new Error(`${input.mode} attempt ${ctx.attempt}`);
-    return { ok: true as const };
-  },
-};
+const job = statsJob({ maxAttempts: 3, delayMs: 1000, armed: () => armed });
+const steps = statsJobSteps;
 
 /** The history, on one store; answers the stats of both tenants at three points. */
 async function script(store: InstanceStore, fold: () => Promise<unknown>): Promise<StoreStats[]> {

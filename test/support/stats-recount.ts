@@ -37,4 +37,3 @@ export async function recount(c: pg.Client, tenant: string): Promise<StoreStats>
     durations: [...durations].map(([machineId, d]) => ({ machineId, finished: d.finished, meanMs: d.sumMs / d.finished, maxMs: d.maxMs })),
   };
 }
-
