@@ -54,6 +54,9 @@ export const COMMIT_FEATURES: readonly CommitFeature[] = [
  * thousands of rows. The instance update's \`= any(array(...))\` and the effect lookup's lateral subquery make
  * both index scans at any size.
  */
+/** The history row of each update, in {@link EVENT_COLUMNS} order. */
+const EVENT_VALUES = 'u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at';
+
 // Exported for the test that prepares every text.
 export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
@@ -82,8 +85,7 @@ export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   returning r.i, t.id, t.version, t.tenant, t.status, t.machine_id
 ), ev as (
   insert into sk_event (${EVENT_COLUMNS}, prev_hash, hash)
-  select ${chainedEvent(['u.id', 'u.version', 'r.ev_type', 'r.ev_payload', 'r.ev_source', 'r.ev_actor', 'r.state_value', 'r.ev_handled',
-    'r.ev_key', 'r.at'])}
+  select ${chainedEvent(EVENT_VALUES)}
   from upd u join req r on r.i = u.i ${previousEvent('u.id', 'u.version')}
 )${
   has('close')

@@ -16,6 +16,9 @@ export const CREATE_FEATURES: readonly CreateFeature[] = ['prior', 'effects', 'o
  * effects, outbox, and clearing the due time of the parent's child effect. Like the commit statement
  * (commit-sql.ts), a CTE is written only when a request of the batch needs it.
  */
+/** The first history row of each instance made, in {@link EVENT_COLUMNS} order. */
+const EVENT_VALUES = 'm.id, m.version, m.ev_type, m.ev_payload, m.ev_source, m.ev_actor, m.state_value, true, null::text, m.at';
+
 // Exported for the test that prepares every text.
 export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
@@ -50,8 +53,7 @@ export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
   ) x order by 1, 2`
     : `
   insert into sk_event (${EVENT_COLUMNS}, prev_hash, hash)
-  select ${chainedEvent(['m.id', 'm.version', 'm.ev_type', 'm.ev_payload', 'm.ev_source', 'm.ev_actor', 'm.state_value', 'true',
-    'null::text', 'm.at'])}
+  select ${chainedEvent(EVENT_VALUES)}
   from made m ${previousEvent('m.id', 'm.version')}`
 }
 )${has('effects') ? `, ${effectsCte('made x', 'made')}` : ''}${has('outbox') ? `, ${outboxCtes('made x', 'made')}` : ''}${

@@ -33,13 +33,13 @@ export const EVENT_COLUMNS = 'instance_id, seq, type, payload, source, actor, st
 
 /**
  * A history row's values followed by its chain links, `prev_hash` and `hash`, computed by the statement as the
- * chain trigger would (migration 20261201-history-chain: the previous row's hash, then `sk_event_digest`). `values`
- * are the {@link EVENT_COLUMNS} expressions; the row before is `p`, joined by {@link previousEvent}. A row given its
- * hash skips the trigger (migration 20261210-history-chain-in-statements), which saves a plpgsql call and its lookup
- * per row. The previous row is committed before this statement starts: its instance's version, which this commit
- * checks, was read after it.
+ * chain trigger would (migration 20261201-history-chain: the previous row's hash, then `sk_event_digest`).
+ * `values` are the {@link EVENT_COLUMNS} expressions, comma-separated; the row before is `p`, joined by
+ * {@link previousEvent}. A row given its hash skips the trigger (migration 20261210-history-chain-in-statements),
+ * which saves a plpgsql call and its lookup per row. The previous row is committed before this statement starts:
+ * its instance's version, which this commit checks, was read after it.
  */
-export const chainedEvent = (values: string[]) => `${values.join(', ')}, p.hash, sk_event_digest(p.hash, ${values.join(', ')})`;
+export const chainedEvent = (values: string) => `${values}, p.hash, sk_event_digest(p.hash, ${values})`;
 
 /** The row before `seq` of instance `id`, as `p`: one index lookup per row (offset 0 keeps it one, never a join). */
 export const previousEvent = (id: string, seq: string) =>
