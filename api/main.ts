@@ -96,6 +96,8 @@ async function main(shutdown: Shutdown) {
   });
   await wakeups.start();
   shutdown.add('wake-up listener', () => wakeups.close());
+  // Instances the other processes create count toward this store's re-planning as the table grows (plan-refresh.ts).
+  store.followGrowth(wakeups);
   shutdown.checkpoint();
   const inspector = config.STATEKEEPER_INSPECT === 'on' ? startInspector(config.STATEKEEPER_INSPECT_PORT) : undefined;
   if (inspector) {

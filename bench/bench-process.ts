@@ -29,6 +29,7 @@ const store = new Proxy(pgStore, {
 }) as InstanceStore;
 const notifier = new PgNotifier({ url, origin: pgStore.origin });
 await notifier.start();
+pgStore.followGrowth(notifier);
 const runtime = await createRuntime({
   store,
   workerId: `bench-${process.env.BENCH_NAME ?? process.pid}`,

@@ -16,6 +16,7 @@ import type {
   PurgeCounts,
   PurgeRequest,
   VersionCount,
+  Wakeups,
 } from '../../runtime/ports.ts';
 import type { CommitBatchInfo } from '../../runtime/observer.ts';
 import { CommitBatcher } from './commit-batcher.ts';
@@ -132,6 +133,18 @@ export class PgInstanceStore implements InstanceStore, WithBulkStore {
       // As pool.query does: a client whose statement failed is not reused.
       client.release(failed);
     }
+  }
+
+  /**
+   * Counts the instances other processes create, from their announcements on `wakeups` (an instance's first commit
+   * announces version 2; creates are not announced), so that this store's cached plans are made again as
+   * `sk_instance` grows even when it creates few instances itself (plan-refresh.ts). Its own announcements are not
+   * heard. Returns the unsubscribe function.
+   */
+  followGrowth(wakeups: Wakeups): () => void {
+    return wakeups.subscribe((w) => {
+      if (w.kind === 'instance' && w.version === 2) this.plans.created(1);
+    });
   }
 
   async create(req: CreateRequest): Promise<CreateResult> {
