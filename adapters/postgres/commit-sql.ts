@@ -32,6 +32,9 @@ export const COMMIT_FEATURES: readonly CommitFeature[] = [
   'correlation',
 ];
 
+/** The history row of each update, in {@link EVENT_COLUMNS} order. */
+const EVENT_VALUES = 'u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at';
+
 /**
  * The commit of any number of events (of different instances) as ONE
  * set-based statement. Requests travel as one jsonb array, so the text
@@ -40,9 +43,10 @@ export const COMMIT_FEATURES: readonly CommitFeature[] = [
  * this CTE chain costs more than running it).
  *
  * Per request, in order: the version-checked snapshot update (only while the
- * effect it closes is still open), then for the rows it updated: history row,
- * effect close, cancellations, send ids that open timers stop holding, new
- * effects, outbox, tasks, correlation index rows. A request whose update
+ * effect it closes is still open), then for the rows it updated: history row
+ * (with its hash chain links), effect close, cancellations, send ids that open
+ * timers stop holding, new effects (and the step runs they add to the stats),
+ * outbox, tasks, correlation index rows. A request whose update
  * matched nothing writes nothing. No two CTEs change one row (PostgreSQL
  * would keep only one change): the cancelled and the unkeyed timers are told
  * apart by their conditions. The changes are announced to the other
@@ -54,9 +58,6 @@ export const COMMIT_FEATURES: readonly CommitFeature[] = [
  * thousands of rows. The instance update's \`= any(array(...))\` and the effect lookup's lateral subquery make
  * both index scans at any size.
  */
-/** The history row of each update, in {@link EVENT_COLUMNS} order. */
-const EVENT_VALUES = 'u.id, u.version, r.ev_type, r.ev_payload, r.ev_source, r.ev_actor, r.state_value, r.ev_handled, r.ev_key, r.at';
-
 // Exported for the test that prepares every text.
 export const commitText = (has: (f: CommitFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(

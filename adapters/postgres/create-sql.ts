@@ -10,15 +10,17 @@ import { ts } from './sql-values.ts';
 export type CreateFeature = 'prior' | 'effects' | 'outbox' | 'startedBy' | 'taskOpen' | 'correlation';
 export const CREATE_FEATURES: readonly CreateFeature[] = ['prior', 'effects', 'outbox', 'startedBy', 'taskOpen', 'correlation'];
 
-/**
- * The first commit of any number of instances as one statement: insert
- * (skipped when the id or the tenant's idempotency key exists), history row 1 (a fork: its copied history, then its own row),
- * effects, outbox, and clearing the due time of the parent's child effect. Like the commit statement
- * (commit-sql.ts), a CTE is written only when a request of the batch needs it.
- */
 /** The first history row of each instance made, in {@link EVENT_COLUMNS} order. */
 const EVENT_VALUES = 'm.id, m.version, m.ev_type, m.ev_payload, m.ev_source, m.ev_actor, m.state_value, true, null::text, m.at';
 
+/**
+ * The first commit of any number of instances as one statement: insert
+ * (skipped when the id or the tenant's idempotency key exists), history row 1 (a fork: its copied history, then its own row),
+ * effects, outbox, and clearing the due time of the parent's child effect. It counts the instances and steps it
+ * inserts in the stats (stats-delta-sql.ts) and links the history rows it writes itself (insert-ctes.ts chainedEvent;
+ * a fork's copied rows are linked by the chain trigger). Like the commit statement (commit-sql.ts), a CTE is written
+ * only when a request of the batch needs it.
+ */
 // Exported for the test that prepares every text.
 export const createText = (has: (f: CreateFeature) => boolean) => `with req as (
   select * from jsonb_to_recordset($1::jsonb) as r(
