@@ -28,7 +28,8 @@ export function runtimeRoleGrants(role: string): string[] {
     // Retention deletes whole finished instances only through this function, which runs with the owner's rights.
     `grant execute on function sk_retention_purge(text, text[], text[], timestamptz, boolean, int, boolean, timestamptz) to ${role}`,
     `grant select, insert on sk_event, sk_history_checkpoint to ${role}`,
-    // Stats deltas are appended by the triggers of its own writes; folding them into the counters runs with the owner's rights.
+    // Stats deltas are appended by its create and commit statements and by the triggers of its other writes; folding them into
+    // the counters runs with the owner's rights.
     `grant select, insert on sk_stats_delta to ${role}`,
     `grant select on sk_stats_counter to ${role}`,
     `grant execute on function sk_stats_fold() to ${role}`,
