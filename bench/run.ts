@@ -198,13 +198,10 @@ async function newRuntime(url: string, poolSize: number) {
  */
 async function workflows(url: string) {
   const cold = await workflowRates(url);
-  const analyzed = new pg.Client({ connectionString: url });
-  await analyzed.connect();
-  await analyzed.query('analyze');
-  const { rows } = await analyzed.query('select count(*)::int as n from sk_instance');
-  await analyzed.end();
+  await one(url, 'analyze');
+  const { n: stored } = await one(url, 'select count(*)::int as n from sk_instance');
   const warm = await workflowRates(url);
-  return { ...cold, warm, stored: rows[0].n as number };
+  return { ...cold, warm, stored: stored as number };
 }
 
 async function workflowRates(url: string) {

@@ -1,8 +1,7 @@
 import { describe, expect, onTestFinished, test } from 'vitest';
-import pg from 'pg';
 import { Runtime } from '../../runtime/index.ts';
 import { counter } from '../../test/fixtures/machines.ts';
-import { createTestDatabase } from '../../test/support/database.ts';
+import { openStoreDatabase } from '../../test/support/store-database.ts';
 import { openDatabase } from './orm.ts';
 import { PgInstanceStore } from './pg-instance-store.ts';
 import { PlanRefresh } from './plan-refresh.ts';
@@ -31,16 +30,12 @@ describe('plan refresh', () => {
  * rows: `expectFullRead` EXPLAINs that cached plan on the same connection.
  */
 async function staleStore() {
-  const db = await createTestDatabase();
-  onTestFinished(() => db.drop());
   // One connection: the statements, their plans and the EXPLAINs below share it.
-  const orm = await openDatabase({ url: db.url, poolSize: 1 });
-  const store = new PgInstanceStore(orm, { planRefreshAt: [300], namedStatements: true });
+  const opened = await openStoreDatabase(1, { planRefreshAt: [300], namedStatements: true });
+  onTestFinished(() => opened.close());
+  const { db, orm, raw, store } = opened;
   const runtime = new Runtime({ store, workerId: 'plans', pollIntervalMs: 0 });
-  onTestFinished(async () => {
-    await runtime.close();
-    await store.close();
-  });
+  onTestFinished(() => runtime.close());
   const q = async (sql: string, params: unknown[] = []) => (await orm.em.getConnection().execute(sql, params, 'all')) as any[];
   // Autovacuum's analyze would re-plan too: this is about the store's own refresh.
   for (const t of ['sk_instance', 'sk_event', 'sk_effect']) await q(`alter table ${t} set (autovacuum_enabled = false)`);
@@ -67,18 +62,15 @@ async function staleStore() {
   // Past the five custom plans: the generic one is made now, on a table of one row.
   for (let i = 0; i < 8; i++) await runtime.send(id, { type: 'add', item: `x${i}` });
   await expectFullRead(true);
-  // The rows go in through another connection. A backend busy with one long statement does not read the server's
-  // invalidation queue; if other sessions' DDL (other test files' migrations) overflows it meanwhile, the backend
-  // drops every cached plan, and the plan below would be made again without the store's refresh. An idle one
-  // catches up when signalled and keeps its plans.
-  const other = new pg.Client({ connectionString: db.url });
-  await other.connect();
-  await other.query(
+  // The rows go in through another connection (`raw`). A backend busy with one long statement does not read the
+  // server's invalidation queue; if other sessions' DDL (other test files' migrations) overflows it meanwhile, the
+  // backend drops every cached plan, and the plan below would be made again without the store's refresh. An idle
+  // one catches up when signalled and keeps its plans.
+  await raw.query(
     `insert into sk_instance select (jsonb_populate_record(null::sk_instance, to_jsonb(i) || jsonb_build_object('id', 'bulk-' || g,
        'idempotency_key', null))).* from sk_instance i, generate_series(1, 20000) g where i.id = $1`,
     [id],
   );
-  await other.end();
   await runtime.send(id, { type: 'add', item: 'y' });
   await expectFullRead(true); // the cached plan does not know the table grew
   return { db, store, runtime, id, expectFullRead };

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { openDatabase } from '../../adapters/postgres/orm.ts';
-import { PgInstanceStore } from '../../adapters/postgres/pg-instance-store.ts';
+import { PgInstanceStore, type PgInstanceStoreOptions } from '../../adapters/postgres/pg-instance-store.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** A test database of its own, migrated, with the runtime's ORM and store on it and a plain client for rows written around them. */
@@ -14,7 +14,7 @@ export interface StoreDatabase {
   close(): Promise<void>;
 }
 
-export async function openStoreDatabase(poolSize = 4): Promise<StoreDatabase> {
+export async function openStoreDatabase(poolSize = 4, storeOptions: PgInstanceStoreOptions = {}): Promise<StoreDatabase> {
   const db = await createTestDatabase();
   const orm = await openDatabase({ url: db.url, poolSize });
   const raw = new pg.Client({ connectionString: db.url });
@@ -23,7 +23,7 @@ export async function openStoreDatabase(poolSize = 4): Promise<StoreDatabase> {
     db,
     orm,
     raw,
-    store: new PgInstanceStore(orm),
+    store: new PgInstanceStore(orm, storeOptions),
     async close() {
       await raw.end();
       await orm.close();
